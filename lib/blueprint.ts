@@ -1,0 +1,64 @@
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+
+import { ResolvedConfig } from './config';
+import { DataStack } from './stacks/data-stack';
+import { GlobalStack } from './stacks/global-stack';
+import { RegionalStack } from './stacks/regional-stack';
+
+export interface Blueprint {
+  readonly data: DataStack;
+  readonly regional: readonly RegionalStack[];
+  readonly global: GlobalStack;
+}
+
+/** Stack names: `<project>-Data`, `<project>-<region>` per region, `<project>-Global`. */
+export function stackNames(config: ResolvedConfig) {
+  return {
+    data: `${config.projectName}-Data`,
+    regional: (region: string) => `${config.projectName}-${region}`,
+    global: `${config.projectName}-Global`,
+  };
+}
+
+/**
+ * Composes the stacks for a config: the data stack first, then one stack per region, then the
+ * global edge. Every stack is checked by cdk-nag's AwsSolutions rules.
+ */
+export function createBlueprint(app: App, config: ResolvedConfig): Blueprint {
+  const names = stackNames(config);
+  const envFor = (region: string) => ({ account: config.account, region });
+  const tableName = `${config.projectName}-catalog`;
+
+  const data = new DataStack(app, names.data, {
+    env: envFor(config.homeRegion),
+    description: `${config.projectName}: the catalog's DynamoDB global table`,
+    tableName,
+    replicaRegions: config.regions.map((r) => r.region).filter((r) => r !== config.homeRegion),
+  });
+
+  const regional = config.regions.map((regionConfig) => {
+    const stack = new RegionalStack(app, names.regional(regionConfig.region), {
+      env: envFor(regionConfig.region),
+      description: `${config.projectName}: the service in ${regionConfig.region}`,
+      crossRegionReferences: true,
+      config,
+      regionConfig,
+      tableName,
+    });
+    stack.addStackDependency(data, 'the service reads its local replica of the global table');
+    return stack;
+  });
+
+  const global = new GlobalStack(app, names.global, {
+    env: envFor(config.homeRegion),
+    description: `${config.projectName}: DNS, health checks and the static site`,
+    crossRegionReferences: true,
+    config,
+    regionalStacks: regional,
+  });
+
+  Tags.of(app).add('project', config.projectName);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { data, regional, global };
+}

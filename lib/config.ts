@@ -1,0 +1,238 @@
+/** One region the service runs in. */
+export interface RegionConfig {
+  /** The AWS region code, e.g. `eu-west-1`. */
+  readonly region: string;
+  /**
+   * The availability zone names to spread over (at least 2), written out so that synth never asks
+   * AWS for them.
+   */
+  readonly availabilityZones: readonly string[];
+  /**
+   * Geoproximity bias, -99..99. A positive bias grows the share of users Route 53 sends to this
+   * region; a negative one shrinks it.
+   * @default 0 - the region's catchment follows geography alone
+   */
+  readonly geoproximityBias?: number;
+}
+
+/** An existing public hosted zone to publish the service under. */
+export interface DomainConfig {
+  /** The hosted zone id, e.g. `Z0123456789ABCDEFGHIJ`. */
+  readonly hostedZoneId: string;
+  /** The zone's name, e.g. `example.com`. */
+  readonly zoneName: string;
+  /**
+   * The record the geoproximity API answers at, under the zone.
+   * @default 'api' - the API answers at `api.<zoneName>`
+   */
+  readonly apiRecordName?: string;
+  /**
+   * The record the static site answers at, under the zone.
+   * @default 'www' - the site answers at `www.<zoneName>`
+   */
+  readonly siteRecordName?: string;
+}
+
+/** How big each region's service and cache are. */
+export interface SizingConfig {
+  /**
+   * Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192 or 16384).
+   * @default 512
+   */
+  readonly taskCpu?: number;
+  /**
+   * Fargate task memory in MiB; must be a combination Fargate offers for `taskCpu`.
+   * @default 1024
+   */
+  readonly taskMemoryMiB?: number;
+  /**
+   * Tasks each region runs in steady state.
+   * @default 3 - one per availability zone
+   */
+  readonly desiredTasks?: number;
+  /**
+   * Fewest tasks autoscaling may leave running in a region.
+   * @default 3 - one per availability zone, so losing an AZ never leaves a region without capacity
+   */
+  readonly minTasks?: number;
+  /**
+   * Most tasks autoscaling may run in a region.
+   * @default 12
+   */
+  readonly maxTasks?: number;
+  /**
+   * ElastiCache node type of the memcached cluster (one node per availability zone).
+   * @default 'cache.t4g.micro'
+   */
+  readonly cacheNodeType?: string;
+}
+
+/** How fast unhealthy targets and regions are detected. */
+export interface HealthCheckConfig {
+  /**
+   * Seconds between ALB target health checks (AWS allows 5-300).
+   * @default 5
+   */
+  readonly albIntervalSeconds?: number;
+  /**
+   * Seconds an ALB health check waits for an answer (AWS allows 2-120, below the interval).
+   * @default 4
+   */
+  readonly albTimeoutSeconds?: number;
+  /**
+   * Consecutive passing checks before a target takes traffic (AWS allows 2-10).
+   * @default 2
+   */
+  readonly albHealthyThreshold?: number;
+  /**
+   * Consecutive failing checks before a target is ejected (AWS allows 2-10).
+   * @default 3 - with the 5 s interval a bad target is ejected within 15 s
+   */
+  readonly albUnhealthyThreshold?: number;
+  /**
+   * Consecutive failing Route 53 checks before a region is taken out of DNS (AWS allows 1-10).
+   * @default 3 - with the 10 s request interval, 30 s plus the 60 s alias TTL
+   */
+  readonly route53FailureThreshold?: number;
+  /**
+   * The text the readiness body must contain. Route 53 string-match checks and the container
+   * health check search for it, so an empty 200 fails them.
+   * @default '"status":"ready"'
+   */
+  readonly token?: string;
+}
+
+/** Guardrails for game-day chaos experiments. */
+export interface ChaosConfig {
+  /**
+   * Deploy the chaos functions at all. Turn off in production accounts that never run game days.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Largest share of a region's tasks one experiment may touch (0 < share <= 1).
+   * @default 0.5
+   */
+  readonly maxTaskShare?: number;
+  /**
+   * Longest a fault may last before it expires by itself, in minutes (1-720).
+   * @default 30
+   */
+  readonly maxFaultDurationMinutes?: number;
+}
+
+/**
+ * Everything a fork chooses. Every field is optional: the defaults deploy a working three-region
+ * system. Override any part with `-c config=path/to/file.json`.
+ */
+export interface BlueprintConfig {
+  /**
+   * Prefix of every stack name, and the value of the `project` tag on every resource.
+   * @default 'Blueprint'
+   */
+  readonly projectName?: string;
+  /**
+   * The 12-digit AWS account to deploy to.
+   * @default - the account of the credentials `cdk deploy` runs with
+   */
+  readonly account?: string;
+  /**
+   * The region of the global stacks (DNS, static site, the global table's home). Must be one of
+   * `regions`.
+   * @default 'us-east-1'
+   */
+  readonly homeRegion?: string;
+  /**
+   * The regions the service runs in, each with its availability zones.
+   * @default - us-east-1, eu-west-1 and ap-northeast-1, three AZs each
+   */
+  readonly regions?: readonly RegionConfig[];
+  /**
+   * An existing public hosted zone to publish under.
+   * @default - no domain: the ALBs answer plain HTTP at their AWS names, and the blueprint creates
+   * its own hosted zone for the geoproximity records
+   */
+  readonly domain?: DomainConfig;
+  /** @default - see each field of SizingConfig */
+  readonly sizing?: SizingConfig;
+  /** @default - see each field of HealthCheckConfig */
+  readonly healthCheck?: HealthCheckConfig;
+  /**
+   * Where alarm notifications are e-mailed.
+   * @default - no e-mail subscription; alarms still publish to each region's SNS topic
+   */
+  readonly alarmEmail?: string;
+  /** @default - see each field of ChaosConfig */
+  readonly chaos?: ChaosConfig;
+}
+
+/** The config with every default filled in: what stacks and constructs read. */
+export interface ResolvedConfig {
+  readonly projectName: string;
+  readonly account?: string;
+  readonly homeRegion: string;
+  readonly regions: readonly Required<RegionConfig>[];
+  readonly domain?: Required<DomainConfig>;
+  readonly sizing: Required<SizingConfig>;
+  readonly healthCheck: Required<HealthCheckConfig>;
+  readonly alarmEmail?: string;
+  readonly chaos: Required<ChaosConfig>;
+}
+
+export const DEFAULT_CONFIG: ResolvedConfig = {
+  projectName: 'Blueprint',
+  homeRegion: 'us-east-1',
+  regions: [
+    {
+      region: 'us-east-1',
+      availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+      geoproximityBias: 0,
+    },
+    {
+      region: 'eu-west-1',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+      geoproximityBias: 0,
+    },
+    {
+      region: 'ap-northeast-1',
+      availabilityZones: ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'],
+      geoproximityBias: 0,
+    },
+  ],
+  sizing: {
+    taskCpu: 512,
+    taskMemoryMiB: 1024,
+    desiredTasks: 3,
+    minTasks: 3,
+    maxTasks: 12,
+    cacheNodeType: 'cache.t4g.micro',
+  },
+  healthCheck: {
+    albIntervalSeconds: 5,
+    albTimeoutSeconds: 4,
+    albHealthyThreshold: 2,
+    albUnhealthyThreshold: 3,
+    route53FailureThreshold: 3,
+    token: '"status":"ready"',
+  },
+  chaos: {
+    enabled: true,
+    maxTaskShare: 0.5,
+    maxFaultDurationMinutes: 30,
+  },
+};
+
+/** Thrown when the config is invalid. `problems` holds one readable line per problem. */
+export class ConfigError extends Error {
+  public override readonly name = 'ConfigError';
+
+  constructor(
+    public readonly source: string,
+    public readonly problems: readonly string[],
+  ) {
+    super(
+      `${source} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+  }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what the blueprint needs on a Debian machine.
+#   bash scripts/install.sh          Node packages only: enough to synth.
+#   bash scripts/install.sh --test   also the servers and browser the tests start on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test_packages=false
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test_packages=true ;;
+    *) echo "install.sh: unknown option '$arg'; allowed: --test" >&2; exit 2 ;;
+  esac
+done
+
+major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$major" -lt 20 ]; then
+  echo "install.sh: Node.js 20 or newer is required, found '$(node --version 2>/dev/null || echo none)'." >&2
+  echo "Install it from https://nodejs.org or your package manager, then run this again." >&2
+  exit 1
+fi
+
+if $want_test_packages; then
+  # memcached and haproxy are started by the tests on free loopback ports; chromium drives the
+  # browser tests through playwright-core (never a downloaded browser).
+  packages=(memcached haproxy chromium)
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "Installing Debian packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+# npm 11 runs no dependency install scripts unless package.json allows them; none is needed
+# (esbuild and swc ship their binaries as packages).
+npm ci --no-audit --no-fund --loglevel=error
