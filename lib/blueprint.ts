@@ -1,7 +1,7 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
-import { ResolvedConfig } from './config';
+import { GLOBAL_STACK_REGION, ResolvedConfig } from './config';
 import { DataStack } from './stacks/data-stack';
 import { GlobalStack } from './stacks/global-stack';
 import { RegionalStack } from './stacks/regional-stack';
@@ -22,8 +22,9 @@ export function stackNames(config: ResolvedConfig) {
 }
 
 /**
- * Composes the stacks for a config: the data stack first, then one stack per region, then the
- * global edge. Every stack is checked by cdk-nag's AwsSolutions rules.
+ * Composes the stacks for a config: the data stack first (in the home region), then one stack
+ * per region, then the global edge (in us-east-1). Every stack is checked by cdk-nag's
+ * AwsSolutions rules.
  */
 export function createBlueprint(app: App, config: ResolvedConfig): Blueprint {
   const names = stackNames(config);
@@ -34,6 +35,7 @@ export function createBlueprint(app: App, config: ResolvedConfig): Blueprint {
     env: envFor(config.homeRegion),
     description: `${config.projectName}: the catalog's DynamoDB global table`,
     tableName,
+    deletionProtection: config.data.deletionProtection,
     replicaRegions: config.regions.map((r) => r.region).filter((r) => r !== config.homeRegion),
   });
 
@@ -51,7 +53,7 @@ export function createBlueprint(app: App, config: ResolvedConfig): Blueprint {
   });
 
   const global = new GlobalStack(app, names.global, {
-    env: envFor(config.homeRegion),
+    env: envFor(GLOBAL_STACK_REGION),
     description: `${config.projectName}: DNS, health checks and the static site`,
     crossRegionReferences: true,
     config,

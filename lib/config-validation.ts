@@ -1,5 +1,5 @@
 import { availabilityZoneBelongsTo, AWS_REGIONS } from './aws-regions';
-import { DEFAULT_CONFIG } from './config';
+import { DEFAULT_CONFIG, GLOBAL_STACK_REGION } from './config';
 
 type Json = Record<string, unknown>;
 
@@ -25,12 +25,20 @@ const KNOWN_KEYS = {
     'healthCheck',
     'alarmEmail',
     'chaos',
+    'network',
+    'waf',
+    'data',
+    'site',
   ],
   region: ['region', 'availabilityZones', 'geoproximityBias'],
   domain: ['hostedZoneId', 'zoneName', 'apiRecordName', 'siteRecordName'],
   sizing: Object.keys(DEFAULT_CONFIG.sizing),
   healthCheck: Object.keys(DEFAULT_CONFIG.healthCheck),
   chaos: Object.keys(DEFAULT_CONFIG.chaos),
+  network: Object.keys(DEFAULT_CONFIG.network),
+  waf: Object.keys(DEFAULT_CONFIG.waf),
+  data: Object.keys(DEFAULT_CONFIG.data),
+  site: Object.keys(DEFAULT_CONFIG.site),
 } as const;
 
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -236,14 +244,57 @@ function checkHealthCheck(p: Problems, value: unknown): void {
 
 function checkChaos(p: Problems, value: unknown): void {
   const chaos = p.object('chaos', value, KNOWN_KEYS.chaos) ?? {};
-  if (chaos.enabled !== undefined && typeof chaos.enabled !== 'boolean') {
-    p.add('chaos.enabled', `must be true or false, got ${show(chaos.enabled)}`);
-  }
+  checkBoolean(p, 'chaos.enabled', chaos.enabled);
   const share = chaos.maxTaskShare;
   if (share !== undefined && (typeof share !== 'number' || !(share > 0 && share <= 1))) {
     p.add('chaos.maxTaskShare', `must be a number above 0 and at most 1, got ${show(share)}`);
   }
   p.integer('chaos.maxFaultDurationMinutes', chaos.maxFaultDurationMinutes, 1, 720, 'minutes');
+}
+
+function checkBoolean(p: Problems, field: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    p.add(field, `must be true or false, got ${show(value)}`);
+  }
+}
+
+function checkFeatures(p: Problems, raw: Json, regions: readonly string[]): void {
+  const network = p.object('network', raw.network, KNOWN_KEYS.network) ?? {};
+  const layouts = ['one-per-az', 'single'];
+  if (network.natGateways !== undefined && !layouts.includes(network.natGateways as string)) {
+    p.add(
+      'network.natGateways',
+      `must be "one-per-az" or "single", got ${show(network.natGateways)}`,
+    );
+  }
+  const waf = p.object('waf', raw.waf, KNOWN_KEYS.waf) ?? {};
+  checkBoolean(p, 'waf.enabled', waf.enabled);
+  p.integer(
+    'waf.requestsPerFiveMinutesPerIp',
+    waf.requestsPerFiveMinutesPerIp,
+    10,
+    2e9,
+    'requests',
+  );
+  const data = p.object('data', raw.data, KNOWN_KEYS.data) ?? {};
+  checkBoolean(p, 'data.deletionProtection', data.deletionProtection);
+  const site = p.object('site', raw.site, KNOWN_KEYS.site) ?? {};
+  checkBoolean(p, 'site.originFailover', site.originFailover);
+  if (site.originFailover === false) return;
+  const candidates = regions.filter((r) => r !== GLOBAL_STACK_REGION);
+  if (site.failoverRegion !== undefined) {
+    if (typeof site.failoverRegion !== 'string' || !candidates.includes(site.failoverRegion)) {
+      p.add(
+        'site.failoverRegion',
+        `must be a configured region other than ${GLOBAL_STACK_REGION} (${candidates.join(', ') || 'none configured'}), got ${show(site.failoverRegion)}`,
+      );
+    }
+  } else if (candidates.length === 0) {
+    p.add(
+      'site.originFailover',
+      `needs a configured region other than ${GLOBAL_STACK_REGION} for the replica bucket; add one to regions or set site.originFailover to false`,
+    );
+  }
 }
 
 function checkDomain(p: Problems, value: unknown): void {
@@ -314,5 +365,6 @@ export function validateConfig(raw: unknown): string[] {
     'an e-mail address such as "oncall@example.com"',
   );
   checkChaos(p, raw.chaos);
+  checkFeatures(p, raw, regions);
   return p.lines;
 }

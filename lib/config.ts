@@ -121,6 +121,56 @@ export interface ChaosConfig {
   readonly maxFaultDurationMinutes?: number;
 }
 
+/** The network of each region. */
+export interface NetworkConfig {
+  /**
+   * `one-per-az`: a NAT gateway in every AZ, so losing an AZ never cuts the others off the
+   * internet. `single`: one NAT gateway per region, cheaper, but its AZ is a single point of
+   * failure for every task's outbound traffic.
+   * @default 'one-per-az'
+   */
+  readonly natGateways?: 'one-per-az' | 'single';
+}
+
+/** The AWS WAF web ACL in front of each region's load balancer. */
+export interface WafConfig {
+  /**
+   * Attach a web ACL with AWS managed common rules and a per-IP rate limit.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Requests one client IP may make in any 5-minute window before it is blocked (AWS allows
+   * 10-2,000,000,000).
+   * @default 2000
+   */
+  readonly requestsPerFiveMinutesPerIp?: number;
+}
+
+/** The catalog's DynamoDB global table. */
+export interface DataConfig {
+  /**
+   * Refuse to delete the table. Switch off only for throwaway environments, so that
+   * `cdk destroy --all` removes it.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+}
+
+/** The static site on CloudFront + S3. */
+export interface SiteConfig {
+  /**
+   * Replicate the site's bucket to a second region and let CloudFront fail over to it.
+   * @default true
+   */
+  readonly originFailover?: boolean;
+  /**
+   * The region of the replica bucket; must be a configured region other than us-east-1.
+   * @default - the first configured region other than us-east-1
+   */
+  readonly failoverRegion?: string;
+}
+
 /**
  * Everything a fork chooses. Every field is optional: the defaults deploy a working three-region
  * system. Override any part with `-c config=path/to/file.json`.
@@ -137,8 +187,9 @@ export interface BlueprintConfig {
    */
   readonly account?: string;
   /**
-   * The region of the global stacks (DNS, static site, the global table's home). Must be one of
-   * `regions`.
+   * The region that holds the global table's first copy and whose load balancer the static site
+   * calls when no domain is configured. Must be one of `regions`. (The Global stack itself always
+   * lives in us-east-1, where CloudFront certificates and Route 53 health-check metrics are.)
    * @default 'us-east-1'
    */
   readonly homeRegion?: string;
@@ -164,6 +215,14 @@ export interface BlueprintConfig {
   readonly alarmEmail?: string;
   /** @default - see each field of ChaosConfig */
   readonly chaos?: ChaosConfig;
+  /** @default - see each field of NetworkConfig */
+  readonly network?: NetworkConfig;
+  /** @default - see each field of WafConfig */
+  readonly waf?: WafConfig;
+  /** @default - see each field of DataConfig */
+  readonly data?: DataConfig;
+  /** @default - see each field of SiteConfig */
+  readonly site?: SiteConfig;
 }
 
 /** The config with every default filled in: what stacks and constructs read. */
@@ -177,7 +236,15 @@ export interface ResolvedConfig {
   readonly healthCheck: Required<HealthCheckConfig>;
   readonly alarmEmail?: string;
   readonly chaos: Required<ChaosConfig>;
+  readonly network: Required<NetworkConfig>;
+  readonly waf: Required<WafConfig>;
+  readonly data: Required<DataConfig>;
+  /** `failoverRegion` is undefined when origin failover is off. */
+  readonly site: { readonly originFailover: boolean; readonly failoverRegion?: string };
 }
+
+/** CloudFront certificates and Route 53 health-check metrics exist only in us-east-1. */
+export const GLOBAL_STACK_REGION = 'us-east-1';
 
 export const DEFAULT_CONFIG: ResolvedConfig = {
   projectName: 'Blueprint',
@@ -220,6 +287,10 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     maxTaskShare: 0.5,
     maxFaultDurationMinutes: 30,
   },
+  network: { natGateways: 'one-per-az' },
+  waf: { enabled: true, requestsPerFiveMinutesPerIp: 2000 },
+  data: { deletionProtection: true },
+  site: { originFailover: true, failoverRegion: 'eu-west-1' },
 };
 
 /** Thrown when the config is invalid. `problems` holds one readable line per problem. */

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 
-import { BlueprintConfig, ConfigError, DEFAULT_CONFIG, ResolvedConfig } from './config';
+import {
+  BlueprintConfig,
+  ConfigError,
+  DEFAULT_CONFIG,
+  GLOBAL_STACK_REGION,
+  ResolvedConfig,
+} from './config';
 import { validateConfig } from './config-validation';
 
 /**
@@ -16,15 +22,16 @@ export function resolveConfig(overrides: unknown = {}, source = 'config'): Resol
   // validateConfig has checked every field's type, so the shape is now known.
   const input = overrides as BlueprintConfig;
   const domain = input.domain;
+  const regions = (input.regions ?? DEFAULT_CONFIG.regions).map((r) => ({
+    region: r.region,
+    availabilityZones: [...r.availabilityZones],
+    geoproximityBias: r.geoproximityBias ?? 0,
+  }));
   return {
     projectName: input.projectName ?? DEFAULT_CONFIG.projectName,
     account: input.account,
     homeRegion: input.homeRegion ?? DEFAULT_CONFIG.homeRegion,
-    regions: (input.regions ?? DEFAULT_CONFIG.regions).map((r) => ({
-      region: r.region,
-      availabilityZones: [...r.availabilityZones],
-      geoproximityBias: r.geoproximityBias ?? 0,
-    })),
+    regions,
     domain: domain && {
       hostedZoneId: domain.hostedZoneId,
       zoneName: domain.zoneName.replace(/\.$/, ''),
@@ -35,7 +42,20 @@ export function resolveConfig(overrides: unknown = {}, source = 'config'): Resol
     healthCheck: { ...DEFAULT_CONFIG.healthCheck, ...input.healthCheck },
     alarmEmail: input.alarmEmail,
     chaos: { ...DEFAULT_CONFIG.chaos, ...input.chaos },
+    network: { ...DEFAULT_CONFIG.network, ...input.network },
+    waf: { ...DEFAULT_CONFIG.waf, ...input.waf },
+    data: { ...DEFAULT_CONFIG.data, ...input.data },
+    site: resolveSite(input, regions),
   };
+}
+
+function resolveSite(input: BlueprintConfig, regions: readonly { region: string }[]) {
+  const originFailover = input.site?.originFailover ?? DEFAULT_CONFIG.site.originFailover;
+  if (!originFailover) return { originFailover };
+  const failoverRegion =
+    input.site?.failoverRegion ??
+    regions.map((r) => r.region).find((r) => r !== GLOBAL_STACK_REGION);
+  return { originFailover, failoverRegion };
 }
 
 /** Where a JSON parse error points, as "line L, column C", when the engine says a position. */

@@ -8,6 +8,11 @@ export interface DataStackProps extends StackProps {
   readonly tableName: string;
   /** Regions that get a replica besides this stack's own. */
   readonly replicaRegions: readonly string[];
+  /**
+   * Refuse deletion of the table.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
 }
 
 /**
@@ -22,6 +27,7 @@ export class DataStack extends Stack {
     this.table = new GlobalTable(this, 'Catalog', {
       tableName: props.tableName,
       replicaRegions: props.replicaRegions,
+      deletionProtection: props.deletionProtection,
     });
   }
 }

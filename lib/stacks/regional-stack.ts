@@ -2,7 +2,7 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 import { RegionConfig, ResolvedConfig } from '../config';
-import { Network } from '../constructs/network/network';
+import { NatGatewayLayout, Network } from '../constructs/network/network';
 
 export interface RegionalStackProps extends StackProps {
   /** The whole blueprint config (sizing, health checks, chaos guardrails). */
@@ -21,6 +21,10 @@ export class RegionalStack extends Stack {
     super(scope, id, props);
     this.network = new Network(this, 'Network', {
       availabilityZones: props.regionConfig.availabilityZones,
+      natGateways:
+        props.config.network.natGateways === 'single'
+          ? NatGatewayLayout.SINGLE
+          : NatGatewayLayout.ONE_PER_AZ,
     });
   }
 }
