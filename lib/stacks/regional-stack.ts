@@ -1,8 +1,25 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { join } from 'node:path';
+
+import { IgnoreMode, Stack, StackProps } from 'aws-cdk-lib';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
+import { ApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { HostedZone } from 'aws-cdk-lib/aws-route53';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 
 import { RegionConfig, ResolvedConfig } from '../config';
+import { RegionAlarms } from '../constructs/alarms/region-alarms';
+import { MemcachedCluster } from '../constructs/cache/memcached-cluster';
+import { PublicLoadBalancer } from '../constructs/load-balancer/public-load-balancer';
 import { NatGatewayLayout, Network } from '../constructs/network/network';
+import { CatalogService } from '../constructs/service/catalog-service';
+
+/** The repository root: the service image's build context (see service/Dockerfile). */
+const REPO_ROOT = join(__dirname, '..', '..');
+
+/** The fault document every region starts with: no faults. */
+export const EMPTY_FAULT_DOCUMENT = '{"faults":[]}';
 
 export interface RegionalStackProps extends StackProps {
   /** The whole blueprint config (sizing, health checks, chaos guardrails). */
@@ -11,20 +28,113 @@ export interface RegionalStackProps extends StackProps {
   readonly regionConfig: Required<RegionConfig>;
   /** Name of the global table; this region's service uses its local replica. */
   readonly tableName: string;
+  /**
+   * The service image.
+   * @default - built from service/Dockerfile for ARM64
+   */
+  readonly image?: ContainerImage;
 }
 
-/** Everything one region runs: network, service, cache, alarms, chaos functions. */
+/** Everything one region runs: network, load balancer, service, cache, alarms. */
 export class RegionalStack extends Stack {
+  public readonly regionConfig: Required<RegionConfig>;
   public readonly network: Network;
+  public readonly loadBalancer: ApplicationLoadBalancer;
+  /** `https` when a domain is configured, else `http`. */
+  public readonly loadBalancerProtocol: 'http' | 'https';
+  public readonly faultParameter: StringParameter;
+  public readonly cache: MemcachedCluster;
+  public readonly catalog: CatalogService;
+  public readonly alarms: RegionAlarms;
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     super(scope, id, props);
+    const { config, regionConfig } = props;
+    this.regionConfig = regionConfig;
+    const hc = config.healthCheck;
+
     this.network = new Network(this, 'Network', {
-      availabilityZones: props.regionConfig.availabilityZones,
+      availabilityZones: regionConfig.availabilityZones,
       natGateways:
-        props.config.network.natGateways === 'single'
+        config.network.natGateways === 'single'
           ? NatGatewayLayout.SINGLE
           : NatGatewayLayout.ONE_PER_AZ,
+    });
+    const vpc = this.network.vpc;
+
+    const domain = config.domain;
+    const edge = new PublicLoadBalancer(this, 'LoadBalancer', {
+      vpc,
+      hostedZone:
+        domain &&
+        HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+          hostedZoneId: domain.hostedZoneId,
+          zoneName: domain.zoneName,
+        }),
+      domainName: domain && `${domain.apiRecordName}.${domain.zoneName}`,
+      wafEnabled: config.waf.enabled,
+      requestsPerFiveMinutesPerIp: config.waf.requestsPerFiveMinutesPerIp,
+    });
+    this.loadBalancer = edge.loadBalancer;
+    this.loadBalancerProtocol = edge.protocol;
+
+    this.faultParameter = new StringParameter(this, 'FaultDocument', {
+      parameterName: `/${config.projectName}/faults`,
+      description: 'Game-day faults the service tasks apply (see service/README.md)',
+      stringValue: EMPTY_FAULT_DOCUMENT,
+    });
+
+    this.cache = new MemcachedCluster(this, 'Cache', {
+      vpc,
+      availabilityZones: regionConfig.availabilityZones,
+      nodeType: config.sizing.cacheNodeType,
+    });
+
+    const alarmNamePrefix = `${config.projectName}-${regionConfig.region}`;
+    const metricsNamespace = `${config.projectName}/Service`;
+    this.catalog = new CatalogService(this, 'Catalog', {
+      vpc,
+      image:
+        props.image ??
+        ContainerImage.fromAsset(REPO_ROOT, {
+          file: 'service/Dockerfile',
+          platform: Platform.LINUX_ARM64,
+          ignoreMode: IgnoreMode.DOCKER,
+        }),
+      listener: edge.listener,
+      tableName: props.tableName,
+      memcachedEndpoints: this.cache.endpoints,
+      faultParameter: this.faultParameter,
+      healthToken: hc.token,
+      cpu: config.sizing.taskCpu,
+      memoryLimitMiB: config.sizing.taskMemoryMiB,
+      desiredCount: config.sizing.desiredTasks,
+      minCount: config.sizing.minTasks,
+      maxCount: config.sizing.maxTasks,
+      healthCheckIntervalSeconds: hc.albIntervalSeconds,
+      healthCheckTimeoutSeconds: hc.albTimeoutSeconds,
+      healthyThresholdCount: hc.albHealthyThreshold,
+      unhealthyThresholdCount: hc.albUnhealthyThreshold,
+      deploymentAlarmNames: RegionAlarms.deploymentAlarmNames(alarmNamePrefix),
+      chaosEnabled: config.chaos.enabled,
+      metricsNamespace,
+    });
+    this.cache.allowFrom(this.catalog.service);
+
+    this.alarms = new RegionAlarms(this, 'Alarms', {
+      alarmNamePrefix,
+      region: regionConfig.region,
+      loadBalancer: this.loadBalancer,
+      targetGroup: this.catalog.targetGroup,
+      service: this.catalog.service,
+      cacheClusterId: this.cache.cluster.ref,
+      // Losing more than a chaos experiment may take away means users are affected.
+      minHealthyHosts: Math.max(
+        1,
+        Math.floor(config.sizing.minTasks * (1 - config.chaos.maxTaskShare)),
+      ),
+      serviceMetricsNamespace: metricsNamespace,
+      alarmEmail: config.alarmEmail,
     });
   }
 }

@@ -1,0 +1,168 @@
+import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
+import { IVpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import {
+  ApplicationListener,
+  ApplicationLoadBalancer,
+  ApplicationProtocol,
+  ListenerAction,
+  SslPolicy,
+} from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { IHostedZone } from 'aws-cdk-lib/aws-route53';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+
+export interface PublicLoadBalancerProps {
+  /** The VPC whose public subnets hold the load balancer. */
+  readonly vpc: IVpc;
+  /**
+   * The hosted zone that validates the certificate; with `domainName`, the load balancer serves
+   * HTTPS and redirects HTTP to it.
+   * @default - no TLS: the load balancer answers plain HTTP on port 80
+   */
+  readonly hostedZone?: IHostedZone;
+  /**
+   * The name clients use (the geoproximity record), which the certificate covers.
+   * @default - no TLS
+   */
+  readonly domainName?: string;
+  /**
+   * Put an AWS WAF web ACL in front: AWS managed common rules and a per-IP rate limit.
+   * @default true
+   */
+  readonly wafEnabled?: boolean;
+  /**
+   * Requests one IP may send in any 5-minute window before the WAF blocks it (10 to 2e9).
+   * @default 2000
+   */
+  readonly requestsPerFiveMinutesPerIp?: number;
+  /**
+   * Days access logs are kept.
+   * @default 90
+   */
+  readonly accessLogRetentionDays?: number;
+}
+
+/**
+ * An internet-facing ALB with encrypted access logs, invalid header fields dropped, HTTPS when a
+ * domain is configured, and a WAF web ACL. Targets are attached by the service through `listener`.
+ */
+export class PublicLoadBalancer extends Construct {
+  public readonly loadBalancer: ApplicationLoadBalancer;
+  /** The listener that forwards to the service: HTTPS with a domain, else HTTP. */
+  public readonly listener: ApplicationListener;
+  /** `https` with a domain, else `http`. */
+  public readonly protocol: 'http' | 'https';
+  public readonly webAcl?: CfnWebACL;
+
+  constructor(scope: Construct, id: string, props: PublicLoadBalancerProps) {
+    super(scope, id);
+    const problems: string[] = [];
+    const rate = props.requestsPerFiveMinutesPerIp ?? 2000;
+    if (!Token.isUnresolved(rate) && (!Number.isInteger(rate) || rate < 10 || rate > 2e9)) {
+      problems.push(
+        `requestsPerFiveMinutesPerIp must be an integer from 10 to 2000000000, got ${rate}`,
+      );
+    }
+    if ((props.hostedZone === undefined) !== (props.domainName === undefined)) {
+      problems.push(
+        'hostedZone and domainName go together: give both for HTTPS, or neither for HTTP',
+      );
+    }
+    if (problems.length > 0) throw new Error(`PublicLoadBalancer: ${problems.join('; ')}`);
+
+    const accessLogs = new Bucket(this, 'AccessLogs', {
+      // ALB access logs support only SSE-S3.
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(props.accessLogRetentionDays ?? 90) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket is itself the access-log destination; logging it would loop.',
+    });
+
+    this.loadBalancer = new ApplicationLoadBalancer(this, 'Alb', {
+      vpc: props.vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: SubnetType.PUBLIC },
+      dropInvalidHeaderFields: true,
+    });
+    this.loadBalancer.logAccessLogs(accessLogs);
+    Validations.of(this.loadBalancer).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason: 'An internet-facing load balancer must accept any client; the WAF rate-limits them.',
+    });
+
+    if (props.hostedZone && props.domainName) {
+      const certificate = new Certificate(this, 'Certificate', {
+        domainName: props.domainName,
+        validation: CertificateValidation.fromDns(props.hostedZone),
+      });
+      this.listener = this.loadBalancer.addListener('Https', {
+        protocol: ApplicationProtocol.HTTPS,
+        certificates: [certificate],
+        sslPolicy: SslPolicy.RECOMMENDED_TLS,
+        open: true,
+      });
+      this.loadBalancer.addListener('HttpRedirect', {
+        protocol: ApplicationProtocol.HTTP,
+        open: true,
+        defaultAction: ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+      });
+      this.protocol = 'https';
+    } else {
+      this.listener = this.loadBalancer.addListener('Http', {
+        protocol: ApplicationProtocol.HTTP,
+        open: true,
+      });
+      this.protocol = 'http';
+    }
+
+    if (props.wafEnabled ?? true) {
+      this.webAcl = this.createWebAcl(rate);
+      new CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: this.loadBalancer.loadBalancerArn,
+        webAclArn: this.webAcl.attrArn,
+      });
+    }
+  }
+
+  private createWebAcl(requestsPerFiveMinutesPerIp: number): CfnWebACL {
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
+    return new CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('WebAcl'),
+      rules: [
+        {
+          name: 'RatePerIp',
+          priority: 0,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: { limit: requestsPerFiveMinutesPerIp, aggregateKeyType: 'IP' },
+          },
+          visibilityConfig: visibility('RatePerIp'),
+        },
+        {
+          name: 'AwsCommonRules',
+          priority: 1,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet' },
+          },
+          visibilityConfig: visibility('AwsCommonRules'),
+        },
+      ],
+    });
+  }
+}

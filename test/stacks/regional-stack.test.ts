@@ -1,0 +1,500 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+
+import { targetEjectionBudgets } from '../../lib/budgets';
+import { resolveConfig } from '../../lib/load-config';
+import { RegionalStack } from '../../lib/stacks/regional-stack';
+import { nagErrors } from '../support/nag';
+
+/** A regional stack for eu-west-1 with the given config overrides, and cdk-nag attached. */
+function regionalStack(overrides: Record<string, unknown> = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const config = resolveConfig(overrides);
+  const regionConfig = config.regions.find((r) => r.region === 'eu-west-1') ?? config.regions[0];
+  const stack = new RegionalStack(app, 'Blueprint-eu-west-1', {
+    env: { region: regionConfig.region },
+    config,
+    regionConfig,
+    tableName: 'Blueprint-catalog',
+    // The image's build is the service's concern; a registry image keeps these tests hermetic.
+    image: ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}
+
+type Resource = { Properties: Record<string, unknown> };
+const onlyResource = (template: Template, type: string): Resource => {
+  const found = Object.values(template.findResources(type)) as Resource[];
+  expect(found).toHaveLength(1);
+  return found[0];
+};
+
+describe('the default regional stack', () => {
+  const { app, stack } = regionalStack();
+  const violations = nagErrors(app);
+  const template = Template.fromStack(stack);
+  const json = template.toJSON() as { Resources: Record<string, { Type: string }> };
+
+  test('passes every AwsSolutions check', () => {
+    expect(violations).toEqual([]);
+  });
+
+  test('stays under 250 CloudFormation resources, leaving forks room below the 500 limit', () => {
+    expect(Object.keys(json.Resources).length).toBeLessThan(250);
+  });
+
+  describe('load balancer', () => {
+    test('checks /health/ready every 5 s and ejects after 3 failures: within 15 s', () => {
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+        HealthCheckPath: '/health/ready',
+        HealthCheckIntervalSeconds: 5,
+        HealthCheckTimeoutSeconds: 4,
+        HealthyThresholdCount: 2,
+        UnhealthyThresholdCount: 3,
+        Matcher: { HttpCode: '200' },
+        TargetType: 'ip',
+      });
+      const [budget] = targetEjectionBudgets(json);
+      expect(budget.detectSeconds).toBeLessThanOrEqual(15);
+    });
+
+    test('routes round robin and drains a target for the service drain time, at most 30 s', () => {
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+        TargetGroupAttributes: Match.arrayWith([
+          { Key: 'deregistration_delay.timeout_seconds', Value: '20' },
+          { Key: 'load_balancing.algorithm.type', Value: 'round_robin' },
+        ]),
+      });
+      const [budget] = targetEjectionBudgets(json);
+      expect(budget.drainSeconds).toBeLessThanOrEqual(30);
+    });
+
+    test('drops invalid header fields and writes access logs', () => {
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+        Scheme: 'internet-facing',
+        LoadBalancerAttributes: Match.arrayWith([
+          { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+          { Key: 'access_logs.s3.enabled', Value: 'true' },
+        ]),
+      });
+    });
+
+    test('keeps access logs in an encrypted, private, TLS-only bucket', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    test('answers plain HTTP on port 80 when no domain is configured', () => {
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+        Protocol: 'HTTP',
+        Port: 80,
+        DefaultActions: [Match.objectLike({ Type: 'forward' })],
+      });
+      template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    });
+
+    test('sits behind a WAF web ACL with AWS common rules and a per-IP rate limit', () => {
+      template.hasResourceProperties('AWS::WAFv2::WebACL', {
+        Scope: 'REGIONAL',
+        DefaultAction: { Allow: {} },
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Name: 'RatePerIp',
+            Action: { Block: {} },
+            Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } },
+          }),
+          Match.objectLike({
+            Name: 'AwsCommonRules',
+            Statement: {
+              ManagedRuleGroupStatement: {
+                VendorName: 'AWS',
+                Name: 'AWSManagedRulesCommonRuleSet',
+              },
+            },
+          }),
+        ]),
+      });
+      const association = onlyResource(template, 'AWS::WAFv2::WebACLAssociation');
+      expect(JSON.stringify(association.Properties.ResourceArn)).toContain('LoadBalancer');
+    });
+  });
+
+  describe('service', () => {
+    test('runs ARM64 tasks of the configured size', () => {
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        Cpu: '512',
+        Memory: '1024',
+        RequiresCompatibilities: ['FARGATE'],
+        RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      });
+    });
+
+    test('turns on Container Insights for the cluster', () => {
+      template.hasResourceProperties('AWS::ECS::Cluster', {
+        ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }],
+      });
+    });
+
+    test('spreads tasks over the AZs with rebalancing, in private subnets', () => {
+      template.hasResourceProperties('AWS::ECS::Service', {
+        LaunchType: 'FARGATE',
+        DesiredCount: 3,
+        AvailabilityZoneRebalancing: 'ENABLED',
+        NetworkConfiguration: {
+          AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }),
+        },
+      });
+    });
+
+    test('rolls back failed deployments by circuit breaker and by alarm, never dropping below 100%', () => {
+      template.hasResourceProperties('AWS::ECS::Service', {
+        DeploymentConfiguration: {
+          MinimumHealthyPercent: 100,
+          MaximumPercent: 200,
+          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+          Alarms: {
+            Enable: true,
+            Rollback: true,
+            AlarmNames: [
+              'Blueprint-eu-west-1-alb-5xx-rate',
+              'Blueprint-eu-west-1-target-5xx-rate',
+              'Blueprint-eu-west-1-zero-length-responses',
+            ],
+          },
+        },
+        HealthCheckGracePeriodSeconds: 30,
+      });
+    });
+
+    test('is tagged for chaos experiments when chaos is enabled', () => {
+      template.hasResourceProperties('AWS::ECS::Service', {
+        Tags: Match.arrayWith([{ Key: 'chaos-enabled', Value: 'true' }]),
+        PropagateTags: 'SERVICE',
+      });
+    });
+
+    test('scales between the configured bounds on CPU and on requests per target', () => {
+      template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+        MinCapacity: 3,
+        MaxCapacity: 12,
+        ScalableDimension: 'ecs:service:DesiredCount',
+      });
+      template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+        TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+          PredefinedMetricSpecification: {
+            PredefinedMetricType: 'ECSServiceAverageCPUUtilization',
+          },
+          TargetValue: 60,
+        }),
+      });
+      template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+        TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+          PredefinedMetricSpecification: Match.objectLike({
+            PredefinedMetricType: 'ALBRequestCountPerTarget',
+          }),
+          TargetValue: 1000,
+        }),
+      });
+    });
+  });
+
+  describe('container', () => {
+    test('fails its health check unless the readiness body carries the token', () => {
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        ContainerDefinitions: [
+          Match.objectLike({
+            HealthCheck: Match.objectLike({ Command: ['CMD', 'node', '/app/healthcheck.js'] }),
+            Environment: Match.arrayWith([{ Name: 'HEALTH_TOKEN', Value: '"status":"ready"' }]),
+          }),
+        ],
+      });
+    });
+
+    test('stops within its drain time plus margin, on a read-only root filesystem', () => {
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        ContainerDefinitions: [
+          Match.objectLike({
+            StopTimeout: 30,
+            ReadonlyRootFilesystem: true,
+            Environment: Match.arrayWith([{ Name: 'SHUTDOWN_DRAIN_SECONDS', Value: '20' }]),
+            MountPoints: [{ ContainerPath: '/tmp', SourceVolume: 'tmp', ReadOnly: false }],
+          }),
+        ],
+      });
+    });
+
+    test('logs to CloudWatch with a retention period', () => {
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        ContainerDefinitions: [
+          Match.objectLike({
+            LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+          }),
+        ],
+      });
+      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+
+    test('is configured through plain settings and the SSM fault parameter, with no secrets', () => {
+      const taskDefinition = onlyResource(template, 'AWS::ECS::TaskDefinition');
+      const [container] = taskDefinition.Properties.ContainerDefinitions as {
+        Environment: { Name: string }[];
+        Secrets?: unknown;
+      }[];
+      expect(container.Environment.map((e) => e.Name).sort()).toEqual([
+        'FAULTS_PARAMETER',
+        'HEALTH_TOKEN',
+        'MEMCACHED_ENDPOINTS',
+        'METRICS_NAMESPACE',
+        'PORT',
+        'SHUTDOWN_DRAIN_SECONDS',
+        'TABLE_NAME',
+      ]);
+      expect(container.Secrets).toBeUndefined();
+    });
+  });
+
+  describe('memcached', () => {
+    test('runs one node per AZ, cross-AZ, of the configured type', () => {
+      template.hasResourceProperties('AWS::ElastiCache::CacheCluster', {
+        Engine: 'memcached',
+        CacheNodeType: 'cache.t4g.micro',
+        NumCacheNodes: 3,
+        AZMode: 'cross-az',
+        PreferredAvailabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+        Port: 11211,
+      });
+    });
+
+    test('lives in the isolated subnets', () => {
+      const group = onlyResource(template, 'AWS::ElastiCache::SubnetGroup');
+      const isolated = Object.entries(template.findResources('AWS::EC2::Subnet'))
+        .filter(([id]) => id.includes('Isolated'))
+        .map(([id]) => ({ Ref: id }));
+      expect(isolated).toHaveLength(3);
+      expect(group.Properties.SubnetIds).toEqual(isolated);
+    });
+
+    test("admits only the service's tasks, on 11211", () => {
+      const ingress = Object.values(
+        template.findResources('AWS::EC2::SecurityGroupIngress'),
+      ) as Resource[];
+      const toCache = ingress.filter((r) => JSON.stringify(r.Properties.GroupId).includes('Cache'));
+      expect(toCache).toHaveLength(1);
+      expect(toCache[0].Properties).toMatchObject({
+        IpProtocol: 'tcp',
+        FromPort: 11211,
+        ToPort: 11211,
+      });
+      expect(JSON.stringify(toCache[0].Properties.SourceSecurityGroupId)).toContain(
+        'CatalogService',
+      );
+    });
+
+    test('reaches the tasks as one host:port per node in MEMCACHED_ENDPOINTS', () => {
+      const taskDefinition = onlyResource(template, 'AWS::ECS::TaskDefinition');
+      const [container] = taskDefinition.Properties.ContainerDefinitions as {
+        Environment: { Name: string; Value: unknown }[];
+      }[];
+      const endpoints = JSON.stringify(
+        container.Environment.find((e) => e.Name === 'MEMCACHED_ENDPOINTS'),
+      );
+      for (const node of ['.0001.', '.0002.', '.0003.']) expect(endpoints).toContain(node);
+      expect(endpoints).toContain('ConfigurationEndpoint.Address');
+      expect(endpoints).toContain(':11211');
+    });
+  });
+
+  describe('fault document', () => {
+    test('starts empty in a per-region SSM parameter', () => {
+      template.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: '/Blueprint/faults',
+        Type: 'String',
+        Value: '{"faults":[]}',
+      });
+    });
+  });
+
+  describe('least privilege', () => {
+    const taskRolePolicy = () => {
+      const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
+        id.includes('TaskRole'),
+      ) as [string, Resource][];
+      expect(policies).toHaveLength(1);
+      return (policies[0][1].Properties.PolicyDocument as { Statement: Record<string, unknown>[] })
+        .Statement;
+    };
+
+    test('lets the tasks use only their table replica', () => {
+      const dynamo = taskRolePolicy().filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
+      expect(dynamo).toHaveLength(1);
+      expect(JSON.stringify(dynamo[0].Resource)).toContain(':dynamodb:eu-west-1:');
+      expect(JSON.stringify(dynamo[0].Resource)).toContain(':table/Blueprint-catalog');
+      expect(dynamo[0].Action).not.toContain('dynamodb:*');
+    });
+
+    test('lets the tasks only read their fault parameter', () => {
+      const ssm = taskRolePolicy().filter((s) => JSON.stringify(s.Action).includes('ssm:'));
+      expect(ssm).toHaveLength(1);
+      expect(JSON.stringify(ssm[0].Action)).not.toMatch(/ssm:Put|ssm:Delete/);
+      // ...:parameter joined with the parameter's name, /Blueprint/faults
+      expect(JSON.stringify(ssm[0].Resource)).toMatch(/:parameter",\{"Ref":"FaultDocument[0-9A-F]+"\}/);
+    });
+
+    test('grants the tasks no wildcard resource', () => {
+      for (const statement of taskRolePolicy()) expect(statement.Resource).not.toBe('*');
+    });
+  });
+
+  describe('alarms', () => {
+    test.each([
+      ['alb-5xx-rate', 5],
+      ['target-5xx-rate', 5],
+      ['unhealthy-hosts', 0],
+      ['healthy-hosts-low', 1],
+      ['p99-latency', 1],
+      ['zero-length-responses', 0],
+      ['ecs-cpu', 80],
+      ['ecs-memory', 80],
+      ['cache-cpu', 75],
+      ['cache-evictions', 1000],
+      ['cache-connections', 2000],
+    ])('has %s with threshold %d, notifying the topic', (name, threshold) => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `Blueprint-eu-west-1-${name}`,
+        Threshold: threshold,
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmsTopic') }],
+      });
+    });
+
+    test("counts the service's zero-length responses per region", () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'Blueprint-eu-west-1-zero-length-responses',
+        Namespace: 'Blueprint/Service',
+        MetricName: 'ZeroLengthResponses',
+        Dimensions: [{ Name: 'Region', Value: 'eu-west-1' }],
+        Statistic: 'Sum',
+      });
+    });
+
+    test('combines what users feel into a "region impaired" composite alarm', () => {
+      const composite = onlyResource(template, 'AWS::CloudWatch::CompositeAlarm');
+      expect(composite.Properties.AlarmName).toBe('Blueprint-eu-west-1-region-impaired');
+      const rule = JSON.stringify(composite.Properties.AlarmRule);
+      for (const part of [
+        'Alb5xxRate',
+        'Target5xxRate',
+        'ZeroLength',
+        'HealthyHostsLow',
+        'P99Latency',
+      ]) {
+        expect(rule).toContain(part);
+      }
+    });
+
+    test('draws a game-day dashboard', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+        DashboardName: 'Blueprint-eu-west-1-gameday',
+      });
+    });
+
+    test('subscribes no e-mail when none is configured', () => {
+      template.resourceCountIs('AWS::SNS::Subscription', 0);
+    });
+  });
+});
+
+describe('a regional stack with a domain', () => {
+  const { app, stack } = regionalStack({
+    domain: { hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com' },
+    alarmEmail: 'oncall@example.com',
+  });
+  const violations = nagErrors(app);
+  const template = Template.fromStack(stack);
+
+  test('passes every AwsSolutions check', () => {
+    expect(violations).toEqual([]);
+  });
+
+  test('serves HTTPS with a DNS-validated certificate for the API name', () => {
+    template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'api.example.com',
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: [{ DomainName: 'api.example.com', HostedZoneId: 'Z0123456789ABC' }],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTPS',
+      Port: 443,
+      Certificates: [{ CertificateArn: Match.anyValue() }],
+    });
+  });
+
+  test('redirects HTTP to HTTPS permanently', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTP',
+      Port: 80,
+      DefaultActions: [
+        {
+          Type: 'redirect',
+          RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' },
+        },
+      ],
+    });
+  });
+
+  test('e-mails alarms to the configured address', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+  });
+});
+
+describe('a regional stack configured down', () => {
+  test('attaches no WAF when it is switched off', () => {
+    const { stack } = regionalStack({ waf: { enabled: false } });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+  });
+
+  test('does not tag the service for chaos when chaos is off', () => {
+    const { stack } = regionalStack({ chaos: { enabled: false } });
+    const service = onlyResource(Template.fromStack(stack), 'AWS::ECS::Service');
+    expect(JSON.stringify(service.Properties.Tags ?? [])).not.toContain('chaos-enabled');
+  });
+
+  test('uses the configured health-check numbers', () => {
+    const { stack } = regionalStack({
+      healthCheck: { albIntervalSeconds: 10, albTimeoutSeconds: 5, albUnhealthyThreshold: 2 },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      HealthCheckIntervalSeconds: 10,
+      HealthCheckTimeoutSeconds: 5,
+      UnhealthyThresholdCount: 2,
+    });
+  });
+});
