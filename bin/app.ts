@@ -2,16 +2,17 @@
 import { App } from 'aws-cdk-lib';
 
 import { createBlueprint } from '../lib/blueprint';
-import { ConfigError } from '../lib/config';
+import { ConfigError, ResolvedConfig } from '../lib/config';
+import { estimateMonthlyCost, renderCostEstimate } from '../lib/cost/estimate';
 import { loadConfig } from '../lib/load-config';
 import { renderSummary, summarizeStack } from '../lib/synth-summary';
 
 const app = new App();
 const configPath: unknown = app.node.tryGetContext('config');
 
+let config: ResolvedConfig;
 try {
-  const config = loadConfig(typeof configPath === 'string' ? configPath : undefined);
-  createBlueprint(app, config);
+  config = loadConfig(typeof configPath === 'string' ? configPath : undefined);
 } catch (error) {
   if (error instanceof ConfigError) {
     // A config mistake is the user's to fix: say what is wrong, not where in our code it surfaced.
@@ -21,5 +22,8 @@ try {
   throw error;
 }
 
+createBlueprint(app, config);
 const assembly = app.synth();
+// stderr, so that `cdk synth <stack>` can still pipe a template from stdout.
 console.error(renderSummary(assembly.stacks.map(summarizeStack), assembly.directory));
+console.error(renderCostEstimate(estimateMonthlyCost(config)));
