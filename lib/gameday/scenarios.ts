@@ -1,0 +1,157 @@
+import { ALIAS_TTL_SECONDS } from '../budgets';
+
+/** The health-check and recovery settings a budget is derived from, as deployed. */
+export interface DeployedSettings {
+  readonly albIntervalSeconds: number;
+  readonly albHealthyThreshold: number;
+  readonly albUnhealthyThreshold: number;
+  readonly route53IntervalSeconds: number;
+  readonly route53FailureThreshold: number;
+  /** How long until a stopped task's replacement answers its first check (Fargate: pull + start). */
+  readonly taskStartSeconds: number;
+  /** How long until a task notices a new fault document (poll interval with its jitter). */
+  readonly faultPollSeconds: number;
+  /** How long the service's own sliding window takes to fail readiness on empty responses. */
+  readonly selfEjectionSeconds: number;
+}
+
+export const SCENARIO_NAMES = [
+  'task-loss',
+  'az-outage',
+  'zero-length-responder',
+  'region-evacuation',
+  'cache-outage',
+  'latency',
+] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export function isScenarioName(name: string): name is ScenarioName {
+  return (SCENARIO_NAMES as readonly string[]).includes(name);
+}
+
+export interface Budget {
+  /** Fault injected → the balancer (ALB or Route 53) stops sending users to the bad part. */
+  readonly detectSeconds?: number;
+  /** Fault injected (or, after a restore, restored) → full healthy capacity again. */
+  readonly recoverSeconds: number;
+  /** Share of client requests that must succeed over the whole run. */
+  readonly minSuccessRate: number;
+  /** How each number was derived, for the report. */
+  readonly derivation: string;
+}
+
+export interface Scenario {
+  readonly name: ScenarioName;
+  readonly title: string;
+  readonly hypothesis: string;
+  /** What is broken and how far the damage may reach. */
+  readonly blastRadius: string;
+  readonly budget: (s: DeployedSettings) => Budget;
+}
+
+const ejection = (s: DeployedSettings) => s.albIntervalSeconds * s.albUnhealthyThreshold;
+const admission = (s: DeployedSettings) => s.albIntervalSeconds * s.albHealthyThreshold;
+const regionFailover = (s: DeployedSettings) =>
+  s.route53IntervalSeconds * s.route53FailureThreshold + ALIAS_TTL_SECONDS;
+
+export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
+  'task-loss': {
+    name: 'task-loss',
+    title: 'Lose a task',
+    hypothesis:
+      'When a task dies, the load balancer stops routing to it within one ejection budget and a replacement takes traffic; clients see almost no errors.',
+    blastRadius: 'One task in one region (capped at the chaos task share).',
+    budget: (s) => ({
+      detectSeconds: ejection(s),
+      recoverSeconds: s.taskStartSeconds + admission(s),
+      minSuccessRate: 0.99,
+      derivation: `detect = ALB interval ${s.albIntervalSeconds} s × unhealthy threshold ${s.albUnhealthyThreshold}; recover = task start ${s.taskStartSeconds} s + interval × healthy threshold ${s.albHealthyThreshold}`,
+    }),
+  },
+  'az-outage': {
+    name: 'az-outage',
+    title: 'Lose an availability zone',
+    hypothesis:
+      "When an AZ's tasks die and its subnets are withdrawn, the other AZs carry the load within one ejection budget; after restore the AZ rejoins.",
+    blastRadius: "One AZ's tasks in one region.",
+    budget: (s) => ({
+      detectSeconds: ejection(s),
+      recoverSeconds: s.taskStartSeconds + admission(s),
+      minSuccessRate: 0.98,
+      derivation: `detect = ALB interval ${s.albIntervalSeconds} s × unhealthy threshold ${s.albUnhealthyThreshold}; recover after restore = task start ${s.taskStartSeconds} s + interval × healthy threshold ${s.albHealthyThreshold}`,
+    }),
+  },
+  'zero-length-responder': {
+    name: 'zero-length-responder',
+    title: 'A task answers 200 with empty bodies',
+    hypothesis:
+      'A task that answers fast with empty bodies fails its own readiness check and is ejected; it does not attract traffic, and clients stop seeing empty responses.',
+    blastRadius: 'One task in one region.',
+    budget: (s) => ({
+      detectSeconds: s.faultPollSeconds + s.selfEjectionSeconds + ejection(s),
+      recoverSeconds: s.faultPollSeconds + admission(s),
+      minSuccessRate: 0.95,
+      derivation: `detect = fault poll ${s.faultPollSeconds} s + self-ejection window ${s.selfEjectionSeconds} s + ALB ejection ${ejection(s)} s; recover after restore = poll ${s.faultPollSeconds} s + interval × healthy threshold ${s.albHealthyThreshold}`,
+    }),
+  },
+  'region-evacuation': {
+    name: 'region-evacuation',
+    title: 'Evacuate a region',
+    hypothesis:
+      'When a region fails its Route 53 string-match health check, geoproximity routing sends its users to the next region within the failover budget; writes are not lost.',
+    blastRadius: 'Every task of one region; the others absorb its users.',
+    budget: (s) => ({
+      detectSeconds: s.faultPollSeconds + regionFailover(s),
+      recoverSeconds: s.faultPollSeconds + regionFailover(s),
+      minSuccessRate: 0.95,
+      derivation: `detect = fault poll ${s.faultPollSeconds} s + Route 53 interval ${s.route53IntervalSeconds} s × failure threshold ${s.route53FailureThreshold} + alias TTL ${ALIAS_TTL_SECONDS} s; recover after restore likewise`,
+    }),
+  },
+  'cache-outage': {
+    name: 'cache-outage',
+    title: 'Lose the cache',
+    hypothesis:
+      'When memcached stops answering, reads fall back to DynamoDB: no client errors, higher latency, and no target is ejected.',
+    blastRadius: 'The cache of one region.',
+    budget: (s) => ({
+      recoverSeconds: s.faultPollSeconds + 10,
+      minSuccessRate: 0.999,
+      derivation: `no ejection expected; recover after restore = fault poll ${s.faultPollSeconds} s + circuit-breaker probe 10 s`,
+    }),
+  },
+  latency: {
+    name: 'latency',
+    title: 'Slow responses',
+    hypothesis:
+      'Added latency on a share of responses shows on the p99 signal, but no target is ejected (slow is not broken) and requests still succeed.',
+    blastRadius: 'A share of the responses of one region.',
+    budget: (s) => ({
+      recoverSeconds: s.faultPollSeconds + 5,
+      minSuccessRate: 0.99,
+      derivation: `no ejection expected; recover after restore = fault poll ${s.faultPollSeconds} s + 5 s`,
+    }),
+  },
+};
+
+/** Settings as the config deploys them, plus the timings of where the scenario runs. */
+export function settingsFromConfig(
+  healthCheck: {
+    readonly albIntervalSeconds: number;
+    readonly albHealthyThreshold: number;
+    readonly albUnhealthyThreshold: number;
+    readonly route53FailureThreshold: number;
+  },
+  runtime: Pick<DeployedSettings, 'taskStartSeconds' | 'faultPollSeconds' | 'selfEjectionSeconds'>,
+): DeployedSettings {
+  return {
+    albIntervalSeconds: healthCheck.albIntervalSeconds,
+    albHealthyThreshold: healthCheck.albHealthyThreshold,
+    albUnhealthyThreshold: healthCheck.albUnhealthyThreshold,
+    route53IntervalSeconds: ROUTE53_REQUEST_INTERVAL_SECONDS,
+    route53FailureThreshold: healthCheck.route53FailureThreshold,
+    ...runtime,
+  };
+}
+
+/** The blueprint's Route 53 health checks run at the fast interval. */
+export const ROUTE53_REQUEST_INTERVAL_SECONDS = 10;
