@@ -1,0 +1,264 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Writable } from 'node:stream';
+import { getHeapStatistics } from 'node:v8';
+
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+
+import './fastify-types';
+import type { MemcachedCache } from './cache/memcached-cache';
+import { DEFAULT_HEALTH_TOKEN, type ServiceConfig } from './config';
+import { DependencyError } from './dependencies/outcome';
+import { handleError, HttpError } from './errors';
+import { registerFaultHooks } from './faults/fault-hooks';
+import type { FaultState } from './faults/fault-state';
+import { Readiness } from './health/readiness';
+import { checkResponse } from './health/response-check';
+import type { ResponseWindow } from './health/response-window';
+import type { TaskIdentity } from './identity';
+import type { IdempotencyStore } from './items/idempotency-store';
+import type { ItemCache } from './items/item-cache';
+import type { ItemsStore } from './items/items-store';
+import { requestMetricFields } from './metrics/emf';
+import { registerHealthRoutes } from './routes/health';
+import { registerItemRoutes } from './routes/items';
+import { registerWhoamiRoute } from './routes/whoami';
+
+/** Limits on inbound work. Tests shrink them; production uses the defaults. */
+export interface InboundLimits {
+  /**
+   * Largest request body.
+   * @default 16384
+   */
+  readonly bodyLimitBytes?: number;
+  /**
+   * Mean event-loop delay above which requests are shed with 503.
+   * @default 1000
+   */
+  readonly maxEventLoopDelayMs?: number;
+  /**
+   * Heap use above which requests are shed with 503.
+   * @default - 90% of the V8 heap limit
+   */
+  readonly maxHeapUsedBytes?: number;
+  /**
+   * Event-loop utilization (0-1) above which requests are shed with 503.
+   * @default 0.98
+   */
+  readonly maxEventLoopUtilization?: number;
+  /**
+   * How often pressure is sampled.
+   * @default 1000
+   */
+  readonly pressureSampleIntervalMs?: number;
+}
+
+/** Builds the Fastify instance with its logger; the dependencies are created with its log. */
+export function createFastify(
+  config: ServiceConfig,
+  identity: TaskIdentity,
+  options: { logStream?: Writable; bodyLimitBytes?: number } = {},
+): FastifyInstance {
+  return Fastify({
+    logger: {
+      level: config.logLevel,
+      base: {
+        taskId: identity.taskId,
+        region: identity.region,
+        availabilityZone: identity.availabilityZone,
+        version: identity.version,
+      },
+      stream: options.logStream,
+    },
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    requestIdHeader: false,
+    genReqId: requestId,
+    bodyLimit: options.bodyLimitBytes ?? 16 * 1024,
+    // Trust the X-Forwarded-For entries the nearest proxies added (the ALB's), not the client's.
+    trustProxy: (_address, hop) => hop < config.trustProxyHops,
+    // Longer than the ALB idle timeout (60 s), so the ALB, not the service, closes idle connections.
+    keepAliveTimeout: 65_000,
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    // Request bodies are validated strictly: no type coercion, unknown fields rejected.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+}
+
+/** A caller's X-Request-Id when it looks like an id, else a new UUID. */
+function requestId(request: IncomingMessage): string {
+  const header = request.headers['x-request-id'];
+  return typeof header === 'string' && /^[A-Za-z0-9._:-]{8,128}$/.test(header)
+    ? header
+    : randomUUID();
+}
+
+export interface AppDependencies {
+  readonly config: ServiceConfig;
+  readonly identity: TaskIdentity;
+  readonly store: ItemsStore;
+  readonly itemCache: ItemCache;
+  readonly cache: MemcachedCache;
+  readonly idempotency: IdempotencyStore;
+  readonly faults: FaultState;
+  readonly window: ResponseWindow;
+  readonly limits?: InboundLimits;
+  /**
+   * Longest the readiness sentinel read may take.
+   * @default 2000
+   */
+  readonly sentinelTimeoutMs?: number;
+}
+
+const PROBE_HEADER = 'x-readiness-probe';
+
+function isHealthRoute(url: string): boolean {
+  return url.startsWith('/health/');
+}
+
+/**
+ * Registers the plugins, hooks and routes, in the order that matters: probe marking, load
+ * shedding, rate limiting, faults, then the measuring hook last among onSend hooks.
+ */
+export async function registerApp(app: FastifyInstance, deps: AppDependencies): Promise<Readiness> {
+  const { config, identity, faults, window } = deps;
+  const limits = deps.limits ?? {};
+  const probe = { name: PROBE_HEADER, value: randomBytes(16).toString('hex') };
+
+  app.decorateRequest('isProbe', false);
+  app.decorateRequest('responseCheck', undefined);
+  app.decorateRequest('cacheOutcome', undefined);
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof DependencyError) {
+      // The dependency is down or slow: the client may retry, here or in another region.
+      handleError(
+        new HttpError(503, 'dependency_unavailable', 'a dependency is unavailable; retry later', {
+          'retry-after': '1',
+        }),
+        request,
+        reply,
+      );
+      return;
+    }
+    handleError(error, request, reply);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({
+      error: 'not_found',
+      message: `no route for ${request.method} ${request.url.slice(0, 200)}`,
+      requestId: request.id,
+    });
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.isProbe = request.headers[PROBE_HEADER] === probe.value;
+    reply.header('x-request-id', request.id);
+    request.log.debug({ method: request.method, url: request.url }, 'request received');
+  });
+
+  const readiness = new Readiness(
+    {
+      app,
+      identity,
+      faults,
+      window,
+      cache: deps.cache,
+      store: deps.store,
+      isUnderPressure: () => app.isUnderPressure(),
+    },
+    {
+      token: config.healthToken,
+      defaultToken: DEFAULT_HEALTH_TOKEN,
+      probeHeader: probe,
+      sentinelTimeoutMs: deps.sentinelTimeoutMs,
+    },
+  );
+
+  await app.register(underPressure, {
+    maxEventLoopDelay: limits.maxEventLoopDelayMs ?? 1000,
+    maxHeapUsedBytes:
+      limits.maxHeapUsedBytes ?? Math.floor(0.9 * getHeapStatistics().heap_size_limit),
+    maxEventLoopUtilization: limits.maxEventLoopUtilization ?? 0.98,
+    sampleInterval: limits.pressureSampleIntervalMs ?? 1000,
+    // Health routes are not shed: liveness must not fail under load (ECS would replace a busy
+    // task), and readiness reports the overload itself with a 503.
+    pressureHandler: (request) =>
+      isHealthRoute(request.url)
+        ? undefined
+        : Promise.reject(
+            new HttpError(503, 'overloaded', 'the service is overloaded; retry later', {
+              'retry-after': '5',
+            }),
+          ),
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    allowList: (request) => request.isProbe || isHealthRoute(request.url),
+    errorResponseBuilder: (_request, context) =>
+      new HttpError(
+        429,
+        'rate_limited',
+        `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
+      ),
+  });
+
+  registerFaultHooks(app, faults);
+
+  // Measures every response as sent (after any fault), so self-ejection sees what clients see.
+  app.addHook('onSend', async (request, reply, payload) => {
+    request.responseCheck = checkResponse(
+      payload,
+      reply.getHeader('content-type'),
+      reply.statusCode,
+      request.method,
+    );
+    return payload;
+  });
+
+  const metricsContext = { namespace: config.metricsNamespace, region: identity.region };
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.isProbe || isHealthRoute(request.url)) return;
+    const check = request.responseCheck ?? { bytes: 0, zeroLength: false, malformed: false };
+    const bad = check.zeroLength || check.malformed;
+    window.record(bad);
+    const status = reply.statusCode;
+    const fields = {
+      method: request.method,
+      url: request.url.slice(0, 300),
+      route: request.routeOptions.url,
+      statusCode: status,
+      traceId: request.headers['x-amzn-trace-id'],
+      cache: request.cacheOutcome,
+      ...requestMetricFields(metricsContext, {
+        RequestLatency: Math.round(reply.elapsedTime * 100) / 100,
+        ResponseBytes: check.bytes,
+        ZeroLengthResponses: check.zeroLength ? 1 : 0,
+        MalformedResponses: check.malformed ? 1 : 0,
+        CacheHits: request.cacheOutcome === 'hit' ? 1 : 0,
+        CacheMisses: request.cacheOutcome === 'miss' ? 1 : 0,
+        Status4xx: status >= 400 && status < 500 ? 1 : 0,
+        Status5xx: status >= 500 ? 1 : 0,
+      }),
+    };
+    if (bad) {
+      request.log.warn(fields, check.zeroLength ? 'zero-length response' : 'malformed response');
+    } else {
+      request.log.info(fields, 'request completed');
+    }
+  });
+
+  registerHealthRoutes(app, readiness);
+  registerWhoamiRoute(app, identity);
+  registerItemRoutes(app, {
+    store: deps.store,
+    cache: deps.itemCache,
+    idempotency: deps.idempotency,
+  });
+  return readiness;
+}

@@ -1,0 +1,90 @@
+import { isIP, type Socket } from 'node:net';
+import { connect, type ConnectionOptions } from 'node:tls';
+
+import { Server, type ServerOptions } from 'memjs';
+
+/** The memjs 1.3.2 `Server` fields the socket setup touches (not in its type definitions). */
+interface ServerInternals {
+  _socket: Socket | undefined;
+  connected: boolean;
+  timeoutSet: boolean;
+  connectCallbacks: Array<(socket: Socket) => void>;
+  options: { conntimeout: number; keepAlive: boolean; keepAliveDelay: number };
+  username: string | undefined;
+  password: string | undefined;
+  responseHandler(data: Buffer): void;
+  listSasl(): void;
+  error(error: Error): void;
+}
+
+/**
+ * A memjs server connection over TLS, for ElastiCache in-transit encryption. memjs opens its socket
+ * with `net.connect` inside `Server#sock` and offers no hook, so this subclass replaces only the
+ * branch that creates a new socket: the same steps as memjs 1.3.2 (kept pinned), with
+ * `tls.connect` instead. An established socket is handled by memjs itself.
+ */
+export class TlsServer extends Server {
+  constructor(
+    host: string,
+    port: number,
+    options: ServerOptions,
+    private readonly tlsOptions: ConnectionOptions = {},
+  ) {
+    super(host, port, undefined, undefined, options);
+  }
+
+  override sock(sasl: boolean, go: (socket: Socket) => void): void {
+    const self = this as unknown as ServerInternals & TlsServer;
+    if (self._socket) {
+      super.sock(sasl, go);
+      return;
+    }
+    self.connected = false;
+    const socket = connect(
+      {
+        host: this.host,
+        port: this.port,
+        servername: isIP(this.host) === 0 ? this.host : undefined,
+        ...this.tlsOptions,
+      },
+      () => {
+        self.once('authenticated', () => {
+          if (self._socket !== socket) return;
+          self.connected = true;
+          socket.setTimeout(0);
+          self.timeoutSet = false;
+          go(socket);
+          for (const callback of self.connectCallbacks) callback(socket);
+          self.connectCallbacks = [];
+        });
+        socket.on('data', (data: Buffer) => self.responseHandler(data));
+        if (self.username && self.password) {
+          self.listSasl();
+        } else {
+          self.emit('authenticated');
+        }
+      },
+    );
+    self._socket = socket;
+    socket.on('error', (error: Error) => self.error(error));
+    socket.on('close', () => {
+      if (self._socket !== socket) return;
+      self.connected = false;
+      if (self.timeoutSet) {
+        socket.setTimeout(0);
+        self.timeoutSet = false;
+      }
+      self._socket = undefined;
+    });
+    self.timeoutSet = true;
+    socket.setTimeout(self.options.conntimeout * 1000, () => {
+      self.timeoutSet = false;
+      if (!self.connected) {
+        socket.end();
+        self._socket = undefined;
+        self.error(new Error('socket timed out connecting to server.'));
+      }
+    });
+    socket.setKeepAlive(self.options.keepAlive, self.options.keepAliveDelay * 1000);
+  }
+}

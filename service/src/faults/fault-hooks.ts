@@ -1,0 +1,37 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { FastifyInstance } from 'fastify';
+
+import type { FaultState } from './fault-state';
+
+/** Faults act on the API only: the health routes must keep telling the truth about it. */
+function isApi(url: string): boolean {
+  return url.startsWith('/api/');
+}
+
+/**
+ * Applies request faults. `latency` and `error-status` act before the handler; `empty-response`
+ * replaces the finished body with nothing and keeps the status and headers, like the full-disk
+ * server that answered every request with a fast, empty 200. Register before the hook that
+ * measures responses, so it sees what clients get.
+ */
+export function registerFaultHooks(app: FastifyInstance, faults: FaultState): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isApi(request.url)) return;
+    const latency = faults.hit('latency');
+    if (latency) await sleep(latency.latencyMs);
+    const errorStatus = faults.hit('error-status');
+    if (errorStatus) {
+      return reply.code(errorStatus.status).send({
+        error: 'fault_injected',
+        message: `game-day fault: error-status ${errorStatus.status}`,
+        requestId: request.id,
+      });
+    }
+  });
+
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (isApi(request.url) && faults.hit('empty-response')) return '';
+    return payload;
+  });
+}

@@ -1,0 +1,190 @@
+import type { Writable } from 'node:stream';
+import type { ConnectionOptions } from 'node:tls';
+
+import type { FastifyInstance } from 'fastify';
+
+import { createFastify, registerApp, type InboundLimits } from './app';
+import {
+  AwsCaller,
+  createDynamoDbClient,
+  createSsmClient,
+  DEFAULT_AWS_TIMEOUTS,
+  type AwsCallTimeouts,
+} from './aws/clients';
+import { MemcachedCache } from './cache/memcached-cache';
+import type { ServiceConfig } from './config';
+import { FaultPoller } from './faults/fault-poller';
+import { FileFaultSource, SsmFaultSource, type FaultSource } from './faults/fault-sources';
+import { FaultState } from './faults/fault-state';
+import type { Readiness } from './health/readiness';
+import { ResponseWindow, type ResponseWindowOptions } from './health/response-window';
+import { faultTargetIds, type TaskIdentity } from './identity';
+import { IdempotencyStore, type IdempotencyOptions } from './items/idempotency-store';
+import { ItemCache } from './items/item-cache';
+import { ItemsStore, SENTINEL_ID } from './items/items-store';
+import { DependencyMetrics } from './metrics/emf';
+
+/** Knobs the environment does not expose; tests shrink them. Production uses the defaults. */
+export interface ServiceTuning {
+  readonly aws?: AwsCallTimeouts;
+  readonly cacheOperationTimeoutMs?: number;
+  readonly cacheBreakerFailures?: number;
+  readonly cacheHalfOpenAfterMs?: number;
+  /** TLS settings added to the defaults when MEMCACHED_TLS is true (e.g. a test CA). */
+  readonly cacheTls?: ConnectionOptions;
+  readonly selfEjection?: ResponseWindowOptions;
+  readonly sentinelTimeoutMs?: number;
+  readonly limits?: InboundLimits;
+  readonly idempotency?: IdempotencyOptions;
+  /**
+   * How often dependency-outcome metrics are written.
+   * @default 10000
+   */
+  readonly metricsFlushIntervalMs?: number;
+}
+
+export interface ServiceOptions {
+  readonly identity: TaskIdentity;
+  readonly tuning?: ServiceTuning;
+  /** Where log lines go. @default - stdout */
+  readonly logStream?: Writable;
+}
+
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly identity: TaskIdentity;
+  readonly readiness: Readiness;
+  readonly cache: MemcachedCache;
+  readonly store: ItemsStore;
+  readonly idempotency: IdempotencyStore;
+  readonly faults: FaultState;
+  readonly faultPoller: FaultPoller;
+  /** Reads the faults, listens, and returns the URL it listens on. */
+  start(): Promise<string>;
+  /**
+   * Graceful stop: readiness fails, the listener closes, in-flight requests finish within the
+   * drain time (then open connections are cut), dependencies close. Resolves whether it drained.
+   */
+  stop(): Promise<{ drained: boolean }>;
+}
+
+/** Wires the service from its config: clients, cache, stores, faults, health, routes. */
+export async function createService(
+  config: ServiceConfig,
+  options: ServiceOptions,
+): Promise<Service> {
+  const { identity } = options;
+  const tuning = options.tuning ?? {};
+  const app = createFastify(config, identity, {
+    logStream: options.logStream,
+    bodyLimitBytes: tuning.limits?.bodyLimitBytes,
+  });
+  const log = app.log;
+  const metrics = new DependencyMetrics(
+    { namespace: config.metricsNamespace, region: identity.region },
+    log,
+  );
+  const awsTimeouts = tuning.aws ?? DEFAULT_AWS_TIMEOUTS;
+  const dynamoDb = createDynamoDbClient(config.region, awsTimeouts, config.dynamoDbEndpoint);
+  const dynamoDbCaller = new AwsCaller('dynamodb', awsTimeouts, metrics, log);
+
+  const faults = new FaultState(faultTargetIds(identity));
+  const cache = new MemcachedCache(
+    {
+      endpoints: config.memcachedEndpoints,
+      operationTimeoutMs: tuning.cacheOperationTimeoutMs,
+      breakerFailures: tuning.cacheBreakerFailures,
+      halfOpenAfterMs: tuning.cacheHalfOpenAfterMs,
+      tls: config.memcachedTls ? (tuning.cacheTls ?? {}) : undefined,
+      blackholed: () => faults.hit('cache-blackhole') !== undefined,
+    },
+    metrics,
+    log,
+  );
+
+  const ssm =
+    config.faultsSource.kind === 'ssm-parameter'
+      ? createSsmClient(config.region, awsTimeouts)
+      : undefined;
+  const faultSource: FaultSource =
+    config.faultsSource.kind === 'ssm-parameter' && ssm
+      ? new SsmFaultSource(
+          ssm,
+          config.faultsSource.name,
+          new AwsCaller('ssm', awsTimeouts, metrics, log),
+        )
+      : new FileFaultSource(config.faultsSource.kind === 'file' ? config.faultsSource.path : '');
+  const faultPoller = new FaultPoller(faultSource, faults, config.faultsPollSeconds * 1000, log);
+
+  const store = new ItemsStore(dynamoDb, config.tableName, dynamoDbCaller);
+  const idempotency = new IdempotencyStore(
+    dynamoDb,
+    config.tableName,
+    dynamoDbCaller,
+    tuning.idempotency,
+  );
+  const readiness = await registerApp(app, {
+    config,
+    identity,
+    store,
+    itemCache: new ItemCache(cache, config.cacheTtlSeconds),
+    cache,
+    idempotency,
+    faults,
+    window: new ResponseWindow(tuning.selfEjection),
+    limits: tuning.limits,
+    sentinelTimeoutMs: tuning.sentinelTimeoutMs,
+  });
+
+  // Runs after the server has drained (Fastify closes the listener first).
+  app.addHook('onClose', (_instance, done) => {
+    faultPoller.stop();
+    cache.close();
+    metrics.stop();
+    dynamoDb.destroy();
+    ssm?.destroy();
+    done();
+  });
+
+  return {
+    app,
+    identity,
+    readiness,
+    cache,
+    store,
+    idempotency,
+    faults,
+    faultPoller,
+    async start() {
+      await faultPoller.start();
+      metrics.start(tuning.metricsFlushIntervalMs ?? 10_000);
+      try {
+        await store.ensure(SENTINEL_ID, { name: 'health sentinel', price: 0 });
+      } catch {
+        // Logged by the caller; readiness keeps trying, and reports it until it works.
+      }
+      const address = await app.listen({ port: config.port, host: config.host });
+      log.info(
+        { address, faults: faultSource.description, memcached: config.memcachedEndpoints.length },
+        'service listening',
+      );
+      return address;
+    },
+    async stop() {
+      readiness.shuttingDown = true;
+      let drained = true;
+      const drainMs = config.shutdownDrainSeconds * 1000;
+      const deadline = setTimeout(() => {
+        drained = false;
+        log.warn({ drainMs }, 'drain time is up; closing the connections still open');
+        app.server.closeAllConnections();
+      }, drainMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(deadline);
+      }
+      return { drained };
+    },
+  };
+}
