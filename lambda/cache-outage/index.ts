@@ -1,0 +1,14 @@
+import { productionDeps } from '../shared/deps';
+import { createGuardedHandler } from '../shared/handler';
+
+import { cacheOutage, parseCacheOutageEvent } from './cache-outage';
+
+export const handler = createGuardedHandler(
+  {
+    name: 'cache-outage',
+    parse: parseCacheOutageEvent,
+    run: cacheOutage,
+    idempotencyKey: (event) => event.experimentId,
+  },
+  productionDeps,
+);

@@ -1,0 +1,31 @@
+import type { Context } from 'aws-lambda';
+
+import { CanaryEnv, loadCanaryEnv } from '../shared/env';
+import { ChaosError } from '../shared/errors';
+import { logger, metrics } from '../shared/powertools';
+
+import { CanaryReport, metricsSink, parseCanaryEvent, runCanary } from './canary';
+
+let env: CanaryEnv | undefined;
+
+export async function handler(event: unknown, context: Context): Promise<CanaryReport> {
+  logger.addContext(context);
+  try {
+    env ??= loadCanaryEnv();
+    const report = await runCanary(parseCanaryEvent(event, env), {
+      env,
+      sink: metricsSink(metrics),
+    });
+    for (const r of report.results.filter((x) => !x.ok)) {
+      logger.warn(`canary ${r.name} failed: ${r.failure}`, { probe: r });
+    }
+    return report;
+  } catch (error) {
+    // A bad environment or event is reported plainly; the missing metrics will alarm.
+    if (error instanceof ChaosError)
+      throw Object.assign(new Error(`${error.code}: ${error.message}`), { stack: '' });
+    throw error;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

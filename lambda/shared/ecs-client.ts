@@ -1,0 +1,101 @@
+import { ECSClient, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-ecs';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
+
+import { OutcomeUnknownError, isErrorLike } from './errors';
+
+/** ECS calls that change state. A timeout on one of them is never retried blindly. */
+export const MUTATING_ECS_COMMANDS: ReadonlySet<string> = new Set([
+  'StopTaskCommand',
+  'UpdateServiceCommand',
+]);
+
+export interface AwsClientOptions {
+  /** Override the endpoint (tests point this at a loopback fake). */
+  readonly endpoint?: string;
+  readonly region?: string;
+  /** Whole-request timeout: connect, send, and receive the full answer. */
+  readonly requestTimeoutMs?: number;
+  readonly connectionTimeoutMs?: number;
+  /** Attempts in all, the first included. */
+  readonly maxAttempts?: number;
+}
+
+export const AWS_CLIENT_DEFAULTS = {
+  requestTimeoutMs: 5_000,
+  connectionTimeoutMs: 2_000,
+  maxAttempts: 4,
+} as const;
+
+/**
+ * The configuration every client shares: the SDK's standard retry strategy (exponential backoff
+ * with full jitter, capped by the SDK at 20 s; throttling errors back off from a larger base),
+ * and a timeout that turns a hung call into an error instead of a hung function.
+ */
+export function clientConfig(options: AwsClientOptions = {}) {
+  return {
+    region: options.region,
+    endpoint: options.endpoint,
+    maxAttempts: options.maxAttempts ?? AWS_CLIENT_DEFAULTS.maxAttempts,
+    retryMode: 'standard',
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? AWS_CLIENT_DEFAULTS.requestTimeoutMs,
+      // Without this the handler only logs a warning when requestTimeout passes.
+      throwOnRequestTimeout: true,
+      connectionTimeout: options.connectionTimeoutMs ?? AWS_CLIENT_DEFAULTS.connectionTimeoutMs,
+    },
+  } as const;
+}
+
+/**
+ * An ECS client whose failures are classified for chaos work:
+ * - throttling and 5xx: retried by the standard strategy (unchanged);
+ * - a mutating call that timed out, or that got a 2xx whose body could not be read: it may have
+ *   happened. It becomes an OutcomeUnknownError, which the standard strategy does not retry, and the
+ *   caller follows it with a read (see `ecs.ts`);
+ * - a read that got an unreadable 2xx: marked retryable, since reading again is harmless.
+ */
+export function createEcsClient(options: AwsClientOptions = {}): ECSClient {
+  const client = new ECSClient(clientConfig(options));
+  client.middlewareStack.addRelativeTo(outcomeClassifier, {
+    // Inside the retry loop, so that the retry strategy sees the classified error.
+    relation: 'after',
+    toMiddleware: 'retryMiddleware',
+    name: 'chaosOutcomeClassifier',
+    override: true,
+  });
+  return client;
+}
+
+const outcomeClassifier: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
+  (next, context) => async (args) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      throw classifyEcsFailure(error, context.commandName ?? 'UnknownCommand');
+    }
+  };
+
+/** Exposed for unit tests; the client applies it to every failed attempt. */
+export function classifyEcsFailure(error: unknown, commandName: string): unknown {
+  if (!isErrorLike(error)) return error;
+  const operation = commandName.replace(/Command$/, '');
+  const code = (error as { code?: unknown }).code;
+  const timedOut =
+    error.name === 'TimeoutError' ||
+    (typeof code === 'string' && ['ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(code));
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  // A 2xx never carries a modeled error: an error with a 2xx status is a body we could not parse.
+  const unreadableSuccess = status !== undefined && status >= 200 && status < 300;
+
+  if (MUTATING_ECS_COMMANDS.has(commandName)) {
+    if (timedOut || unreadableSuccess) {
+      const firstLine = error.message.split('\n')[0] ?? '';
+      return new OutcomeUnknownError(operation, `${error.name}: ${firstLine}`);
+    }
+    return error;
+  }
+  if (unreadableSuccess) {
+    Object.assign(error, { $retryable: { throttling: false } });
+  }
+  return error;
+}

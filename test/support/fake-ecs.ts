@@ -1,0 +1,361 @@
+/**
+ * A fake ECS endpoint on 127.0.0.1 that speaks the ECS JSON protocol (awsJson1_1: POST /, header
+ * `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>`), so that tests can run the real
+ * `@aws-sdk/client-ecs` client against it and inject the failures the chaos functions must survive:
+ * throttling, 5xx, replies slower than the client's timeout, and malformed bodies.
+ *
+ * It keeps a little state (services and their tasks) so that writes have effects that a later read
+ * can see: StopTask marks a task STOPPED, UpdateService changes the network configuration.
+ *
+ *   const ecs = await FakeEcs.start({ services: [...], tasks: [...] });
+ *   ecs.inject('StopTask', { kind: 'slow', delayMs: 500 });   // the next StopTask replies late
+ *   const client = createEcsClient({ endpoint: ecs.endpoint, requestTimeoutMs: 200 });
+ *   ...
+ *   await ecs.close();
+ */
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+const TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+export interface FakeEcsService {
+  readonly serviceArn: string;
+  readonly serviceName: string;
+  readonly clusterArn: string;
+  desiredCount: number;
+  status?: string;
+  tags?: { key: string; value: string }[];
+  networkConfiguration?: {
+    awsvpcConfiguration?: {
+      subnets?: string[];
+      securityGroups?: string[];
+      assignPublicIp?: string;
+    };
+  };
+}
+
+export interface FakeEcsTask {
+  readonly taskArn: string;
+  readonly clusterArn: string;
+  /** `service:<name>`, as ECS sets it for a service's tasks. */
+  readonly group: string;
+  availabilityZone: string;
+  lastStatus: string;
+  desiredStatus: string;
+  subnetId?: string;
+}
+
+/** What to do to the next call of an operation. */
+export type Injection =
+  /** 400 ThrottlingException, as ECS answers when rate-limited. */
+  | { readonly kind: 'throttle' }
+  /** A 5xx (default 500 ServerException). */
+  | { readonly kind: 'server-error'; readonly status?: number }
+  /**
+   * Reply only after `delayMs`. With `applied` (the default) the effect happens at once and only
+   * the reply is late: the realistic "it may have happened" case.
+   */
+  | { readonly kind: 'slow'; readonly delayMs: number; readonly applied?: boolean }
+  /** 200 with a body that is not JSON. With `applied` (default) the effect happens. */
+  | { readonly kind: 'malformed'; readonly applied?: boolean };
+
+export interface RecordedCall {
+  readonly operation: string;
+  readonly input: Record<string, unknown>;
+  /** What the fake did: `ok`, or the injection kind. */
+  readonly answer: 'ok' | Injection['kind'];
+}
+
+export class FakeEcs {
+  public readonly calls: RecordedCall[] = [];
+  public readonly services = new Map<string, FakeEcsService>();
+  public readonly tasks = new Map<string, FakeEcsTask>();
+  private readonly injections = new Map<string, Injection[]>();
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  private constructor(
+    private readonly server: Server,
+    public readonly endpoint: string,
+  ) {}
+
+  /** Starts on a free port of 127.0.0.1. */
+  static async start(
+    initial: { services?: FakeEcsService[]; tasks?: FakeEcsTask[] } = {},
+  ): Promise<FakeEcs> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const fake = new FakeEcs(server, `http://127.0.0.1:${port}`);
+    for (const s of initial.services ?? []) fake.services.set(s.serviceArn, structuredClone(s));
+    for (const t of initial.tasks ?? []) fake.tasks.set(t.taskArn, structuredClone(t));
+    server.on('connection', (socket) => {
+      fake.sockets.add(socket);
+      socket.on('close', () => fake.sockets.delete(socket));
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      // A client that timed out has gone; writing the late reply to it must not crash the test.
+      res.on('error', () => undefined);
+      fake.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent)
+          fake.reply(res, 500, { __type: 'ServerException', message: String(error) });
+      });
+    });
+    return fake;
+  }
+
+  /** Queues injections for the next calls of `operation`, one per call, in order. */
+  inject(operation: string, ...injections: Injection[]): void {
+    this.injections.set(operation, [...(this.injections.get(operation) ?? []), ...injections]);
+  }
+
+  callsOf(operation: string): RecordedCall[] {
+    return this.calls.filter((c) => c.operation === operation);
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const target = req.headers['x-amz-target'];
+    if (
+      req.method !== 'POST' ||
+      typeof target !== 'string' ||
+      !target.startsWith(TARGET_PREFIX) ||
+      !String(req.headers['content-type']).startsWith(CONTENT_TYPE)
+    ) {
+      this.reply(res, 400, {
+        __type: 'UnknownOperationException',
+        message: 'not an ECS JSON request',
+      });
+      return;
+    }
+    const operation = target.slice(TARGET_PREFIX.length);
+    const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<
+      string,
+      unknown
+    >;
+    const injection = this.injections.get(operation)?.shift();
+    this.calls.push({ operation, input, answer: injection?.kind ?? 'ok' });
+
+    if (injection?.kind === 'throttle') {
+      this.reply(res, 400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
+      return;
+    }
+    if (injection?.kind === 'server-error') {
+      this.reply(res, injection.status ?? 500, {
+        __type: 'ServerException',
+        message: 'Internal failure',
+      });
+      return;
+    }
+    const applied =
+      injection?.kind === 'slow' || injection?.kind === 'malformed'
+        ? (injection.applied ?? true)
+        : true;
+    const answer = applied
+      ? this.operate(operation, input)
+      : this.operateReadOnly(operation, input);
+    if (injection?.kind === 'malformed') {
+      res.writeHead(200, { 'content-type': CONTENT_TYPE });
+      res.end('{"tasks": [{"taskArn": ');
+      return;
+    }
+    if (injection?.kind === 'slow') {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (!res.destroyed) this.reply(res, answer.status, answer.body);
+      }, injection.delayMs);
+      this.timers.add(timer);
+      return;
+    }
+    this.reply(res, answer.status, answer.body);
+  }
+
+  private reply(res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': CONTENT_TYPE,
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': `fake-${this.calls.length}`,
+    });
+    res.end(text);
+  }
+
+  /** The answer a write would give, without its effect (for `applied: false`). */
+  private operateReadOnly(operation: string, input: Record<string, unknown>): Answer {
+    const snapshotServices = structuredClone([...this.services.entries()]);
+    const snapshotTasks = structuredClone([...this.tasks.entries()]);
+    const answer = this.operate(operation, input);
+    this.services.clear();
+    this.tasks.clear();
+    for (const [k, v] of snapshotServices) this.services.set(k, v);
+    for (const [k, v] of snapshotTasks) this.tasks.set(k, v);
+    return answer;
+  }
+
+  private operate(operation: string, input: Record<string, unknown>): Answer {
+    switch (operation) {
+      case 'ListTasks': {
+        const group =
+          typeof input.serviceName === 'string' ? `service:${input.serviceName}` : undefined;
+        const desired = typeof input.desiredStatus === 'string' ? input.desiredStatus : 'RUNNING';
+        const taskArns = [...this.tasks.values()]
+          .filter((t) => (!group || t.group === group) && t.desiredStatus === desired)
+          .map((t) => t.taskArn);
+        return ok({ taskArns });
+      }
+      case 'DescribeTasks': {
+        const wanted = Array.isArray(input.tasks) ? (input.tasks as string[]) : [];
+        const found = wanted.map((arn) => this.tasks.get(arn)).filter((t) => t !== undefined);
+        return ok({
+          tasks: found.map(renderTask),
+          failures: wanted
+            .filter((arn) => !this.tasks.has(arn))
+            .map((arn) => ({ arn, reason: 'MISSING' })),
+        });
+      }
+      case 'StopTask': {
+        const task = this.tasks.get(String(input.task));
+        if (!task)
+          return error(400, 'InvalidParameterException', 'The referenced task was not found.');
+        task.desiredStatus = 'STOPPED';
+        task.lastStatus = 'DEPROVISIONING';
+        return ok({ task: renderTask(task) });
+      }
+      case 'DescribeServices': {
+        const wanted = Array.isArray(input.services) ? (input.services as string[]) : [];
+        const withTags = Array.isArray(input.include) && input.include.includes('TAGS');
+        const found = wanted.map((name) => this.findService(name)).filter((s) => s !== undefined);
+        return ok({
+          services: found.map((s) => ({
+            serviceArn: s.serviceArn,
+            serviceName: s.serviceName,
+            clusterArn: s.clusterArn,
+            status: s.status ?? 'ACTIVE',
+            desiredCount: s.desiredCount,
+            runningCount: [...this.tasks.values()].filter(
+              (t) => t.group === `service:${s.serviceName}` && t.lastStatus === 'RUNNING',
+            ).length,
+            networkConfiguration: s.networkConfiguration,
+            ...(withTags ? { tags: s.tags ?? [] } : {}),
+          })),
+          failures: wanted
+            .filter((name) => !this.findService(name))
+            .map((arn) => ({ arn, reason: 'MISSING' })),
+        });
+      }
+      case 'UpdateService': {
+        const service = this.findService(String(input.service));
+        if (!service) return error(400, 'ServiceNotFoundException', 'Service not found.');
+        if (input.networkConfiguration) {
+          service.networkConfiguration = structuredClone(
+            input.networkConfiguration as FakeEcsService['networkConfiguration'],
+          );
+        }
+        if (typeof input.desiredCount === 'number') service.desiredCount = input.desiredCount;
+        return ok({
+          service: { serviceArn: service.serviceArn, serviceName: service.serviceName },
+        });
+      }
+      default:
+        return error(400, 'UnknownOperationException', `${operation} is not faked`);
+    }
+  }
+
+  private findService(nameOrArn: string): FakeEcsService | undefined {
+    return [...this.services.values()].find(
+      (s) => s.serviceArn === nameOrArn || s.serviceName === nameOrArn,
+    );
+  }
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+const ok = (body: unknown): Answer => ({ status: 200, body });
+const error = (status: number, type: string, message: string): Answer => ({
+  status,
+  body: { __type: type, message },
+});
+
+function renderTask(t: FakeEcsTask) {
+  return {
+    taskArn: t.taskArn,
+    clusterArn: t.clusterArn,
+    group: t.group,
+    availabilityZone: t.availabilityZone,
+    lastStatus: t.lastStatus,
+    desiredStatus: t.desiredStatus,
+    launchType: 'FARGATE',
+    attachments: t.subnetId
+      ? [
+          {
+            id: 'eni-attachment',
+            type: 'ElasticNetworkInterface',
+            status: 'ATTACHED',
+            details: [{ name: 'subnetId', value: t.subnetId }],
+          },
+        ]
+      : [],
+  };
+}
+
+/** A service with `count` RUNNING tasks spread over `azs` (one subnet per AZ), for quick setups. */
+export function fakeFleet(options: {
+  readonly cluster?: string;
+  readonly serviceName?: string;
+  readonly azs?: readonly string[];
+  readonly count?: number;
+  readonly tagged?: boolean;
+}): { services: FakeEcsService[]; tasks: FakeEcsTask[] } {
+  const region = 'us-east-1';
+  const account = '123456789012';
+  const clusterName = options.cluster ?? 'chaos-cluster';
+  const clusterArn = `arn:aws:ecs:${region}:${account}:cluster/${clusterName}`;
+  const serviceName = options.serviceName ?? 'api';
+  const azs = options.azs ?? [`${region}a`, `${region}b`, `${region}c`];
+  const count = options.count ?? 4;
+  const subnetOf = (az: string) => `subnet-${az.slice(-1)}`;
+  return {
+    services: [
+      {
+        serviceArn: `arn:aws:ecs:${region}:${account}:service/${clusterName}/${serviceName}`,
+        serviceName,
+        clusterArn,
+        desiredCount: count,
+        tags: options.tagged === false ? [] : [{ key: 'chaos-enabled', value: 'true' }],
+        networkConfiguration: {
+          awsvpcConfiguration: {
+            subnets: azs.map(subnetOf),
+            securityGroups: ['sg-service'],
+            assignPublicIp: 'DISABLED',
+          },
+        },
+      },
+    ],
+    tasks: Array.from({ length: count }, (_, i) => {
+      const az = azs[i % azs.length];
+      return {
+        taskArn: `arn:aws:ecs:${region}:${account}:task/${clusterName}/${(i + 1).toString(16).padStart(32, '0')}`,
+        clusterArn,
+        group: `service:${serviceName}`,
+        availabilityZone: az,
+        lastStatus: 'RUNNING',
+        desiredStatus: 'RUNNING',
+        subnetId: subnetOf(az),
+      };
+    }),
+  };
+}
