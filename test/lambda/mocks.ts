@@ -40,7 +40,7 @@ export const ORIGINAL_NETWORK = {
   subnets: ['subnet-a', 'subnet-b', 'subnet-c'],
   securityGroups: ['sg-service'],
   assignPublicIp: 'DISABLED' as const,
-} as const;
+};
 
 /** Four running tasks: two in 1a, one in 1b, one in 1c. */
 export const FOUR_TASKS: readonly FleetTask[] = [
@@ -70,13 +70,7 @@ export function mockFleet(
   } = {},
 ): () => Network {
   const tasks = options.tasks ?? FOUR_TASKS;
-  let network: Network = structuredClone(
-    options.network ?? {
-      ...ORIGINAL_NETWORK,
-      subnets: [...ORIGINAL_NETWORK.subnets],
-      securityGroups: [...ORIGINAL_NETWORK.securityGroups],
-    },
-  );
+  let network: Network = structuredClone(options.network ?? ORIGINAL_NETWORK);
   ecs.on(DescribeServicesCommand).callsFake(() => ({
     services: [
       {
