@@ -1,0 +1,448 @@
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
+import {
+  AllowedMethods,
+  BehaviorOptions,
+  CachePolicy,
+  Distribution,
+  Function as CloudFrontFunction,
+  FunctionCode,
+  FunctionEventType,
+  HttpVersion,
+  IOrigin,
+  OriginProtocolPolicy,
+  OriginRequestPolicy,
+  ResponseHeadersPolicy,
+  S3OriginAccessControl,
+  SecurityPolicyProtocol,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { HttpOrigin, OriginGroup, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { ILoadBalancerV2 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AaaaRecord, ARecord, IHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
+import { CloudFrontTarget } from 'aws-cdk-lib/aws-route53-targets';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  IBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
+import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+
+import { acknowledgeExpectedWildcards } from './expected-wildcards';
+import { ReplicaBucketOrigin } from './replica-bucket-origin';
+import { fingerprintSite, RUNTIME_CONFIG_FILE } from './site-files';
+
+/** One region as the page shows it. */
+export interface SiteRegion {
+  /** e.g. `eu-west-1`. */
+  readonly region: string;
+  /** Where the page reads the region's readiness, e.g. `https://eu-west-1.api.example.com/health/ready`. */
+  readonly healthUrl: string;
+}
+
+/** What the page reads from `/config.json`. */
+export interface SiteRuntimeConfig {
+  /**
+   * Base URL of the API, without a trailing slash; the page calls `<apiUrl>/api/whoami`. An empty
+   * string means the site's own origin (see `StaticSiteProps.apiOrigin`).
+   */
+  readonly apiUrl: string;
+  /** Text a healthy readiness body contains, as in the Route 53 string-match checks. */
+  readonly healthToken: string;
+  /** Every region, in the order the page lists them. */
+  readonly regions: readonly SiteRegion[];
+}
+
+/** A region's load balancer that the distribution forwards `/regions/<region>/*` to. */
+export interface SiteRegionOrigin {
+  readonly region: string;
+  readonly loadBalancer: ILoadBalancerV2;
+}
+
+export interface StaticSiteProps {
+  /** The folder holding `index.html` and the files it references (see `fingerprintSite`). */
+  readonly sourceDirectory: string;
+  /** Written to `/config.json` next to the page. */
+  readonly runtimeConfig: SiteRuntimeConfig;
+  /**
+   * A bucket in another region to replicate the site into and fail over to when the primary
+   * bucket's region does not answer. Use a `SiteReplicaBucket`: its policy already admits this
+   * account's distributions through Origin Access Control.
+   * @default - no replica and no origin failover
+   */
+  readonly failoverBucket?: IBucket;
+  /**
+   * A custom name for the site, e.g. `www.example.com`. Requires `hostedZone` and a stack in
+   * us-east-1 (CloudFront takes certificates only from there).
+   * @default - the site answers only at the distribution's `*.cloudfront.net` name
+   */
+  readonly domainName?: string;
+  /**
+   * The zone that validates the certificate and holds the alias records for `domainName`.
+   * @default - none; required when `domainName` is set
+   */
+  readonly hostedZone?: IHostedZone;
+  /**
+   * A load balancer that answers `/api/*` on the distribution's own name, over plain HTTP. For
+   * load balancers with no certificate: a page served over HTTPS may not call plain HTTP, so the
+   * distribution relays the calls. Set `runtimeConfig.apiUrl` to `''` to use it.
+   * @default - the distribution serves no `/api/*` path
+   */
+  readonly apiOrigin?: ILoadBalancerV2;
+  /**
+   * Load balancers the distribution relays `/regions/<region>/<path>` to (as `/<path>`), over
+   * plain HTTP, so the page can read each region's readiness from the site's own name.
+   * @default - the distribution serves no `/regions/*` paths
+   */
+  readonly regionOrigins?: readonly SiteRegionOrigin[];
+  /**
+   * What happens to the site and log buckets when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Hashed file names change with their content, so a year-long cache is never stale. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** The page and its config: browsers revalidate each time; CloudFront keeps them a minute. */
+const SHORT = 'public, max-age=0, s-maxage=60, must-revalidate';
+const CERTIFICATE_REGION = 'us-east-1';
+
+/**
+ * The static site: a private S3 bucket (versioned, encrypted, TLS-only) behind CloudFront with
+ * Origin Access Control, AWS's managed security-headers policy, compression and an SPA fallback.
+ * Hashed assets are cached for a year and `index.html`/`config.json` for a minute; every deploy
+ * invalidates the distribution. With `failoverBucket`, the bucket replicates into it and an origin
+ * group fails over to it on 5xx or when the primary region does not answer.
+ */
+export class StaticSite extends Construct {
+  public readonly bucket: Bucket;
+  public readonly logBucket: Bucket;
+  public readonly distribution: Distribution;
+  /** `https://<domainName or the distribution's name>`. */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: StaticSiteProps) {
+    super(scope, id);
+    validate(this, props);
+    const site = fingerprintSite(props.sourceDirectory);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.logBucket = new Bucket(this, 'LogBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // CloudFront standard logging writes with ACLs.
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy,
+    });
+    Validations.of(this.logBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'This is the access-log bucket of the site bucket and the distribution; logging it into ' +
+        'itself would log every log delivery.',
+    });
+
+    // Our own role rather than the bucket's implicit one, so its wildcards can be acknowledged.
+    const replicationRole = props.failoverBucket
+      ? new Role(this, 'ReplicationRole', {
+          assumedBy: new ServicePrincipal('s3.amazonaws.com'),
+          description: 'S3 replicates the static site into its failover bucket',
+        })
+      : undefined;
+    this.bucket = new Bucket(this, 'Bucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: 's3/',
+      removalPolicy,
+      replicationRole,
+      replicationRules: props.failoverBucket
+        ? [
+            {
+              id: 'ToFailoverRegion',
+              destination: props.failoverBucket,
+              priority: 1,
+              deleteMarkerReplication: true,
+            },
+          ]
+        : undefined,
+    });
+
+    if (replicationRole && props.failoverBucket) {
+      this.bucket.grantReplicationPermission(replicationRole, {
+        destinations: [{ bucket: props.failoverBucket }],
+      });
+      acknowledgeExpectedWildcards(
+        replicationRole,
+        {
+          resources: [this.bucket.arnForObjects('*'), props.failoverBucket.arnForObjects('*')],
+        },
+        'Replication reads every object version of the site bucket and writes it into the ' +
+          'failover bucket: object ARNs of exactly these two buckets.',
+      );
+    }
+
+    const originAccessControl = new S3OriginAccessControl(this, 'OriginAccessControl', {
+      description: 'CloudFront reads the site buckets',
+    });
+    const primary = S3BucketOrigin.withOriginAccessControl(this.bucket, { originAccessControl });
+    const origin: IOrigin = props.failoverBucket
+      ? new OriginGroup({
+          primaryOrigin: primary,
+          fallbackOrigin: new ReplicaBucketOrigin(props.failoverBucket, originAccessControl),
+          fallbackStatusCodes: [500, 502, 503, 504],
+        })
+      : primary;
+
+    const certificate =
+      props.domainName !== undefined && props.hostedZone !== undefined
+        ? new Certificate(this, 'Certificate', {
+            domainName: props.domainName,
+            validation: CertificateValidation.fromDns(props.hostedZone),
+          })
+        : undefined;
+
+    this.distribution = new Distribution(this, 'Distribution', {
+      comment: 'Static site of the multi-region blueprint',
+      defaultRootObject: 'index.html',
+      defaultBehavior: {
+        origin,
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+        cachePolicy: CachePolicy.CACHING_OPTIMIZED,
+        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+        compress: true,
+      },
+      additionalBehaviors: this.relayBehaviors(props),
+      // SPA fallback: any path that is not a file (S3 answers 403 without ListBucket) is the page.
+      errorResponses: [403, 404].map((httpStatus) => ({
+        httpStatus,
+        responseHttpStatus: 200,
+        responsePagePath: '/index.html',
+        ttl: Duration.seconds(10),
+      })),
+      httpVersion: HttpVersion.HTTP2_AND_3,
+      minimumProtocolVersion: certificate ? SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
+      domainNames: certificate ? [props.domainName as string] : undefined,
+      certificate,
+      enableLogging: true,
+      logBucket: this.logBucket,
+      logFilePrefix: 'cloudfront/',
+    });
+    this.acknowledgeDistributionChoices(
+      certificate !== undefined,
+      props.apiOrigin !== undefined || (props.regionOrigins ?? []).length > 0,
+    );
+
+    if (certificate && props.hostedZone) {
+      const target = RecordTarget.fromAlias(new CloudFrontTarget(this.distribution));
+      const alias = { zone: props.hostedZone, recordName: props.domainName, target };
+      new ARecord(this, 'AliasRecord', alias);
+      new AaaaRecord(this, 'AliasRecordIpv6', alias);
+    }
+    this.url = `https://${props.domainName ?? this.distribution.distributionDomainName}`;
+
+    // Assets first, so a new page never names a file that is not there yet. Old hashed assets
+    // stay (no prune) for browsers still holding the previous page.
+    const assets = new BucketDeployment(this, 'DeployAssets', {
+      sources: site.assets.map((file) => Source.data(file.key, file.content)),
+      destinationBucket: this.bucket,
+      prune: false,
+      cacheControl: [CacheControl.fromString(IMMUTABLE)],
+    });
+    const pages = new BucketDeployment(this, 'DeployPage', {
+      sources: [
+        Source.data('index.html', site.indexHtml),
+        Source.jsonData(RUNTIME_CONFIG_FILE, props.runtimeConfig),
+      ],
+      destinationBucket: this.bucket,
+      exclude: ['assets/*'],
+      cacheControl: [CacheControl.fromString(SHORT)],
+      distribution: this.distribution,
+      distributionPaths: ['/*'],
+    });
+    pages.node.addDependency(assets);
+    this.acknowledgeDeploymentHandler(pages);
+  }
+
+  /** `/api/*` and `/regions/<region>/*` relayed to load balancers over plain HTTP, never cached. */
+  private relayBehaviors(props: StaticSiteProps): Record<string, BehaviorOptions> {
+    const behaviors: Record<string, BehaviorOptions> = {};
+    const relay = (loadBalancer: ILoadBalancerV2, timeoutSeconds: number) => ({
+      origin: new HttpOrigin(loadBalancer.loadBalancerDnsName, {
+        protocolPolicy: OriginProtocolPolicy.HTTP_ONLY,
+        connectionAttempts: 1,
+        connectionTimeout: Duration.seconds(Math.min(timeoutSeconds, 10)),
+        readTimeout: Duration.seconds(timeoutSeconds),
+      }),
+      viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+      cachePolicy: CachePolicy.CACHING_DISABLED,
+      originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+    });
+    if (props.apiOrigin) {
+      behaviors['/api/*'] = relay(props.apiOrigin, 10);
+    }
+    if (props.regionOrigins && props.regionOrigins.length > 0) {
+      const stripRegionPrefix = new CloudFrontFunction(this, 'StripRegionPrefix', {
+        comment: 'Relays /regions/<region>/<path> to that region as /<path>',
+        code: FunctionCode.fromInline(
+          [
+            'function handler(event) {',
+            '  var request = event.request;',
+            "  request.uri = request.uri.replace(/^\\/regions\\/[a-z0-9-]+/, '') || '/';",
+            '  return request;',
+            '}',
+          ].join('\n'),
+        ),
+      });
+      for (const { region, loadBalancer } of props.regionOrigins) {
+        behaviors[`/regions/${region}/*`] = {
+          // Readiness answers fast or the region counts as down: fail within 3 s.
+          ...relay(loadBalancer, 3),
+          functionAssociations: [
+            { function: stripRegionPrefix, eventType: FunctionEventType.VIEWER_REQUEST },
+          ],
+        };
+      }
+    }
+    return behaviors;
+  }
+
+  /**
+   * The BucketDeployment handler is one Lambda function per stack, written by the CDK: its
+   * runtime, logging policy and grants (read the CDK asset bucket, write the site bucket,
+   * invalidate the distribution) are the CDK's.
+   */
+  private acknowledgeDeploymentHandler(deployment: BucketDeployment): void {
+    const role = deployment.handlerRole;
+    const handler = role.node.scope;
+    if (handler !== undefined) {
+      Validations.of(handler).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason:
+          'The CDK pins the runtime of its BucketDeployment function; it moves with aws-cdk-lib.',
+      });
+    }
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        'The CDK-written BucketDeployment function logs through the AWS basic execution policy.',
+    });
+    acknowledgeExpectedWildcards(
+      role,
+      {
+        actions: ['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
+        resources: [this.bucket.arnForObjects('*'), '*'],
+        // The CDK's file-asset bucket, `cdk-<qualifier>-assets-<account>-<region>`.
+        resourcePatterns: [
+          /^arn:(?:aws[a-z-]*|<AWS::Partition>):s3:::cdk-[a-z0-9]+-assets-[^/]+\/\*$/,
+        ],
+      },
+      "The CDK BucketDeployment grants: read the CDK asset bucket, replace the site bucket's " +
+        'files, and create invalidations (which CloudFront grants only on *).',
+    );
+  }
+
+  private acknowledgeDistributionChoices(customCertificate: boolean, httpRelays: boolean): void {
+    const validations = Validations.of(this.distribution);
+    validations.acknowledge({
+      id: 'AwsSolutions-CFR1',
+      reason:
+        'Served worldwide on purpose: geoproximity routing exists to serve users on every continent.',
+    });
+    validations.acknowledge({
+      id: 'AwsSolutions-CFR2',
+      reason:
+        'The distribution serves public static files; the only dynamic paths (/api/*, /regions/*) ' +
+        'go to load balancers that carry their own regional WAF web ACL (config.waf). A CloudFront ' +
+        'web ACL would cost more than the site for no added protection of these files.',
+    });
+    if (httpRelays) {
+      validations.acknowledge({
+        id: 'AwsSolutions-CFR5',
+        reason:
+          'The /api/* and /regions/* relays exist only for load balancers without a certificate, ' +
+          'which answer plain HTTP alone; viewers still reach CloudFront over HTTPS only.',
+      });
+    }
+    if (!customCertificate) {
+      validations.acknowledge({
+        id: 'AwsSolutions-CFR4',
+        reason:
+          'No domain is configured, so the site uses the *.cloudfront.net certificate, whose TLS ' +
+          'floor CloudFront fixes. With a domain, the ACM certificate and TLSv1.2_2021 apply.',
+      });
+    }
+  }
+}
+
+function validate(scope: Construct, props: StaticSiteProps): void {
+  const problems: string[] = [];
+  if (props.domainName !== undefined && props.hostedZone === undefined) {
+    problems.push(
+      `hostedZone is required with domainName (it validates the certificate and holds the alias), got domainName ${JSON.stringify(props.domainName)} without one`,
+    );
+  }
+  if (props.hostedZone !== undefined && props.domainName === undefined) {
+    problems.push('domainName is required with hostedZone: name the record the site answers at');
+  }
+  const region = Stack.of(scope).region;
+  if (
+    props.domainName !== undefined &&
+    !Token.isUnresolved(region) &&
+    region !== CERTIFICATE_REGION
+  ) {
+    problems.push(
+      `domainName needs a stack in ${CERTIFICATE_REGION}, where CloudFront takes certificates from, got a stack in ${region}`,
+    );
+  }
+  const failoverRegion = props.failoverBucket?.env.region;
+  if (
+    failoverRegion !== undefined &&
+    !Token.isUnresolved(failoverRegion) &&
+    !Token.isUnresolved(region) &&
+    failoverRegion === region
+  ) {
+    problems.push(
+      `failoverBucket must be in another region than the site bucket (${region}), got one in ${failoverRegion}`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const { region: r } of props.regionOrigins ?? []) {
+    if (Token.isUnresolved(r)) continue;
+    if (!/^[a-z0-9-]+$/.test(r)) {
+      problems.push(
+        `regionOrigins region must be a region code such as "eu-west-1", got ${JSON.stringify(r)}`,
+      );
+    }
+    if (seen.has(r)) problems.push(`regionOrigins must name each region once, got ${r} twice`);
+    seen.add(r);
+  }
+  if (!Token.isUnresolved(props.runtimeConfig.apiUrl) && props.runtimeConfig.apiUrl.endsWith('/')) {
+    problems.push(
+      `runtimeConfig.apiUrl must not end with "/" (the page appends /api/whoami), got ${JSON.stringify(props.runtimeConfig.apiUrl)}`,
+    );
+  }
+  if (props.runtimeConfig.apiUrl === '' && props.apiOrigin === undefined) {
+    problems.push(
+      "runtimeConfig.apiUrl is empty (the site's own origin) but no apiOrigin serves /api/* there; set one of them",
+    );
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `StaticSite has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+  }
+}

@@ -1,0 +1,691 @@
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { runInNewContext } from 'node:vm';
+
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import {
+  ApplicationLoadBalancer,
+  IApplicationLoadBalancer,
+} from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { HostedZone } from 'aws-cdk-lib/aws-route53';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+
+import { fingerprintSite } from '../../lib/constructs/static-site/site-files';
+import { SiteReplicaBucket } from '../../lib/constructs/static-site/site-replica-bucket';
+import {
+  SiteRuntimeConfig,
+  StaticSite,
+  StaticSiteProps,
+} from '../../lib/constructs/static-site/static-site';
+import { nagErrors } from '../support/nag';
+
+// The feature flags `cdk synth` runs with (cdk.json), so templates here match real ones.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { context: cdkJsonContext } = require('../../cdk.json') as {
+  context: Record<string, unknown>;
+};
+
+const WEB = join(__dirname, '..', '..', 'web');
+const ACCOUNT = '111111111111';
+/** CloudFront's managed policies, by their fixed ids. */
+const MANAGED = {
+  securityHeaders: '67f7725c-6f97-4210-82d7-5512b31e9d03',
+  cachingOptimized: '658327ea-f89d-4fab-a63d-7e88639e58f6',
+  cachingDisabled: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+  allViewerExceptHostHeader: 'b689b0a8-53d0-40ab-baf2-68738e2966ac',
+};
+const RUNTIME_CONFIG: SiteRuntimeConfig = {
+  apiUrl: 'https://api.example.net',
+  healthToken: '"status":"ready"',
+  regions: [{ region: 'eu-west-1', healthUrl: 'https://eu-west-1.api.example.net/health/ready' }],
+};
+
+interface Fixture {
+  readonly app: App;
+  readonly stack: Stack;
+  readonly replicaStack: Stack;
+  readonly replica: SiteReplicaBucket;
+}
+
+/** An edge stack in us-east-1 and a regional stack in eu-west-1 holding the replica bucket. */
+function newFixture(): Fixture {
+  const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+  const replicaStack = new Stack(app, 'Regional', {
+    env: { account: ACCOUNT, region: 'eu-west-1' },
+    crossRegionReferences: true,
+  });
+  const replica = new SiteReplicaBucket(replicaStack, 'SiteReplica');
+  const stack = new Stack(app, 'Edge', {
+    env: { account: ACCOUNT, region: 'us-east-1' },
+    crossRegionReferences: true,
+  });
+  return { app, stack, replicaStack, replica };
+}
+
+function albIn(stack: Stack, region: string): IApplicationLoadBalancer {
+  const id = `Alb-${region}`;
+  const existing = stack.node.tryFindChild(id) as IApplicationLoadBalancer | undefined;
+  return (
+    existing ??
+    ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(stack, id, {
+      loadBalancerArn: `arn:aws:elasticloadbalancing:${region}:${ACCOUNT}:loadbalancer/app/blueprint/0123456789abcdef`,
+      securityGroupId: 'sg-0123456789abcdef0',
+      loadBalancerDnsName: `blueprint-alb-123.${region}.elb.amazonaws.com`,
+      loadBalancerCanonicalHostedZoneId: 'Z35SXDOTRQ7X7K',
+    })
+  );
+}
+
+function siteIn(f: Fixture, props: Partial<StaticSiteProps> = {}): StaticSite {
+  return new StaticSite(f.stack, 'Site', {
+    sourceDirectory: WEB,
+    runtimeConfig: RUNTIME_CONFIG,
+    failoverBucket: f.replica.bucket,
+    ...props,
+  });
+}
+
+/** A site without a domain: the distribution relays the API and each region's readiness. */
+function relayingSiteIn(f: Fixture): StaticSite {
+  return siteIn(f, {
+    runtimeConfig: {
+      apiUrl: '',
+      healthToken: '"status":"ready"',
+      regions: ['us-east-1', 'eu-west-1'].map((region) => ({
+        region,
+        healthUrl: `/regions/${region}/health/ready`,
+      })),
+    },
+    apiOrigin: albIn(f.stack, 'us-east-1'),
+    regionOrigins: ['us-east-1', 'eu-west-1'].map((region) => ({
+      region,
+      loadBalancer: albIn(f.stack, region),
+    })),
+  });
+}
+
+function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as never);
+}
+
+function distributionConfigOf(template: Template): Record<string, unknown> {
+  const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution'));
+  return (distribution.Properties as { DistributionConfig: Record<string, unknown> })
+    .DistributionConfig;
+}
+
+/** Every file a BucketDeployment of `stack` uploads, by object key, read from the staged assets. */
+function deployedFiles(app: App, stack: Stack, deploymentId: string): Map<string, string> {
+  const outdir = app.synth().directory;
+  const template = Template.fromStack(stack);
+  const [deployment] = Object.entries(template.findResources('Custom::CDKBucketDeployment'))
+    .filter(([id]) => id.startsWith(deploymentId))
+    .map(([, r]) => r.Properties as { SourceObjectKeys: string[] });
+  const files = new Map<string, string>();
+  for (const key of deployment.SourceObjectKeys) {
+    const root = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else files.set(relative(root, path), readFileSync(path, 'utf8'));
+      }
+    };
+    walk(root);
+  }
+  return files;
+}
+
+function thrownBy(build: () => unknown): string {
+  try {
+    build();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('nothing was thrown');
+}
+
+describe('StaticSite bucket', () => {
+  test('blocks public access, encrypts, keeps versions, refuses plain HTTP and logs access', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    const site = siteIn(f);
+    // THEN
+    const template = Template.fromStack(f.stack);
+    const bucketId = logicalIdOf(f.stack, site.bucket);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+        ],
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: {
+        DestinationBucketName: { Ref: logicalIdOf(f.stack, site.logBucket) },
+        LogFilePrefix: 's3/',
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('replicates every object, deletions included, into the failover bucket', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    siteIn(f);
+    // THEN
+    Template.fromStack(f.stack).hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      ReplicationConfiguration: {
+        Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SiteReplicationRole'), 'Arn'] },
+        Rules: [
+          Match.objectLike({
+            Status: 'Enabled',
+            Priority: 1,
+            DeleteMarkerReplication: { Status: 'Enabled' },
+            Destination: {
+              Bucket: Match.objectLike({
+                'Fn::GetStackOutput': Match.objectLike({
+                  StackName: 'Regional',
+                  Region: 'eu-west-1',
+                }),
+              }),
+            },
+          }),
+        ],
+      },
+    });
+  });
+});
+
+describe('StaticSite distribution', () => {
+  test('reads both buckets through one Origin Access Control', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    siteIn(f);
+    // THEN
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: {
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+        Name: Match.anyValue(),
+        Description: Match.anyValue(),
+      },
+    });
+    const oacId = Object.keys(template.findResources('AWS::CloudFront::OriginAccessControl'))[0];
+    const origins = distributionConfigOf(template).Origins as Record<string, unknown>[];
+    expect(origins).toHaveLength(2);
+    for (const origin of origins) {
+      expect(origin).toMatchObject({
+        OriginAccessControlId: { 'Fn::GetAtt': [oacId, 'Id'] },
+        S3OriginConfig: { OriginAccessIdentity: '' },
+      });
+    }
+  });
+
+  test('answers with the managed security-headers policy, compressed, over HTTPS only', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    siteIn(f);
+    // THEN
+    Template.fromStack(f.stack).hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        DefaultCacheBehavior: Match.objectLike({
+          ResponseHeadersPolicyId: MANAGED.securityHeaders,
+          CachePolicyId: MANAGED.cachingOptimized,
+          Compress: true,
+          ViewerProtocolPolicy: 'redirect-to-https',
+          AllowedMethods: ['GET', 'HEAD'],
+        }),
+        Logging: Match.objectLike({ Prefix: 'cloudfront/' }),
+      }),
+    });
+  });
+
+  test('fails over from the primary bucket to the replica in the second region on 5xx', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    siteIn(f);
+    // THEN
+    const config = distributionConfigOf(Template.fromStack(f.stack));
+    const origins = config.Origins as { Id: string; DomainName: unknown }[];
+    const primary = origins.find((o) => JSON.stringify(o.DomainName).includes('SiteBucket'));
+    const fallback = origins.find((o) => JSON.stringify(o.DomainName).includes('GetStackOutput'));
+    expect(primary).toBeDefined();
+    expect(fallback?.DomainName).toMatchObject({
+      'Fn::GetStackOutput': { StackName: 'Regional', Region: 'eu-west-1' },
+    });
+    expect(config.OriginGroups).toEqual({
+      Quantity: 1,
+      Items: [
+        {
+          Id: expect.any(String) as unknown,
+          FailoverCriteria: { StatusCodes: { Items: [500, 502, 503, 504], Quantity: 4 } },
+          Members: {
+            Items: [{ OriginId: primary?.Id }, { OriginId: fallback?.Id }],
+            Quantity: 2,
+          },
+        },
+      ],
+    });
+    const group = (config.OriginGroups as { Items: { Id: string }[] }).Items[0];
+    expect(config.DefaultCacheBehavior).toMatchObject({ TargetOriginId: group.Id });
+  });
+
+  test('serves from the primary bucket alone, without replication, when failover is off', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    siteIn(f, { failoverBucket: undefined });
+    // THEN
+    const template = Template.fromStack(f.stack);
+    expect(distributionConfigOf(template).OriginGroups).toBeUndefined();
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      ReplicationConfiguration: Match.absent(),
+    });
+    template.resourceCountIs('AWS::IAM::Role', 1); // the CDK's deployment function only
+  });
+
+  test('serves the page for any path that is not a file', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    siteIn(f);
+    // THEN
+    expect(distributionConfigOf(Template.fromStack(f.stack)).CustomErrorResponses).toEqual(
+      [403, 404].map((code) => ({
+        ErrorCode: code,
+        ResponseCode: 200,
+        ResponsePagePath: '/index.html',
+        ErrorCachingMinTTL: 10,
+      })),
+    );
+  });
+
+  test('uses an ACM certificate from us-east-1 and answers at the custom name', () => {
+    // GIVEN
+    const f = newFixture();
+    const hostedZone = HostedZone.fromHostedZoneAttributes(f.stack, 'Zone', {
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      zoneName: 'example.net',
+    });
+    // WHEN
+    const site = siteIn(f, { domainName: 'www.example.net', hostedZone });
+    // THEN
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'www.example.net',
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: [
+        { DomainName: 'www.example.net', HostedZoneId: 'Z0123456789ABCDEFGHIJ' },
+      ],
+    });
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        Aliases: ['www.example.net'],
+        ViewerCertificate: Match.objectLike({
+          MinimumProtocolVersion: 'TLSv1.2_2021',
+          SslSupportMethod: 'sni-only',
+        }),
+      }),
+    });
+    for (const type of ['A', 'AAAA']) {
+      template.hasResourceProperties('AWS::Route53::RecordSet', {
+        Name: 'www.example.net.',
+        Type: type,
+        AliasTarget: Match.objectLike({
+          DNSName: { 'Fn::GetAtt': [logicalIdOf(f.stack, site.distribution), 'DomainName'] },
+        }),
+      });
+    }
+    expect(site.url).toBe('https://www.example.net');
+  });
+
+  test('keeps the cloudfront.net name and creates no certificate without a domain', () => {
+    const f = newFixture();
+    siteIn(f);
+    Template.fromStack(f.stack).resourceCountIs('AWS::CertificateManager::Certificate', 0);
+  });
+});
+
+describe('StaticSite relays for load balancers without TLS', () => {
+  test('send /api/* to the API and /regions/<region>/* to each region over HTTP, uncached', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    relayingSiteIn(f);
+    // THEN
+    const config = distributionConfigOf(Template.fromStack(f.stack));
+    const origins = config.Origins as { Id: string; DomainName: unknown }[];
+    const behaviors = config.CacheBehaviors as Record<string, unknown>[];
+    const originOf = (pattern: string) => {
+      const behavior = behaviors.find((b) => b.PathPattern === pattern);
+      return origins.find((o) => o.Id === behavior?.TargetOriginId);
+    };
+    expect(behaviors.map((b) => b.PathPattern)).toEqual([
+      '/api/*',
+      '/regions/us-east-1/*',
+      '/regions/eu-west-1/*',
+    ]);
+    for (const behavior of behaviors) {
+      expect(behavior).toMatchObject({
+        CachePolicyId: MANAGED.cachingDisabled,
+        OriginRequestPolicyId: MANAGED.allViewerExceptHostHeader,
+        ResponseHeadersPolicyId: MANAGED.securityHeaders,
+        ViewerProtocolPolicy: 'redirect-to-https',
+      });
+    }
+    expect(originOf('/api/*')).toMatchObject({
+      DomainName: 'blueprint-alb-123.us-east-1.elb.amazonaws.com',
+      CustomOriginConfig: { OriginProtocolPolicy: 'http-only' },
+    });
+    expect(originOf('/regions/eu-west-1/*')).toMatchObject({
+      DomainName: 'blueprint-alb-123.eu-west-1.elb.amazonaws.com',
+      CustomOriginConfig: { OriginProtocolPolicy: 'http-only', OriginReadTimeout: 3 },
+      ConnectionAttempts: 1,
+    });
+  });
+
+  test('strip /regions/<region> from the path before it reaches the region', () => {
+    // GIVEN the CloudFront Function the region behaviors run on viewer request
+    const f = newFixture();
+    relayingSiteIn(f);
+    const template = Template.fromStack(f.stack);
+    const [fn] = Object.values(template.findResources('AWS::CloudFront::Function'));
+    const code = (fn.Properties as { FunctionCode: string }).FunctionCode;
+    const handler = runInNewContext(`${code}\nhandler`, {}) as (event: unknown) => {
+      uri: string;
+    };
+    // WHEN / THEN
+    expect(handler({ request: { uri: '/regions/eu-west-1/health/ready' } }).uri).toBe(
+      '/health/ready',
+    );
+    expect(handler({ request: { uri: '/regions/ap-northeast-1' } }).uri).toBe('/');
+    const behavior = (
+      distributionConfigOf(template).CacheBehaviors as Record<string, unknown>[]
+    )[1];
+    expect(behavior.FunctionAssociations).toEqual([
+      { EventType: 'viewer-request', FunctionARN: expect.anything() as unknown },
+    ]);
+  });
+});
+
+describe('StaticSite deployment', () => {
+  test('caches hashed assets for a year and the page and config for a minute, invalidating on deploy', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    const site = siteIn(f);
+    // THEN
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('Custom::CDKBucketDeployment', {
+      DestinationBucketName: { Ref: logicalIdOf(f.stack, site.bucket) },
+      Prune: false,
+      SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' },
+      DistributionId: Match.absent(),
+    });
+    template.hasResourceProperties('Custom::CDKBucketDeployment', {
+      DestinationBucketName: { Ref: logicalIdOf(f.stack, site.bucket) },
+      Prune: true,
+      Exclude: ['assets/*'],
+      SystemMetadata: { 'cache-control': 'public, max-age=0, s-maxage=60, must-revalidate' },
+      DistributionId: { Ref: logicalIdOf(f.stack, site.distribution) },
+      DistributionPaths: ['/*'],
+    });
+  });
+
+  test('uploads the page pointing at hashed assets, and config.json with the runtime config', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    siteIn(f);
+    // THEN
+    const assets = deployedFiles(f.app, f.stack, 'SiteDeployAssets');
+    const page = deployedFiles(f.app, f.stack, 'SiteDeployPage');
+    const appJs = [...assets.keys()].find((k) => /^assets\/app\.[0-9a-f]{12}\.js$/.test(k));
+    expect(appJs).toBeDefined();
+    expect(assets.get(appJs as string)).toBe(readFileSync(join(WEB, 'app.js'), 'utf8'));
+    expect(page.get('index.html')).toContain(`src="/${appJs}"`);
+    expect(JSON.parse(page.get('config.json') as string)).toEqual(RUNTIME_CONFIG);
+  });
+});
+
+describe('StaticSite validation', () => {
+  test('names a domain without a zone, a failover bucket in its own region and a bad API URL together', () => {
+    // GIVEN a failover bucket in the site's own region
+    const f = newFixture();
+    const sameRegion = new Bucket(f.stack, 'SameRegion');
+    // WHEN
+    const message = thrownBy(() =>
+      siteIn(f, {
+        domainName: 'www.example.net',
+        failoverBucket: sameRegion,
+        runtimeConfig: { ...RUNTIME_CONFIG, apiUrl: 'https://api.example.net/' },
+      }),
+    );
+    // THEN
+    expect(message).toContain('StaticSite has 3 problems');
+    expect(message).toContain(
+      'hostedZone is required with domainName (it validates the certificate and holds the alias), got domainName "www.example.net" without one',
+    );
+    expect(message).toContain(
+      'failoverBucket must be in another region than the site bucket (us-east-1), got one in us-east-1',
+    );
+    expect(message).toContain(
+      'runtimeConfig.apiUrl must not end with "/" (the page appends /api/whoami), got "https://api.example.net/"',
+    );
+  });
+
+  test('refuses a custom domain outside us-east-1, a zone without a name, and a same-origin API nobody serves', () => {
+    // GIVEN a stack where CloudFront takes no certificates from
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Elsewhere', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+    const hostedZone = HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      zoneName: 'example.net',
+    });
+    // WHEN
+    const elsewhere = thrownBy(
+      () =>
+        new StaticSite(stack, 'Site', {
+          sourceDirectory: WEB,
+          runtimeConfig: { ...RUNTIME_CONFIG, apiUrl: '' },
+          domainName: 'www.example.net',
+          hostedZone,
+        }),
+    );
+    const zoneOnly = thrownBy(
+      () =>
+        new StaticSite(stack, 'ZoneOnly', {
+          sourceDirectory: WEB,
+          runtimeConfig: RUNTIME_CONFIG,
+          hostedZone,
+        }),
+    );
+    // THEN
+    expect(elsewhere).toContain(
+      'domainName needs a stack in us-east-1, where CloudFront takes certificates from, got a stack in eu-west-1',
+    );
+    expect(elsewhere).toContain(
+      "runtimeConfig.apiUrl is empty (the site's own origin) but no apiOrigin serves /api/* there; set one of them",
+    );
+    expect(zoneOnly).toContain(
+      'domainName is required with hostedZone: name the record the site answers at',
+    );
+  });
+
+  test('refuses a region relayed twice or named other than by its code', () => {
+    const f = newFixture();
+    const loadBalancer = albIn(f.stack, 'eu-west-1');
+    const message = thrownBy(() =>
+      siteIn(f, {
+        regionOrigins: [
+          { region: 'eu-west-1', loadBalancer },
+          { region: 'eu-west-1', loadBalancer },
+          { region: 'EU West', loadBalancer },
+        ],
+      }),
+    );
+    expect(message).toContain('regionOrigins must name each region once, got eu-west-1 twice');
+    expect(message).toContain(
+      'regionOrigins region must be a region code such as "eu-west-1", got "EU West"',
+    );
+  });
+});
+
+describe('SiteReplicaBucket', () => {
+  test('is private, encrypted, versioned and refuses plain HTTP', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN the site replicates into it
+    siteIn(f);
+    // THEN
+    const template = Template.fromStack(f.replicaStack);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: Match.objectLike({
+        BlockPublicAcls: true,
+        RestrictPublicBuckets: true,
+      }),
+      BucketEncryption: Match.anyValue(),
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+  });
+
+  test('lets in only this account’s CloudFront distributions, so it needs no distribution id', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN the site reads from it
+    siteIn(f);
+    // THEN
+    Template.fromStack(f.replicaStack).hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Sid: 'AllowCloudFrontOriginAccessControl',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudfront.amazonaws.com' },
+            Action: 's3:GetObject',
+            Condition: {
+              StringEquals: { 'AWS:SourceAccount': ACCOUNT },
+              ArnLike: {
+                'AWS:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    ['arn:', { Ref: 'AWS::Partition' }, `:cloudfront::${ACCOUNT}:distribution/*`],
+                  ],
+                },
+              },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('the static site under cdk-nag', () => {
+  test('passes every AwsSolutions check with relays, failover and the replica stack', () => {
+    // GIVEN
+    const f = newFixture();
+    relayingSiteIn(f);
+    Validations.of(f.app).addPlugins(new AwsSolutionsChecks(f.app));
+    // WHEN / THEN
+    expect(nagErrors(f.app)).toEqual([]);
+  });
+
+  test('passes every AwsSolutions check with a custom domain', () => {
+    // GIVEN
+    const f = newFixture();
+    const hostedZone = HostedZone.fromHostedZoneAttributes(f.stack, 'Zone', {
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      zoneName: 'example.net',
+    });
+    siteIn(f, { domainName: 'www.example.net', hostedZone });
+    Validations.of(f.app).addPlugins(new AwsSolutionsChecks(f.app));
+    // WHEN / THEN
+    expect(nagErrors(f.app)).toEqual([]);
+  });
+});
+
+describe('fingerprintSite', () => {
+  function siteFolder(files: Record<string, string>): string {
+    const dir = mkdtempSync(join(tmpdir(), 'site-'));
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+    return dir;
+  }
+
+  test('names each asset by its content and points the page at the hashed names', () => {
+    // GIVEN
+    const dir = siteFolder({
+      'index.html':
+        '<link href="./style.css"><script src="app.js"></script><a href="https://example.org/app.js">',
+      'app.js': 'console.log(1);',
+      'style.css': 'body{}',
+    });
+    // WHEN
+    const site = fingerprintSite(dir);
+    // THEN
+    const keys = site.assets.map((a) => a.key);
+    expect(keys).toEqual([
+      expect.stringMatching(/^assets\/app\.[0-9a-f]{12}\.js$/),
+      expect.stringMatching(/^assets\/style\.[0-9a-f]{12}\.css$/),
+    ]);
+    expect(site.indexHtml).toBe(
+      `<link href="/${keys[1]}"><script src="/${keys[0]}"></script><a href="https://example.org/app.js">`,
+    );
+  });
+
+  test('changes an asset’s name when, and only when, its content changes', () => {
+    const keyOf = (js: string) =>
+      fingerprintSite(siteFolder({ 'index.html': '', 'app.js': js })).assets[0].key;
+    expect(keyOf('a')).toBe(keyOf('a'));
+    expect(keyOf('a')).not.toBe(keyOf('b'));
+  });
+
+  test('leaves config.json to the deployment', () => {
+    const site = fingerprintSite(siteFolder({ 'index.html': '', 'config.json': '{}' }));
+    expect(site.assets).toEqual([]);
+  });
+
+  test('refuses a folder without index.html, and files that are not text', () => {
+    expect(thrownBy(() => fingerprintSite(siteFolder({ 'app.js': '' })))).toMatch(
+      /^sourceDirectory must contain index.html, got .* without one$/,
+    );
+    expect(
+      thrownBy(() => fingerprintSite(siteFolder({ 'index.html': '', 'logo.png': 'x' }))),
+    ).toContain('logo.png: only text files');
+  });
+});
