@@ -82,6 +82,11 @@ export function createFastify(
     keepAliveTimeout: 65_000,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // Errors the router raises before any hook runs (a broken URL, an over-long parameter).
+    frameworkErrors: (error, request, reply) => {
+      void reply.header('x-request-id', request.id);
+      handleError(error, request, reply);
+    },
     // Request bodies are validated strictly: no type coercion, unknown fields rejected.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });

@@ -50,7 +50,13 @@ const FRAMEWORK_CODES: Readonly<Record<string, string>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
   FST_ERR_VALIDATION: 'validation_failed',
+  FST_ERR_BAD_URL: 'bad_url',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long',
 };
+
+function clip(message: string): string {
+  return message.length > 300 ? `${message.slice(0, 297)}...` : message;
+}
 
 function isFastifyError(error: unknown): error is FastifyError {
   return error instanceof Error && 'code' in error;
@@ -74,7 +80,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     if (error.validation) {
       void reply.code(400).send({
         error: 'validation_failed',
-        message: error.message,
+        message: clip(error.message),
         requestId,
       } satisfies ErrorBody);
       return;
@@ -83,7 +89,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
       // Fastify's client-error messages describe the request, not the server.
       void reply.code(status).send({
         error: FRAMEWORK_CODES[error.code] ?? 'bad_request',
-        message: error.message,
+        message: clip(error.message),
         requestId,
       } satisfies ErrorBody);
       return;

@@ -37,6 +37,11 @@ export interface ServiceTuning {
   readonly limits?: InboundLimits;
   readonly idempotency?: IdempotencyOptions;
   /**
+   * The clock fault expiry and the self-ejection window read.
+   * @default Date.now
+   */
+  readonly clock?: () => number;
+  /**
    * How often dependency-outcome metrics are written.
    * @default 10000
    */
@@ -88,7 +93,8 @@ export async function createService(
   const dynamoDb = createDynamoDbClient(config.region, awsTimeouts, config.dynamoDbEndpoint);
   const dynamoDbCaller = new AwsCaller('dynamodb', awsTimeouts, metrics, log);
 
-  const faults = new FaultState(faultTargetIds(identity));
+  const clock = tuning.clock ?? Date.now;
+  const faults = new FaultState(faultTargetIds(identity), clock);
   const cache = new MemcachedCache(
     {
       endpoints: config.memcachedEndpoints,
@@ -131,7 +137,7 @@ export async function createService(
     cache,
     idempotency,
     faults,
-    window: new ResponseWindow(tuning.selfEjection),
+    window: new ResponseWindow(tuning.selfEjection, clock),
     limits: tuning.limits,
     sentinelTimeoutMs: tuning.sentinelTimeoutMs,
   });
@@ -139,6 +145,7 @@ export async function createService(
   // Runs after the server has drained (Fastify closes the listener first).
   app.addHook('onClose', (_instance, done) => {
     faultPoller.stop();
+    readiness.close();
     cache.close();
     metrics.stop();
     dynamoDb.destroy();
@@ -172,6 +179,7 @@ export async function createService(
     },
     async stop() {
       readiness.shuttingDown = true;
+      readiness.close();
       let drained = true;
       const drainMs = config.shutdownDrainSeconds * 1000;
       const deadline = setTimeout(() => {

@@ -1,12 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
+import type { FaultType } from './fault-document';
 import type { FaultState } from './fault-state';
 
 /** Faults act on the API only: the health routes must keep telling the truth about it. */
 function isApi(url: string): boolean {
   return url.startsWith('/api/');
+}
+
+/** Names the faults applied to a response, so a game day can count what clients got. */
+function markFault(reply: FastifyReply, type: FaultType): void {
+  const applied = reply.getHeader('x-fault-injected');
+  void reply.header('x-fault-injected', applied ? `${String(applied)}, ${type}` : type);
 }
 
 /**
@@ -17,21 +24,26 @@ function isApi(url: string): boolean {
  */
 export function registerFaultHooks(app: FastifyInstance, faults: FaultState): void {
   app.addHook('onRequest', async (request, reply) => {
-    if (!isApi(request.url)) return;
+    if (!isApi(request.url)) return undefined;
     const latency = faults.hit('latency');
-    if (latency) await sleep(latency.latencyMs);
-    const errorStatus = faults.hit('error-status');
-    if (errorStatus) {
-      return reply.code(errorStatus.status).send({
-        error: 'fault_injected',
-        message: `game-day fault: error-status ${errorStatus.status}`,
-        requestId: request.id,
-      });
+    if (latency) {
+      markFault(reply, 'latency');
+      await sleep(latency.latencyMs);
     }
+    const errorStatus = faults.hit('error-status');
+    if (!errorStatus) return undefined;
+    markFault(reply, 'error-status');
+    // Answering here ends the request: the handler does not run.
+    return reply.code(errorStatus.status).send({
+      error: 'fault_injected',
+      message: `game-day fault: error-status ${errorStatus.status}`,
+      requestId: request.id,
+    });
   });
 
-  app.addHook('onSend', async (request, _reply, payload) => {
-    if (isApi(request.url) && faults.hit('empty-response')) return '';
-    return payload;
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!isApi(request.url) || !faults.hit('empty-response')) return payload;
+    markFault(reply, 'empty-response');
+    return '';
   });
 }

@@ -1,3 +1,5 @@
+import { Agent, request as httpRequest } from 'node:http';
+
 import type { FastifyInstance } from 'fastify';
 
 import type { MemcachedCache } from '../cache/memcached-cache';
@@ -39,13 +41,14 @@ export interface ReadinessResult {
 /**
  * The deep readiness check. Ready means: not shutting down, not overloaded, no `health-fail`
  * fault, not self-ejected (too many zero-length or malformed responses in the window), and a
- * sentinel item read through the real route pipeline answers 200 with a non-empty, well-formed
- * body. Concurrent checks share one run.
+ * sentinel item read through the real route pipeline (an HTTP request to itself over loopback)
+ * answers 200 with a non-empty, well-formed body. Concurrent checks share one run.
  */
 export class Readiness {
   shuttingDown = false;
   private running: Promise<ReadinessResult> | undefined;
   private readonly sentinelTimeoutMs: number;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
   constructor(
     private readonly deps: ReadinessDependencies,
@@ -104,36 +107,80 @@ export class Readiness {
 
   /** Undefined when the sentinel read is healthy, else what is wrong with it. */
   private async readSentinel(): Promise<string | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<undefined>((resolve) => {
-      timer = setTimeout(resolve, this.sentinelTimeoutMs, undefined);
-    });
+    let response: SelfResponse;
     try {
-      const response = await Promise.race([
-        this.deps.app.inject({
-          method: 'GET',
-          url: `/api/items/${SENTINEL_ID}`,
-          headers: { [this.options.probeHeader.name]: this.options.probeHeader.value },
-        }),
-        timedOut,
-      ]);
-      if (!response) return `sentinel read timed out after ${this.sentinelTimeoutMs}ms`;
-      if (response.statusCode === 404) {
-        // First start against an empty table, or someone removed it: put it back for next time.
+      response = await this.get(`/api/items/${SENTINEL_ID}`);
+    } catch (error) {
+      return `sentinel read failed: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (response.statusCode === 404) {
+      // First start against an empty table, or someone removed it: put it back for next time.
+      try {
         await this.deps.store.ensure(SENTINEL_ID, { name: 'health sentinel', price: 0 });
         return 'sentinel item was missing (recreated)';
+      } catch {
+        return 'sentinel item is missing and cannot be recreated';
       }
-      if (response.statusCode !== 200) return `sentinel read answered ${response.statusCode}`;
-      if (response.body.length === 0) return 'sentinel read answered an empty body';
-      if (!isSentinelBody(response.body)) return 'sentinel read answered a malformed body';
-      return undefined;
-    } catch (error) {
-      return `sentinel read failed: ${error instanceof Error ? error.name : 'error'}`;
-    } finally {
-      clearTimeout(timer);
     }
+    if (response.statusCode !== 200) return `sentinel read answered ${response.statusCode}`;
+    if (response.body.length === 0) return 'sentinel read answered an empty body';
+    if (!isSentinelBody(response.body)) return 'sentinel read answered a malformed body';
+    return undefined;
+  }
+
+  /**
+   * A real HTTP request to this server over loopback: the sentinel read goes through the socket,
+   * the HTTP parser, every hook and the route, exactly as client requests do.
+   */
+  private get(path: string): Promise<SelfResponse> {
+    const address = this.deps.app.server.address();
+    if (address === null || typeof address === 'string') {
+      return Promise.reject(new Error('the server is not listening'));
+    }
+    const host = LOOPBACK[address.address] ?? address.address;
+    return new Promise((resolve, reject) => {
+      const request = httpRequest(
+        {
+          host,
+          port: address.port,
+          path,
+          agent: this.agent,
+          timeout: this.sentinelTimeoutMs,
+          headers: { [this.options.probeHeader.name]: this.options.probeHeader.value },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            resolve({
+              statusCode: response.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+          response.on('error', reject);
+        },
+      );
+      request.on('timeout', () =>
+        request.destroy(new Error(`no answer within ${this.sentinelTimeoutMs}ms`)),
+      );
+      request.on('error', reject);
+      request.end();
+    });
+  }
+
+  /** Closes the probe's keep-alive connection (on shutdown). */
+  close(): void {
+    this.agent.destroy();
   }
 }
+
+interface SelfResponse {
+  readonly statusCode: number;
+  readonly body: string;
+}
+
+/** A wildcard listener is reached over loopback. */
+const LOOPBACK: Readonly<Record<string, string>> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
 
 function isSentinelBody(body: string): boolean {
   try {
