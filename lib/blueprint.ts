@@ -2,6 +2,7 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
 import { GLOBAL_STACK_REGION, ResolvedConfig } from './config';
+import { SiteReplicaBucket } from './constructs/static-site/site-replica-bucket';
 import { DataStack } from './stacks/data-stack';
 import { GlobalStack } from './stacks/global-stack';
 import { RegionalStack } from './stacks/regional-stack';
@@ -52,12 +53,25 @@ export function createBlueprint(app: App, config: ResolvedConfig): Blueprint {
     return stack;
   });
 
+  // The site's replica bucket lives in the failover region's stack, which deploys before the
+  // Global stack that replicates into it and fails over to it.
+  const failoverStack = regional.find((s) => s.regionConfig.region === config.site.failoverRegion);
+  const siteReplica =
+    config.site.originFailover && failoverStack
+      ? new SiteReplicaBucket(failoverStack, 'SiteReplica')
+      : undefined;
+
   const global = new GlobalStack(app, names.global, {
     env: envFor(GLOBAL_STACK_REGION),
     description: `${config.projectName}: DNS, health checks and the static site`,
     crossRegionReferences: true,
     config,
-    regionalStacks: regional,
+    regions: regional.map((s) => ({
+      region: s.regionConfig.region,
+      loadBalancer: s.loadBalancer,
+      geoproximityBias: s.regionConfig.geoproximityBias,
+    })),
+    siteReplicaBucket: siteReplica?.bucket,
   });
 
   Tags.of(app).add('project', config.projectName);

@@ -1,27 +1,134 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { join } from 'node:path';
+
+import { CfnOutput, Fn, Stack, StackProps } from 'aws-cdk-lib';
+import { ILoadBalancerV2 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 import { ResolvedConfig } from '../config';
+import { defaultZoneName, GeoRouting } from '../constructs/geo-routing/geo-routing';
+import { RegionHealthAlarms } from '../constructs/geo-routing/region-health-alarms';
+import { SiteRuntimeConfig, StaticSite } from '../constructs/static-site/static-site';
 
-import { RegionalStack } from './regional-stack';
-
-export interface GlobalStackProps extends StackProps {
-  /** The whole blueprint config (domain, health-check settings, biases). */
-  readonly config: ResolvedConfig;
-  /** The regional stacks whose load balancers this stack routes to. */
-  readonly regionalStacks: readonly RegionalStack[];
+/** One region's entry point, as the Global stack routes to it. */
+export interface GlobalStackRegion {
+  /** e.g. `eu-west-1`. */
+  readonly region: string;
+  /** The region's internet-facing load balancer (from its regional stack). */
+  readonly loadBalancer: ILoadBalancerV2;
+  /** Geoproximity bias, -99..99. */
+  readonly geoproximityBias: number;
 }
 
+export interface GlobalStackProps extends StackProps {
+  /** The whole blueprint config (domain, health-check settings, alarm e-mail). */
+  readonly config: ResolvedConfig;
+  /** Every region's load balancer; their stacks deploy before this one. */
+  readonly regions: readonly GlobalStackRegion[];
+  /**
+   * The site's replica bucket in the failover region (a `SiteReplicaBucket` in that region's stack).
+   * @default - no replica: CloudFront reads the site from us-east-1 only
+   */
+  readonly siteReplicaBucket?: IBucket;
+  /**
+   * The static site's files.
+   * @default - the repository's `web/` folder
+   */
+  readonly siteDirectory?: string;
+}
+
+const READINESS_PATH = '/health/ready';
+
 /**
- * The edge, in the home region: DNS with geoproximity records and body-checking health checks,
- * the static site on CloudFront + S3. It deploys after every regional stack, whose load balancer
- * names reach it through cross-region references.
+ * The edge, in us-east-1 (where CloudFront certificates and Route 53 health-check metrics live):
+ * geoproximity DNS with body-checking health checks and their alarms, and the static site on
+ * CloudFront + S3. It deploys after every regional stack, whose load balancer names reach it
+ * through cross-region references.
+ *
+ * With a domain, the page calls the API at the geoproximity name and reads each region's readiness
+ * at `<region>.<api>.<zone>`, all over HTTPS. Without one, the load balancers speak plain HTTP,
+ * which a page served over HTTPS may not call, so the distribution relays `/api/*` to the home
+ * region and `/regions/<region>/*` to each region.
  */
 export class GlobalStack extends Stack {
+  public readonly routing: GeoRouting;
+  public readonly alarms: RegionHealthAlarms;
+  public readonly site: StaticSite;
+
   constructor(scope: Construct, id: string, props: GlobalStackProps) {
     super(scope, id, props);
-    for (const regional of props.regionalStacks) {
-      this.addStackDependency(regional, 'routes to the load balancer of each region');
+    const { config, regions } = props;
+    const domain = config.domain;
+    const home = regions.find((r) => r.region === config.homeRegion);
+    if (home === undefined) {
+      const given = regions.map((r) => r.region).join(', ') || 'none given';
+      throw new Error(
+        `homeRegion ${config.homeRegion} must be one of the regions given to the Global stack (${given})`,
+      );
     }
+    for (const { loadBalancer } of regions) {
+      const regional = Stack.of(loadBalancer);
+      if (regional !== this) this.addStackDependency(regional, 'routes to its load balancer');
+    }
+
+    this.routing = new GeoRouting(this, 'GeoRouting', {
+      zoneName: domain?.zoneName ?? defaultZoneName(config.projectName),
+      hostedZoneId: domain?.hostedZoneId,
+      recordName: domain?.apiRecordName,
+      endpoints: regions.map((r) => ({
+        region: r.region,
+        loadBalancer: r.loadBalancer,
+        bias: r.geoproximityBias,
+      })),
+      https: domain !== undefined,
+      healthCheckPath: READINESS_PATH,
+      healthCheckSearchString: config.healthCheck.token,
+      failureThreshold: config.healthCheck.route53FailureThreshold,
+    });
+
+    this.alarms = new RegionHealthAlarms(this, 'RegionHealthAlarms', {
+      healthChecks: this.routing.regions,
+      alarmEmail: config.alarmEmail,
+    });
+
+    const runtimeConfig: SiteRuntimeConfig = domain
+      ? {
+          apiUrl: `https://${this.routing.domainName}`,
+          healthToken: config.healthCheck.token,
+          regions: this.routing.regions.map((r) => ({
+            region: r.region,
+            healthUrl: `https://${r.regionDomainName}${READINESS_PATH}`,
+          })),
+        }
+      : {
+          apiUrl: '',
+          healthToken: config.healthCheck.token,
+          regions: regions.map((r) => ({
+            region: r.region,
+            healthUrl: `/regions/${r.region}${READINESS_PATH}`,
+          })),
+        };
+    this.site = new StaticSite(this, 'Site', {
+      sourceDirectory: props.siteDirectory ?? join(__dirname, '..', '..', 'web'),
+      runtimeConfig,
+      failoverBucket: props.siteReplicaBucket,
+      domainName: domain ? `${domain.siteRecordName}.${domain.zoneName}` : undefined,
+      hostedZone: domain ? this.routing.hostedZone : undefined,
+      apiOrigin: domain ? undefined : home.loadBalancer,
+      regionOrigins: domain ? undefined : regions,
+    });
+
+    new CfnOutput(this, 'SiteUrl', { value: this.site.url });
+    new CfnOutput(this, 'ApiDomainName', {
+      description: 'The geoproximity name: answers with the nearest healthy region',
+      value: this.routing.domainName,
+    });
+    if (this.routing.nameServers) {
+      new CfnOutput(this, 'NameServers', {
+        description: 'The created zone is not delegated: query these directly, e.g. with dig',
+        value: Fn.join(' ', this.routing.nameServers),
+      });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
   }
 }
