@@ -49,7 +49,7 @@ function showAnswer(state, details) {
   $('answer-error').hidden = state !== 'error';
   if (state === 'ok') {
     $('region').textContent = details.region;
-    $('az').textContent = details.az ?? '-';
+    $('az').textContent = details.availabilityZone ?? details.az ?? '-';
     $('task').textContent = details.taskId ?? '-';
     $('version').textContent = details.version ?? '-';
     $('latency').textContent = `${details.ms} ms`;
