@@ -364,9 +364,9 @@ export class StaticSite extends Construct {
     validations.acknowledge({
       id: 'AwsSolutions-CFR2',
       reason:
-        'The distribution serves public static files; the only dynamic paths (/api/*, /regions/*) ' +
-        'go to load balancers that carry their own regional WAF web ACL (config.waf). A CloudFront ' +
-        'web ACL would cost more than the site for no added protection of these files.',
+        'The distribution serves public static files; its only dynamic paths (/api/*, /regions/*) ' +
+        'go to the regional load balancers, which carry their own WAF web ACL (config.waf). A ' +
+        'CloudFront web ACL would cost more than the site for no added protection of these files.',
     });
     if (httpRelays) {
       validations.acknowledge({
