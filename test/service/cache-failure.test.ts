@@ -77,9 +77,11 @@ test('with every memcached node dead, reads, writes and readiness still succeed'
 
   // AND the dependency metrics tell the failures apart from successes
   await eventually(
-    async () =>
-      harness.logs.find(
-        (line) => line.Dependency === 'memcached' && line.Outcome === 'failed-before-send',
+    () =>
+      Promise.resolve(
+        harness.logs.find(
+          (line) => line.Dependency === 'memcached' && line.Outcome === 'failed-before-send',
+        ),
       ),
     (lines) => lines.length > 0,
   );

@@ -156,8 +156,10 @@ test('cache-blackhole: cache calls time out into misses, breakers open, clients 
   expect(body.activeFaults).toEqual(['cache-blackhole']);
   expect(body.cache.unavailable).toBeGreaterThanOrEqual(1);
   const unknown = await eventually(
-    async () =>
-      harness.logs.find((line) => line.Dependency === 'memcached' && line.Outcome === 'unknown'),
+    () =>
+      Promise.resolve(
+        harness.logs.find((line) => line.Dependency === 'memcached' && line.Outcome === 'unknown'),
+      ),
     (lines) => lines.length > 0,
   );
   expect(unknown.length).toBeGreaterThan(0);

@@ -41,25 +41,35 @@ interface SdkClientLike {
 }
 
 /**
- * Records, per attempt, how far a failed attempt got. It sits in the deserialize step, below the
- * retry middleware, so it runs once per attempt; the list rides on the error the SDK finally throws.
+ * Records how far each failed attempt got. One middleware sits in the deserialize step, below the
+ * retry middleware, so it sees every attempt's own error; the outermost one hands the list to the
+ * error the SDK finally throws (which may be a wrapper, not the last attempt's error).
  */
 function recordAttempts(client: SdkClientLike): void {
+  type Context = Record<symbol, AttemptReach[] | undefined>;
   client.middlewareStack.add(
-    (next: (args: unknown) => Promise<unknown>, context: Record<symbol, AttemptReach[]>) =>
-      async (args: unknown) => {
-        try {
-          return await next(args);
-        } catch (error) {
-          const attempts = (context[ATTEMPTS] ??= []);
-          attempts.push(attemptReach(error));
-          if (typeof error === 'object' && error !== null) {
-            (error as Record<symbol, AttemptReach[]>)[ATTEMPTS] = attempts;
-          }
-          throw error;
-        }
-      },
+    (next: (args: unknown) => Promise<unknown>, context: Context) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        (context[ATTEMPTS] ??= []).push(attemptReach(error));
+        throw error;
+      }
+    },
     { step: 'deserialize', name: 'recordAttemptReach', priority: 'high' },
+  );
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: Context) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (typeof error === 'object' && error !== null) {
+          (error as Context)[ATTEMPTS] = context[ATTEMPTS] ?? [];
+        }
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'attachAttemptReach', priority: 'high' },
   );
 }
 

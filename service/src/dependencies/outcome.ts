@@ -70,12 +70,32 @@ export function attemptReach(error: unknown): AttemptReach {
   return 'maybe-sent';
 }
 
+/** The error names the AWS SDK's standard retry strategy treats as throttling (and retries). */
+const THROTTLING_ERRORS = new Set([
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+]);
+
 /** True for an AWS service error retrying can fix: throttling, 5xx, or one the SDK marked retryable. */
 export function isRetryableServiceError(error: unknown): boolean {
   const status = property(property(error, '$metadata'), 'httpStatusCode');
+  const name = property(error, 'name');
   return (
     property(error, '$retryable') !== undefined ||
     property(error, '$fault') === 'server' ||
+    (typeof name === 'string' && THROTTLING_ERRORS.has(name)) ||
     (typeof status === 'number' && (status >= 500 || status === 429))
   );
 }

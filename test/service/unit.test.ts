@@ -1,0 +1,108 @@
+import { pickNode } from '../../service/src/cache/rendezvous';
+import { checkResponse } from '../../service/src/health/response-check';
+import { ResponseWindow } from '../../service/src/health/response-window';
+
+describe('rendezvous hashing', () => {
+  const nodes = ['10.0.1.10:11211', '10.0.2.10:11211', '10.0.3.10:11211'];
+  const keys = Array.from({ length: 3000 }, (_, index) => `item:v1:${index}`);
+
+  test('every key maps to one node, the same each time, and the nodes share the keys', () => {
+    const counts = new Map<string, number>();
+    for (const key of keys) {
+      const node = pickNode(nodes, key);
+      expect(pickNode([...nodes].reverse(), key)).toBe(node);
+      counts.set(node, (counts.get(node) ?? 0) + 1);
+    }
+    for (const node of nodes) {
+      expect(counts.get(node)).toBeGreaterThan(800);
+    }
+  });
+
+  test('removing a node moves only the keys it owned', () => {
+    const remaining = nodes.slice(0, 2);
+    for (const key of keys) {
+      const before = pickNode(nodes, key);
+      if (before !== nodes[2]) expect(pickNode(remaining, key)).toBe(before);
+    }
+  });
+});
+
+describe('checkResponse', () => {
+  const json = 'application/json; charset=utf-8';
+
+  test.each([
+    [
+      'a JSON body',
+      '{"id":"a"}',
+      json,
+      200,
+      'GET',
+      { bytes: 10, zeroLength: false, malformed: false },
+    ],
+    ['an empty 200', '', json, 200, 'GET', { bytes: 0, zeroLength: true, malformed: false }],
+    [
+      'a missing body',
+      undefined,
+      json,
+      200,
+      'GET',
+      { bytes: 0, zeroLength: true, malformed: false },
+    ],
+    [
+      'a truncated body',
+      '{"id":',
+      json,
+      200,
+      'GET',
+      { bytes: 6, zeroLength: false, malformed: true },
+    ],
+    [
+      'a body in another type',
+      'ok',
+      'text/plain',
+      200,
+      'GET',
+      { bytes: 2, zeroLength: false, malformed: true },
+    ],
+    ['a 204', '', undefined, 204, 'PUT', { bytes: 0, zeroLength: false, malformed: false }],
+    ['a HEAD', '', json, 200, 'HEAD', { bytes: 0, zeroLength: false, malformed: false }],
+    [
+      'a buffer',
+      Buffer.from('{"é":1}'),
+      json,
+      200,
+      'GET',
+      { bytes: 8, zeroLength: false, malformed: false },
+    ],
+  ])('%s', (_name, payload, contentType, status, method, expected) => {
+    expect(checkResponse(payload, contentType, status, method)).toEqual(expected);
+  });
+});
+
+describe('ResponseWindow', () => {
+  test('ejects at the threshold share once there are enough responses, and forgets old seconds', () => {
+    let now = 1_000_000;
+    const window = new ResponseWindow(
+      { windowSeconds: 10, threshold: 0.2, minResponses: 10 },
+      () => now,
+    );
+
+    for (let index = 0; index < 8; index += 1) window.record(false);
+    window.record(true);
+    window.record(true);
+    expect(window.stats()).toMatchObject({ total: 10, bad: 2, ejected: true });
+
+    now += 5000;
+    for (let index = 0; index < 10; index += 1) window.record(false);
+    expect(window.stats()).toMatchObject({ total: 20, bad: 2, ejected: false });
+
+    now += 6000;
+    expect(window.stats()).toMatchObject({ total: 10, bad: 0, ejected: false });
+  });
+
+  test('too few responses never eject', () => {
+    const window = new ResponseWindow({ minResponses: 20 }, () => 5_000_000);
+    for (let index = 0; index < 19; index += 1) window.record(true);
+    expect(window.stats()).toMatchObject({ total: 19, bad: 19, ejected: false });
+  });
+});
