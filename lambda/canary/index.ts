@@ -26,6 +26,6 @@ export async function handler(event: unknown, context: Context): Promise<CanaryR
       throw Object.assign(new Error(`${error.code}: ${error.message}`), { stack: '' });
     throw error;
   } finally {
-    metrics.publishStoredMetrics();
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }

@@ -95,7 +95,7 @@ export function createGuardedHandler<E extends { readonly dryRun: boolean }, R>(
     } catch (error) {
       return mapError(error, context, deps?.logger);
     } finally {
-      deps?.metrics.publishStoredMetrics();
+      if (deps?.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
     }
   };
 }
