@@ -1,0 +1,285 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+import { createServiceTable, startDynalite, type DynaliteServer } from '../support/dynalite';
+import { freePort, startMemcached, type MemcachedServer } from '../support/memcached';
+
+/**
+ * The service as the container runs it: the bundle service/Dockerfile builds (with the same
+ * service/bundle.sh), started as its own process, stopped with SIGTERM.
+ */
+
+const run = promisify(execFile);
+const repositoryRoot = resolve(__dirname, '../..');
+
+let directory: string;
+let memcached: MemcachedServer;
+let dynalite: DynaliteServer;
+const tableName = 'process-items';
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'service-bundle-'));
+  await run('sh', ['service/bundle.sh', join(directory, 'dist')], { cwd: repositoryRoot });
+  memcached = await startMemcached();
+  dynalite = await startDynalite();
+  await createServiceTable(dynalite.endpoint, tableName);
+});
+
+afterAll(async () => {
+  await memcached?.stop();
+  await dynalite?.stop();
+  await rm(directory, { recursive: true, force: true });
+});
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly lines: Array<Record<string, unknown>>;
+  readonly exited: Promise<number | null>;
+  /** Resolves when a log line matches. */
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, count?: number): Promise<void>;
+}
+
+async function startBundle(env: Record<string, string>): Promise<Running> {
+  const port = await freePort();
+  const faultsFile = join(directory, 'faults.json');
+  const child = spawn(process.execPath, [join(directory, 'dist', 'main.js')], {
+    env: {
+      ...process.env,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      MEMCACHED_ENDPOINTS: memcached.endpoint,
+      TABLE_NAME: tableName,
+      DYNAMODB_ENDPOINT: dynalite.endpoint,
+      AWS_REGION: 'us-east-1',
+      FAULTS_FILE: faultsFile,
+      FAULTS_POLL_SECONDS: '0.1',
+      TASK_ID: 'bundle-task',
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const complete = buffered.split('\n');
+    buffered = complete.pop() ?? '';
+    for (const line of complete.filter((text) => text.trim() !== '')) {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    }
+    for (const waiter of [...waiters]) waiter();
+  });
+  child.stderr.resume();
+  const exited = new Promise<number | null>((resolveExit) =>
+    child.once('exit', (code) => resolveExit(code)),
+  );
+  const running: Running = {
+    child,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    lines,
+    exited,
+    waitForLog: (predicate, count = 1) =>
+      new Promise<void>((resolveWait, rejectWait) => {
+        const check = () => {
+          if (lines.filter(predicate).length >= count) {
+            waiters.splice(waiters.indexOf(check), 1);
+            resolveWait();
+          }
+        };
+        waiters.push(check);
+        void exited.then((code) => rejectWait(new Error(`the service exited (${code}) first`)));
+        check();
+      }),
+  };
+  await running.waitForLog((line) => line.msg === 'service listening');
+  return running;
+}
+
+/** A GET on its own connection (no keep-alive), resolving to status and body or the error. */
+function getOnce(url: string): Promise<{ status: number; body: string } | { error: string }> {
+  return new Promise((resolveGet) => {
+    const req = request(url, { agent: false }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      res.on('end', () => resolveGet({ status: res.statusCode ?? 0, body }));
+      res.on('error', (error) => resolveGet({ error: error.message }));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      resolveGet({ error: error.code ?? error.message }),
+    );
+    req.end();
+  });
+}
+
+async function writeFaults(faults: unknown[]): Promise<void> {
+  await writeFile(join(directory, 'faults.json'), JSON.stringify({ faults }));
+}
+
+function runHealthcheck(port: number): Promise<{ code: number; output: string }> {
+  return run(process.execPath, [join(directory, 'dist', 'healthcheck.js')], {
+    env: { ...process.env, PORT: String(port) },
+  }).then(
+    ({ stdout }) => ({ code: 0, output: stdout }),
+    (error: { code: number; stdout: string }) => ({ code: error.code, output: error.stdout }),
+  );
+}
+
+afterEach(async () => {
+  await writeFaults([]);
+});
+
+test('the bundle starts, serves the API and answers ready; the container health check agrees', async () => {
+  await writeFaults([]);
+  const service = await startBundle({});
+  try {
+    const put = await fetch(`${service.baseUrl}/api/items/bundled`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Bundled', price: 1 }),
+    });
+    expect(put.status).toBe(201);
+    const ready = await getOnce(`${service.baseUrl}/health/ready`);
+    expect(ready).toMatchObject({ status: 200 });
+    expect('body' in ready && ready.body).toContain('"status":"ready"');
+
+    expect(await runHealthcheck(service.port)).toEqual({ code: 0, output: 'healthy: ready\n' });
+
+    // WHEN readiness fails THEN so does the container health check
+    await writeFaults([
+      {
+        type: 'health-fail',
+        targets: ['bundle-task'],
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      },
+    ]);
+    await service.waitForLog(
+      (line) =>
+        line.msg === 'fault document loaded' &&
+        Array.isArray(line.faults) &&
+        line.faults.length === 1,
+    );
+    const unhealthy = await runHealthcheck(service.port);
+    expect(unhealthy.code).toBe(1);
+    expect(unhealthy.output).toMatch(/^unhealthy: status 503: .*fault: health-fail/);
+  } finally {
+    service.child.kill('SIGKILL');
+    await service.exited;
+  }
+});
+
+test('the container health check fails on a fast empty 200', async () => {
+  // GIVEN a server that answers everything with an empty 200, like the full-disk server
+  const empty: Server = createServer((_request, response) => response.writeHead(200).end());
+  await new Promise<void>((resolveListen) => empty.listen(0, '127.0.0.1', resolveListen));
+  const address = empty.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  const result = await runHealthcheck(port);
+
+  expect(result).toEqual({
+    code: 1,
+    output: 'unhealthy: 200 without the health token (0 bytes)\n',
+  });
+  await new Promise((resolveClose) => empty.close(resolveClose));
+});
+
+test('SIGTERM drains: in-flight requests complete, new connections are refused, the process exits 0', async () => {
+  // GIVEN requests in flight (held for 1.5 s by a latency fault)
+  await writeFaults([
+    {
+      type: 'latency',
+      targets: ['*'],
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      params: { latencyMs: 1500 },
+    },
+  ]);
+  const service = await startBundle({ SHUTDOWN_DRAIN_SECONDS: '10' });
+  const inFlight = Array.from({ length: 3 }, () => getOnce(`${service.baseUrl}/api/whoami`));
+  await service.waitForLog(
+    (line) => line.msg === 'request received' && line.url === '/api/whoami',
+    3,
+  );
+
+  // WHEN ECS stops the task
+  service.child.kill('SIGTERM');
+  await service.waitForLog((line) => line.msg === 'shutting down');
+
+  // THEN readiness is never answered 200 again, and the listener soon refuses connections
+  const afterSigterm: Array<Awaited<ReturnType<typeof getOnce>>> = [];
+  do {
+    afterSigterm.push(await getOnce(`${service.baseUrl}/health/ready`));
+  } while (
+    afterSigterm.length < 500 &&
+    (!('error' in afterSigterm.at(-1)!) || afterSigterm.at(-1)!.error !== 'ECONNREFUSED')
+  );
+  expect(afterSigterm.at(-1)).toEqual({ error: 'ECONNREFUSED' });
+  expect(afterSigterm.filter((result) => 'status' in result && result.status === 200)).toEqual([]);
+  // AND the in-flight requests finish with full answers
+  for (const response of await Promise.all(inFlight)) {
+    expect(response).toMatchObject({ status: 200 });
+    expect(JSON.parse((response as { body: string }).body)).toMatchObject({
+      taskId: 'bundle-task',
+    });
+  }
+  expect(await service.exited).toBe(0);
+  expect(service.lines.at(-1)).toMatchObject({ msg: 'shutdown complete', drained: true });
+});
+
+test('SIGTERM with a request outlasting the drain time cuts it off and exits 1', async () => {
+  await writeFaults([
+    {
+      type: 'latency',
+      targets: ['*'],
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      params: { latencyMs: 10_000 },
+    },
+  ]);
+  const service = await startBundle({ SHUTDOWN_DRAIN_SECONDS: '0.5' });
+  const stuck = getOnce(`${service.baseUrl}/api/whoami`);
+  await service.waitForLog((line) => line.msg === 'request received' && line.url === '/api/whoami');
+
+  service.child.kill('SIGTERM');
+
+  expect(await service.exited).toBe(1);
+  expect(await stuck).toHaveProperty('error');
+  expect(
+    service.lines.find(
+      (line) => line.msg === 'drain time is up; closing the connections still open',
+    ),
+  ).toBeDefined();
+});
+
+test('a bad environment exits 1 with one clear line and no stack trace', async () => {
+  const result = await run(process.execPath, [join(directory, 'dist', 'main.js')], {
+    env: { PATH: process.env.PATH, PORT: 'eighty', MEMCACHED_ENDPOINTS: '127.0.0.1:1' },
+  }).then(
+    () => ({ code: 0, stdout: '', stderr: '' }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+
+  expect(result.code).toBe(1);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toBe(
+    "Invalid configuration: AWS_REGION environment variable is not set; PORT must be an integer 0-65535, got 'eighty'; TABLE_NAME environment variable is not set; set exactly one of FAULTS_FILE or FAULTS_PARAMETER, got neither\n",
+  );
+});
+
+test('the Dockerfile bundles with service/bundle.sh, runs the bundle as a non-root user and checks readiness', async () => {
+  const dockerfile = await readFile(join(repositoryRoot, 'service', 'Dockerfile'), 'utf8');
+  expect(dockerfile).toContain('RUN sh service/bundle.sh /out');
+  expect(dockerfile).toMatch(/^FROM node:22-alpine$/m);
+  expect(dockerfile).toMatch(/^USER node$/m);
+  expect(dockerfile).toMatch(/^EXPOSE 8080$/m);
+  expect(dockerfile).toContain('CMD ["node", "/app/healthcheck.js"]');
+  expect(dockerfile).toContain('CMD ["node", "--enable-source-maps", "/app/main.js"]');
+});
