@@ -14,10 +14,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 
 import { parseRestoreEvent, restore } from '../../lambda/restore/restore';
+import type { RestoreEvent, RestoreResult } from '../../lambda/restore/restore';
 import type { ExperimentResult } from '../../lambda/shared/experiment';
-import { HandlerDeps, HandlerResponse, createGuardedHandler } from '../../lambda/shared/handler';
-import type { RestoreResult } from '../../lambda/restore/restore';
-import { parseStopTasksEvent, stopTasks } from '../../lambda/stop-tasks/stop-tasks';
+import {
+  GuardedFunction,
+  HandlerDeps,
+  HandlerResponse,
+  createGuardedHandler,
+} from '../../lambda/shared/handler';
+import { StopTasksEvent, parseStopTasksEvent, stopTasks } from '../../lambda/stop-tasks/stop-tasks';
 
 import { TestDeps, fakeContext, testDeps, testProcessEnv } from './helpers';
 import { LocalDynamo, startLocalDynamo } from './local-dynamo';
@@ -32,17 +37,17 @@ const quiet = () => ({
   metrics: new Metrics({ namespace: 'ChaosTest', serviceName: 'chaos-test' }),
 });
 
-const stopTasksFunction = {
+const stopTasksFunction: GuardedFunction<StopTasksEvent, ExperimentResult> = {
   name: 'stop-tasks',
   parse: parseStopTasksEvent,
   run: stopTasks,
-  idempotencyKey: (e: { experimentId: string }) => e.experimentId,
+  idempotencyKey: (e) => e.experimentId,
 };
-const restoreFunction = {
+const restoreFunction: GuardedFunction<RestoreEvent, RestoreResult> = {
   name: 'restore',
   parse: parseRestoreEvent,
   run: restore,
-  idempotencyKey: (e: { experimentId?: string }) => e.experimentId,
+  idempotencyKey: (e) => e.experimentId,
 };
 
 beforeEach(() => {
@@ -175,8 +180,8 @@ describe('idempotency on a real DynamoDB-API server', () => {
     );
     const real = ok(await handler({ experimentId: 'exp-dry', count: 1 }, fakeContext()));
 
-    expect((dry as ExperimentResult).status).toBe('dry-run');
-    expect((real as ExperimentResult).status).toBe('applied');
+    expect(dry.status).toBe('dry-run');
+    expect(real.status).toBe('applied');
     expect(ecs).toReceiveCommandTimes(StopTaskCommand, 1);
   });
 
@@ -195,7 +200,7 @@ describe('idempotency on a real DynamoDB-API server', () => {
     const applied = ok(await handler({ experimentId: 'exp-later', count: 1 }, fakeContext()));
 
     // THEN
-    expect((applied as ExperimentResult).status).toBe('applied');
+    expect(applied.status).toBe('applied');
     expect(ecs).toReceiveCommandTimes(StopTaskCommand, 1);
   });
 
@@ -220,7 +225,7 @@ describe('idempotency on a real DynamoDB-API server', () => {
     const retried = ok(await restoreHandler({ experimentId: 'exp-undo' }, fakeContext()));
 
     // THEN it is answered from the idempotency record, not re-run
-    expect((first as RestoreResult).status).toBe('restored');
+    expect(first.status).toBe('restored');
     expect(retried).toEqual(first);
   });
 
@@ -236,8 +241,8 @@ describe('idempotency on a real DynamoDB-API server', () => {
     const late = ok(await restoreHandler({ sweep: true }, fakeContext()));
 
     // THEN
-    expect((early as RestoreResult).status).toBe('not-expired');
-    expect((late as RestoreResult).status).toBe('restored');
+    expect(early.status).toBe('not-expired');
+    expect(late.status).toBe('restored');
   });
 
   test('an unexpected failure is thrown as InternalError, without our stack', async () => {
