@@ -105,8 +105,10 @@ async function startBundle(env: Record<string, string>): Promise<Running> {
   return running;
 }
 
+type GetResult = { status: number; body: string } | { error: string };
+
 /** A GET on its own connection (no keep-alive), resolving to status and body or the error. */
-function getOnce(url: string): Promise<{ status: number; body: string } | { error: string }> {
+function getOnce(url: string): Promise<GetResult> {
   return new Promise((resolveGet) => {
     const req = request(url, { agent: false }, (res) => {
       let body = '';
@@ -215,13 +217,13 @@ test('SIGTERM drains: in-flight requests complete, new connections are refused, 
   await service.waitForLog((line) => line.msg === 'shutting down');
 
   // THEN readiness is never answered 200 again, and the listener soon refuses connections
-  const afterSigterm: Array<Awaited<ReturnType<typeof getOnce>>> = [];
+  const afterSigterm: GetResult[] = [];
+  const refused = (result: GetResult) => 'error' in result && result.error === 'ECONNREFUSED';
+  let last: GetResult;
   do {
-    afterSigterm.push(await getOnce(`${service.baseUrl}/health/ready`));
-  } while (
-    afterSigterm.length < 500 &&
-    (!('error' in afterSigterm.at(-1)!) || afterSigterm.at(-1)!.error !== 'ECONNREFUSED')
-  );
+    last = await getOnce(`${service.baseUrl}/health/ready`);
+    afterSigterm.push(last);
+  } while (afterSigterm.length < 500 && !refused(last));
   expect(afterSigterm.at(-1)).toEqual({ error: 'ECONNREFUSED' });
   expect(afterSigterm.filter((result) => 'status' in result && result.status === 200)).toEqual([]);
   // AND the in-flight requests finish with full answers

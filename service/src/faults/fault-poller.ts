@@ -13,7 +13,8 @@ type PollerLog = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
  */
 export class FaultPoller {
   private timer: NodeJS.Timeout | undefined;
-  private lastText: string | undefined;
+  /** The last document read (`undefined`: none exists; `null`: not read yet). */
+  private lastText: string | undefined | null = null;
   private lastReadError: string | undefined;
   private stopped = false;
 
