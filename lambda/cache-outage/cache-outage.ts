@@ -2,8 +2,6 @@
  * cache-outage: chosen tasks treat the cache as unreachable (the `cache-blackhole` fault), and
  * optionally some cache nodes reboot. Reboots obey the same blast-radius share, over nodes.
  */
-import { DescribeCacheClustersCommand } from '@aws-sdk/client-elasticache';
-
 import type { ChaosEnv } from '../shared/env';
 import { GuardrailRefusal } from '../shared/errors';
 import { baseFaultShape, ratioField, refineTargeting, targetingShape } from '../shared/events';
@@ -43,13 +41,7 @@ export const planCacheOutage: Planner<CacheOutageEvent> = async (event, ctx) => 
   const plan = await planBlackhole(event, ctx);
   const clusterId = ctx.deps.env.cacheClusterId;
   if (!event.rebootNodes || !clusterId) return plan;
-  const out = await ctx.deps
-    .elastiCache()
-    .send(new DescribeCacheClustersCommand({ CacheClusterId: clusterId, ShowCacheNodeInfo: true }));
-  const nodeIds = (out.CacheClusters?.[0]?.CacheNodes ?? [])
-    .filter((n) => n.CacheNodeStatus === 'available' && n.CacheNodeId)
-    .map((n) => n.CacheNodeId as string)
-    .sort();
+  const nodeIds = await ctx.deps.cacheNodes().available(clusterId);
   const cap = Math.floor(nodeIds.length * ctx.deps.env.maxTaskShare);
   if (cap === 0) {
     throw new GuardrailRefusal(

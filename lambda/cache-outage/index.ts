@@ -1,3 +1,5 @@
+import { elastiCacheNodes } from '../shared/cache-nodes';
+import { elastiCacheClient } from '../shared/clients';
 import { productionDeps } from '../shared/deps';
 import { createGuardedHandler } from '../shared/handler';
 
@@ -10,5 +12,5 @@ export const handler = createGuardedHandler(
     run: cacheOutage,
     idempotencyKey: (event) => event.experimentId,
   },
-  productionDeps,
+  () => productionDeps({ cacheNodes: () => elastiCacheNodes(elastiCacheClient()) }),
 );

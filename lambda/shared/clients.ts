@@ -1,6 +1,7 @@
 /**
  * Each SDK client is created once per function instance, on first use, and wrapped by the tracer.
- * Created lazily so that a function loads only the clients it calls.
+ * The `@__PURE__` marks let esbuild drop the clients a function never refers to (ElastiCache from
+ * every function but cache-outage), which keeps bundles and cold starts small.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,19 +18,23 @@ function once<T>(create: () => T): () => T {
   return () => (value ??= create());
 }
 
-export const ecsClient = once((): ECSClient => tracer.captureAWSv3Client(createEcsClient()));
-export const ssmClient = once(() => tracer.captureAWSv3Client(new SSMClient(clientConfig())));
-export const cloudWatchClient = once(() =>
+export const ecsClient = /* @__PURE__ */ once((): ECSClient =>
+  tracer.captureAWSv3Client(createEcsClient()),
+);
+export const ssmClient = /* @__PURE__ */ once(() =>
+  tracer.captureAWSv3Client(new SSMClient(clientConfig())),
+);
+export const cloudWatchClient = /* @__PURE__ */ once(() =>
   tracer.captureAWSv3Client(new CloudWatchClient(clientConfig())),
 );
-export const dynamoDbClient = once(() =>
+export const dynamoDbClient = /* @__PURE__ */ once(() =>
   tracer.captureAWSv3Client(new DynamoDBClient(clientConfig())),
 );
-export const documentClient = once(() =>
+export const documentClient = /* @__PURE__ */ once(() =>
   DynamoDBDocumentClient.from(dynamoDbClient(), {
     marshallOptions: { removeUndefinedValues: true },
   }),
 );
-export const elastiCacheClient = once(() =>
+export const elastiCacheClient = /* @__PURE__ */ once(() =>
   tracer.captureAWSv3Client(new ElastiCacheClient(clientConfig())),
 );

@@ -2,14 +2,8 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 
 import { powertoolsAudit } from './audit';
-import {
-  cloudWatchClient,
-  documentClient,
-  dynamoDbClient,
-  ecsClient,
-  elastiCacheClient,
-  ssmClient,
-} from './clients';
+import type { CacheNodes } from './cache-nodes';
+import { cloudWatchClient, documentClient, dynamoDbClient, ecsClient, ssmClient } from './clients';
 import { loadCanaryEnv, loadChaosEnv } from './env';
 import type { ChaosDeps } from './experiment';
 import type { HandlerDeps } from './handler';
@@ -18,8 +12,18 @@ import { isRegionTarget, probe } from './probe';
 
 let deps: HandlerDeps | undefined;
 
-/** Throws EnvironmentError (and builds nothing) while an environment variable is missing. */
-export function productionDeps(): HandlerDeps {
+/** For the functions that never reboot cache nodes: keeps the ElastiCache client out of them. */
+const noCacheNodes = (): never => {
+  throw new Error('this function does not call ElastiCache');
+};
+
+/**
+ * The deployed dependencies. Only cache-outage passes `cacheNodes`, so that only its bundle
+ * carries the ElastiCache client. Throws EnvironmentError while an environment variable is missing.
+ */
+export function productionDeps(
+  options: { readonly cacheNodes?: () => CacheNodes } = {},
+): HandlerDeps {
   if (deps) return deps;
   const env = loadChaosEnv();
   const chaos: ChaosDeps = {
@@ -28,7 +32,7 @@ export function productionDeps(): HandlerDeps {
     ssm: ssmClient(),
     cloudWatch: cloudWatchClient(),
     table: { ddb: documentClient(), tableName: env.stateTable },
-    elastiCache: elastiCacheClient,
+    cacheNodes: options.cacheNodes ?? noCacheNodes,
     probeOtherRegions: async () => {
       const canary = loadCanaryEnv();
       const others = canary.targets.filter((t) => isRegionTarget(t.name) && t.name !== env.region);

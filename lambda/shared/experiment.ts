@@ -9,11 +9,10 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { AwsVpcConfiguration, ECSClient } from '@aws-sdk/client-ecs';
-import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { RebootCacheClusterCommand } from '@aws-sdk/client-elasticache';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 
 import type { Audit } from './audit';
+import type { CacheNodes } from './cache-nodes';
 import {
   ServiceInfo,
   StopOutcome,
@@ -56,8 +55,8 @@ export interface ChaosDeps {
   readonly ssm: SSMClient;
   readonly cloudWatch: CloudWatchClient;
   readonly table: StateTable;
-  /** Only cache-outage calls ElastiCache. */
-  readonly elastiCache: () => ElastiCacheClient;
+  /** Only cache-outage reboots cache nodes. */
+  readonly cacheNodes: () => CacheNodes;
   /** Only region-outage probes other regions' endpoints. */
   readonly probeOtherRegions: () => Promise<readonly ProbeResult[]>;
   readonly audit: Audit;
@@ -372,12 +371,7 @@ async function applyPlan(
     );
   }
   if (plan.rebootCacheNodes) {
-    await deps.elastiCache().send(
-      new RebootCacheClusterCommand({
-        CacheClusterId: plan.rebootCacheNodes.clusterId,
-        CacheNodeIdsToReboot: [...plan.rebootCacheNodes.nodeIds],
-      }),
-    );
+    await deps.cacheNodes().reboot(plan.rebootCacheNodes.clusterId, plan.rebootCacheNodes.nodeIds);
     deps.audit.record({
       experimentId,
       action: 'reboot-cache-nodes',

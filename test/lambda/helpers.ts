@@ -6,6 +6,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 
 import type { Audit, AuditEntry } from '../../lambda/shared/audit';
+import { elastiCacheNodes } from '../../lambda/shared/cache-nodes';
 import type { ChaosEnv } from '../../lambda/shared/env';
 import type { ChaosDeps } from '../../lambda/shared/experiment';
 import type { ProbeResult } from '../../lambda/shared/probe';
@@ -104,7 +105,7 @@ export function testDeps(
     ssm: new SSMClient({ region: REGION }),
     cloudWatch: new CloudWatchClient({ region: REGION }),
     table,
-    elastiCache: () => elastiCache,
+    cacheNodes: () => elastiCacheNodes(elastiCache),
     probeOtherRegions: () => Promise.resolve(options.probes ?? []),
     audit: recordingAudit(),
     now: () => now,

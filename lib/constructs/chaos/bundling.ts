@@ -1,0 +1,40 @@
+import * as path from 'node:path';
+
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/** The chaos functions, each a folder under `lambda/` with an `index.ts` exporting `handler`. */
+export const CHAOS_FUNCTION_NAMES = [
+  'stop-tasks',
+  'az-outage',
+  'empty-responses',
+  'region-outage',
+  'cache-outage',
+  'latency',
+  'restore',
+  'canary',
+] as const;
+export type ChaosFunctionName = (typeof CHAOS_FUNCTION_NAMES)[number];
+
+/** Where a function's handler lives. */
+export function chaosEntry(name: ChaosFunctionName): string {
+  return path.join(__dirname, '..', '..', '..', 'lambda', name, 'index.ts');
+}
+
+/**
+ * How every chaos function is bundled (the benchmark bundles with exactly these settings).
+ *
+ * - The AWS SDK v3 is bundled rather than taken from the Lambda runtime: the code then runs with
+ *   the SDK version it was tested with (the runtime's copy changes under us), and one minified file
+ *   loads faster than resolving hundreds of modules.
+ * - `mainFields` prefers the packages' ES module builds, which esbuild can tree-shake: the SDK
+ *   clients shrink to the commands we call. This halves the bundles and the cold start
+ *   (see bench/lambda-results.json).
+ */
+export const CHAOS_BUNDLING = {
+  target: 'node22',
+  format: OutputFormat.CJS,
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourceMap: false,
+  externalModules: [],
+} as const satisfies BundlingOptions;
