@@ -47,6 +47,15 @@ describe('parseFaultDocument', () => {
     expect(parseFaultDocument('{"faults":[]}')).toEqual([]);
   });
 
+  test('a fault with no targets is valid and applies to no task (a chaos run that picked none)', () => {
+    const [fault] = parseFaultDocument(
+      '{"faults":[{"type":"latency","targets":[],"expiresAt":"2030-01-01T00:00:00Z","params":{}}]}',
+    );
+    const state = new FaultState(['abc'], () => Date.parse('2029-01-01T00:00:00Z'));
+    state.replace([fault]);
+    expect(state.active()).toEqual([]);
+  });
+
   test.each([
     ['', ['not JSON']],
     ['[]', ['must be an object with a "faults" array']],
@@ -67,7 +76,7 @@ describe('parseFaultDocument', () => {
     [
       '{"faults":[{"type":"latency","targets":[""],"expiresAt":"2030-01-01T00:00:00Z","params":[]}]}',
       [
-        'faults[0].targets must be 1-100 non-empty strings (task ids or "*"), got [""]',
+        'faults[0].targets must be a list of up to 100 non-empty strings (task ids or "*"), got [""]',
         'faults[0].params must be an object, got []',
       ],
     ],

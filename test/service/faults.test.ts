@@ -194,7 +194,7 @@ test('an invalid document is logged and ignored: the faults it replaced stop, th
 
   // WHEN the document is replaced by an invalid one
   await harness.writeFaults(
-    JSON.stringify({ faults: [{ type: 'meteor-strike', targets: [], expiresAt: 'soon' }] }),
+    JSON.stringify({ faults: [{ type: 'meteor-strike', targets: [''], expiresAt: 'soon' }] }),
   );
 
   // THEN no fault applies, the problems are logged, and the service answers
@@ -207,7 +207,7 @@ test('an invalid document is logged and ignored: the faults it replaced stop, th
     level: 50,
     problems: [
       'faults[0].type must be one of empty-response, latency, error-status, health-fail, cache-blackhole, got "meteor-strike"',
-      'faults[0].targets must be 1-100 non-empty strings (task ids or "*"), got []',
+      'faults[0].targets must be a list of up to 100 non-empty strings (task ids or "*"), got [""]',
       'faults[0].expiresAt must be an ISO-8601 date-time with a zone, got "soon"',
     ],
   });

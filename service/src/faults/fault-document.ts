@@ -25,7 +25,10 @@ export interface FaultParams {
 
 export interface Fault {
   readonly type: FaultType;
-  /** Task ids (the ECS task ARN or its last segment, or TASK_ID locally) or `*` for every task. */
+  /**
+   * Task ids (the last segment of the ECS task ARN, or the whole ARN; TASK_ID locally) or `*` for
+   * every task. An empty list targets no task.
+   */
   readonly targets: readonly string[];
   readonly expiresAt: Date;
   readonly params: FaultParams;
@@ -95,12 +98,11 @@ function parseFault(entry: unknown, at: string, problems: string[]): Fault {
   const targets = entry.targets;
   const targetsValid =
     Array.isArray(targets) &&
-    targets.length > 0 &&
     targets.length <= MAX_TARGETS &&
     targets.every((target) => typeof target === 'string' && target.length > 0);
   if (!targetsValid) {
     problems.push(
-      `${at}.targets must be 1-${MAX_TARGETS} non-empty strings (task ids or "*"), got ${describe(targets)}`,
+      `${at}.targets must be a list of up to ${MAX_TARGETS} non-empty strings (task ids or "*"), got ${describe(targets)}`,
     );
   }
   const expiresAt = entry.expiresAt;
