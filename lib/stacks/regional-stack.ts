@@ -104,6 +104,7 @@ export class RegionalStack extends Stack {
       listener: edge.listener,
       tableName: props.tableName,
       memcachedEndpoints: this.cache.endpoints,
+      memcachedTls: this.cache.transitEncryption,
       faultParameter: this.faultParameter,
       healthToken: hc.token,
       cpu: config.sizing.taskCpu,

@@ -268,6 +268,7 @@ describe('the default regional stack', () => {
         'FAULTS_PARAMETER',
         'HEALTH_TOKEN',
         'MEMCACHED_ENDPOINTS',
+        'MEMCACHED_TLS',
         'METRICS_NAMESPACE',
         'PORT',
         'SHUTDOWN_DRAIN_SECONDS',
@@ -286,6 +287,19 @@ describe('the default regional stack', () => {
         AZMode: 'cross-az',
         PreferredAvailabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
         Port: 11211,
+      });
+    });
+
+    test('encrypts traffic to the nodes and tells the tasks to speak TLS', () => {
+      template.hasResourceProperties('AWS::ElastiCache::CacheCluster', {
+        TransitEncryptionEnabled: true,
+      });
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        ContainerDefinitions: [
+          Match.objectLike({
+            Environment: Match.arrayWith([{ Name: 'MEMCACHED_TLS', Value: 'true' }]),
+          }),
+        ],
       });
     });
 
@@ -361,7 +375,9 @@ describe('the default regional stack', () => {
       expect(ssm).toHaveLength(1);
       expect(JSON.stringify(ssm[0].Action)).not.toMatch(/ssm:Put|ssm:Delete/);
       // ...:parameter joined with the parameter's name, /Blueprint/faults
-      expect(JSON.stringify(ssm[0].Resource)).toMatch(/:parameter",\{"Ref":"FaultDocument[0-9A-F]+"\}/);
+      expect(JSON.stringify(ssm[0].Resource)).toMatch(
+        /:parameter",\{"Ref":"FaultDocument[0-9A-F]+"\}/,
+      );
     });
 
     test('grants the tasks no wildcard resource', () => {

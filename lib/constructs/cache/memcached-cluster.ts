@@ -17,6 +17,11 @@ export interface MemcachedClusterProps {
    * @default '1.6.22'
    */
   readonly engineVersion?: string;
+  /**
+   * Encrypt traffic between the tasks and the nodes with TLS (memcached 1.6.12 and later).
+   * @default true
+   */
+  readonly transitEncryption?: boolean;
 }
 
 /**
@@ -28,6 +33,8 @@ export class MemcachedCluster extends Construct {
   public readonly securityGroup: SecurityGroup;
   /** Comma-separated `host:port` of every node, in node order. */
   public readonly endpoints: string;
+  /** Whether clients must speak TLS to the nodes. */
+  public readonly transitEncryption: boolean;
 
   constructor(scope: Construct, id: string, props: MemcachedClusterProps) {
     super(scope, id);
@@ -48,6 +55,7 @@ export class MemcachedCluster extends Construct {
       subnetIds: props.vpc.selectSubnets({ subnetType: SubnetType.PRIVATE_ISOLATED }).subnetIds,
     });
 
+    this.transitEncryption = props.transitEncryption ?? true;
     this.cluster = new CfnCacheCluster(this, 'Cluster', {
       engine: 'memcached',
       engineVersion: props.engineVersion ?? '1.6.22',
@@ -58,6 +66,7 @@ export class MemcachedCluster extends Construct {
       cacheSubnetGroupName: subnetGroup.ref,
       vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
       port: MEMCACHED_PORT,
+      transitEncryptionEnabled: this.transitEncryption,
     });
     Validations.of(this.cluster).acknowledge({
       id: 'AwsSolutions-AEC5',

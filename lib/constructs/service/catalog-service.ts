@@ -37,6 +37,11 @@ export interface CatalogServiceProps {
   readonly tableName: string;
   /** Comma-separated `host:port` of every memcached node. */
   readonly memcachedEndpoints: string;
+  /**
+   * Speak TLS to memcached (ElastiCache in-transit encryption).
+   * @default false
+   */
+  readonly memcachedTls?: boolean;
   /** The SSM parameter holding the fault document, which the tasks poll. */
   readonly faultParameter: IStringParameter;
   /** The text readiness bodies contain; the container health check searches for it. */
@@ -175,6 +180,7 @@ export class CatalogService extends Construct {
         PORT: String(CONTAINER_PORT),
         TABLE_NAME: props.tableName,
         MEMCACHED_ENDPOINTS: props.memcachedEndpoints,
+        MEMCACHED_TLS: String(props.memcachedTls ?? false),
         FAULTS_PARAMETER: props.faultParameter.parameterName,
         HEALTH_TOKEN: props.healthToken,
         METRICS_NAMESPACE: props.metricsNamespace ?? 'Blueprint/Service',
@@ -197,6 +203,14 @@ export class CatalogService extends Construct {
       reason:
         'The environment holds only names and settings (table, endpoints, parameter name, token); there are no secrets.',
     });
+    const executionRole = this.taskDefinition.executionRole;
+    if (executionRole) {
+      Validations.of(executionRole).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'ecr:GetAuthorizationToken has no resource-level permissions; AWS requires Resource "*" for it. Image pulls themselves are scoped to the repository.',
+      });
+    }
     this.grantData(props);
 
     this.service = new FargateService(this, 'Service', {
