@@ -35,17 +35,17 @@ async function main(): Promise<void> {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
 
+  // What is running so far, so a signal during start-up stops it too.
   const memcached: MemcachedServer[] = [];
-  let dynalite: DynaliteServer | undefined;
-  let service: Service | undefined;
+  const running: { dynalite?: DynaliteServer; service?: Service } = {};
   let stopping = false;
   const stopAll = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     say(`\n${signal}: stopping the service, memcached and dynalite...`);
-    const drained = service ? (await service.stop()).drained : true;
+    const drained = running.service ? (await running.service.stop()).drained : true;
     await Promise.all(memcached.map((node) => node.stop()));
-    await dynalite?.stop();
+    await running.dynalite?.stop();
     say('stopped.');
     process.exit(drained ? 0 : 1);
   };
@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll('SIGTERM'));
 
   memcached.push(...(await Promise.all([startMemcached(), startMemcached()])));
-  dynalite = await startDynalite();
+  const dynalite = await startDynalite();
+  running.dynalite = dynalite;
   const tableName = 'blueprint-items-local';
   await createServiceTable(dynalite.endpoint, tableName);
 
@@ -75,7 +76,8 @@ async function main(): Promise<void> {
     FAULTS_PARAMETER: undefined,
   });
   const identity = await resolveIdentity(config, { warn: (_fields, msg) => say(msg) });
-  service = await createService(config, { identity });
+  const service = await createService(config, { identity });
+  running.service = service;
   for (const { id, ...item } of SAMPLE_ITEMS) {
     await service.store.put(id, item);
   }
@@ -84,7 +86,9 @@ async function main(): Promise<void> {
   say('');
   say(`Catalog service listening on ${address}`);
   say(`  memcached:   ${memcached.map((node) => node.endpoint).join(', ')}`);
-  say(`  dynalite:    ${dynalite.endpoint} (table ${tableName}, ${SAMPLE_ITEMS.length} sample items)`);
+  say(
+    `  dynalite:    ${dynalite.endpoint} (table ${tableName}, ${SAMPLE_ITEMS.length} sample items)`,
+  );
   say(`  faults file: ${faultsFile}`);
   say(`  try:         curl ${address}/api/items  |  curl ${address}/health/ready`);
   say('Ctrl-C stops everything.');
