@@ -1,25 +1,33 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-import { startHarness, TEST_IDENTITY, type Harness } from '../service/harness';
 import { freePort } from '../support/memcached';
 
 /**
  * The static site in headless Chromium (Debian's `chromium` package, never a downloaded browser)
- * against the real service: memcached and the loopback DynamoDB server, started on free ports.
- * A tiny server on 127.0.0.1 plays CloudFront without a domain: it serves web/, the config.json
- * the deployment would write, and relays /api/* and /regions/<region>/* to the load balancers,
- * here the local service.
+ * against the real service as `npm run service:local` runs it (real memcached and the loopback
+ * DynamoDB server, on free ports). A tiny server on 127.0.0.1 plays CloudFront without a domain:
+ * it serves web/, the config.json the deployment would write, and relays /api/* and
+ * /regions/<region>/* to the load balancers, here the local service.
  */
 
-const WEB = join(__dirname, '..', '..', 'web');
+const ROOT = join(__dirname, '..', '..');
+const WEB = join(ROOT, 'web');
 const CHROMIUM = '/usr/bin/chromium';
 const HOST = '127.0.0.1';
 const TOKEN = '"status":"ready"';
+/** Who the local service says it is; the page must show exactly this. */
+const IDENTITY = {
+  region: 'eu-west-1',
+  availabilityZone: 'eu-west-1b',
+  taskId: 'browser-test-task',
+};
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -81,6 +89,60 @@ async function startSiteServer(
   };
 }
 
+interface LocalService {
+  readonly url: string;
+  /** Stops it as Ctrl-C would (SIGTERM: drain, then stop memcached and dynalite) and waits. */
+  stop(): Promise<void>;
+}
+
+/** `npm run service:local` on a free port; resolves once it answers ready. */
+async function startLocalService(faultsFile: string): Promise<LocalService> {
+  const port = await freePort();
+  const url = `http://${HOST}:${port}`;
+  const child: ChildProcess = spawn(
+    join(ROOT, 'node_modules', '.bin', 'tsx'),
+    [join(ROOT, 'scripts', 'service-local.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORT: String(port),
+        HOST,
+        AWS_REGION: IDENTITY.region,
+        AVAILABILITY_ZONE: IDENTITY.availabilityZone,
+        TASK_ID: IDENTITY.taskId,
+        FAULTS_FILE: faultsFile,
+        SHUTDOWN_DRAIN_SECONDS: '0',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`service:local exited with ${child.exitCode}: ${output.trim()}`);
+    }
+    const ready = await fetch(`${url}/health/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return { url, stop };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await stop();
+  throw new Error(`service:local was not ready at ${url} within 30 s: ${output.trim()}`);
+}
+
 async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -101,16 +163,18 @@ async function launchChromium(): Promise<Browser> {
   });
 }
 
-let harness: Harness;
+let workDir: string;
+let service: LocalService;
 let site: SiteServer;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  harness = await startHarness({ memcachedNodes: 1 });
+  workDir = await mkdtemp(join(tmpdir(), 'site-browser-'));
+  service = await startLocalService(join(workDir, 'faults.json'));
   // A region whose load balancer is gone: nothing listens on this port.
   const deadRegion = `http://${HOST}:${await freePort()}`;
-  const regions = { 'us-east-1': harness.baseUrl, 'eu-west-1': deadRegion };
+  const regions = { 'eu-west-1': service.url, 'ap-northeast-1': deadRegion };
   site = await startSiteServer(
     {
       apiUrl: '',
@@ -120,7 +184,7 @@ beforeAll(async () => {
         healthUrl: `/regions/${region}/health/ready`,
       })),
     },
-    harness.baseUrl,
+    service.url,
     regions,
   );
   browser = await launchChromium();
@@ -130,7 +194,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await site?.stop();
-  await harness?.stop();
+  await service?.stop();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
 test('the page shows the region and task that answered, the latency, and each region’s health', async () => {
@@ -138,17 +203,17 @@ test('the page shows the region and task that answered, the latency, and each re
   await page.goto(site.url);
   // THEN the answer comes from the running service
   await page.locator('#answer[data-state="ok"]').waitFor();
-  expect(await page.locator('#region').textContent()).toBe(TEST_IDENTITY.region);
-  expect(await page.locator('#az').textContent()).toBe(TEST_IDENTITY.availabilityZone);
-  expect(await page.locator('#task').textContent()).toBe(TEST_IDENTITY.taskId);
-  expect(await page.locator('#version').textContent()).toBe(TEST_IDENTITY.version);
+  expect(await page.locator('#region').textContent()).toBe(IDENTITY.region);
+  expect(await page.locator('#az').textContent()).toBe(IDENTITY.availabilityZone);
+  expect(await page.locator('#task').textContent()).toBe(IDENTITY.taskId);
+  expect(await page.locator('#version').textContent()).not.toBe('-');
   expect(await page.locator('#latency').textContent()).toMatch(/^\d+ ms$/);
   expect(await page.locator('#api-url').textContent()).toBe('/api/whoami');
   await expect(page.locator('#answer-error').isHidden()).resolves.toBe(true);
   // AND the live region is ok while the one without a load balancer is down
-  await page.locator('tr[data-region="us-east-1"][data-status="ok"]').waitFor();
-  await page.locator('tr[data-region="eu-west-1"][data-status="down"]').waitFor();
-  expect(await page.locator('tr[data-region="eu-west-1"] td').nth(1).textContent()).toBe(
+  await page.locator('tr[data-region="eu-west-1"][data-status="ok"]').waitFor();
+  await page.locator('tr[data-region="ap-northeast-1"][data-status="down"]').waitFor();
+  expect(await page.locator('tr[data-region="ap-northeast-1"] td').nth(1).textContent()).toBe(
     'down (HTTP 502)',
   );
 });
@@ -158,7 +223,7 @@ test('the page shows a clear error, and every region down, when the API stops an
   await page.goto(site.url);
   await page.locator('#answer[data-state="ok"]').waitFor();
   // WHEN the service stops and the user asks again
-  await harness.stop();
+  await service.stop();
   await page.locator('#refresh').click();
   // THEN
   await page.locator('#answer[data-state="error"]').waitFor();
@@ -167,5 +232,5 @@ test('the page shows a clear error, and every region down, when the API stops an
   expect(await error.getAttribute('role')).toBe('alert');
   expect(await error.textContent()).toBe('The API did not answer: HTTP 502.');
   expect(await page.locator('#answer-details').isHidden()).toBe(true);
-  await page.locator('tr[data-region="us-east-1"][data-status="down"]').waitFor();
+  await page.locator('tr[data-region="eu-west-1"][data-status="down"]').waitFor();
 });
