@@ -6,8 +6,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
+import { createBlueprint } from '../../lib/blueprint';
 import { DEFAULT_CONFIG, GLOBAL_STACK_REGION, ResolvedConfig } from '../../lib/config';
 import { SiteReplicaBucket } from '../../lib/constructs/static-site/site-replica-bucket';
+import { resolveConfig } from '../../lib/load-config';
 import { GlobalStack } from '../../lib/stacks/global-stack';
 import { renderSummary, summarizeStack } from '../../lib/synth-summary';
 import { nagErrors } from '../support/nag';
@@ -313,5 +315,18 @@ describe('the Global stack follows the health-check config', () => {
     ).toThrow(
       'homeRegion eu-central-1 must be one of the regions given to the Global stack (none given)',
     );
+  });
+});
+
+describe('the synth summary of the whole blueprint', () => {
+  test('shows the Global stack’s region-failover budget from the configured failure threshold', () => {
+    // GIVEN the blueprint as `cdk synth` builds it, with a failure threshold of 2
+    const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+    createBlueprint(app, resolveConfig({ healthCheck: { route53FailureThreshold: 2 } }));
+    // WHEN
+    const assembly = app.synth();
+    const summary = renderSummary(assembly.stacks.map(summarizeStack), assembly.directory);
+    // THEN 10 s × 2 + 60 s
+    expect(summary).toMatch(/^Blueprint-Global\s+us-east-1\s+\d+\s+-\s+20 s \+ 60 s TTL = 80 s$/m);
   });
 });
