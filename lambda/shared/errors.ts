@@ -33,6 +33,7 @@ export type Guardrail =
   | 'other-region-unhealthy'
   | 'no-target'
   | 'already-restored'
+  | 'pending-restore'
   | 'fault-document';
 
 /** A guardrail refused to act. Nothing was changed. */

@@ -179,6 +179,15 @@ export async function runExperiment<E extends BaseFaultEvent>(
       ? new Date(mine.faultExpiresAt)
       : new Date(now.getTime() + event.durationMinutes * 60_000);
     const expired = previous && !mine && previous.status === 'active' ? previous : undefined;
+    if (expired?.plan.network && kind !== 'az-outage') {
+      // Only az-outage and restore may update the service (least privilege), so the others wait.
+      throw new GuardrailRefusal(
+        'pending-restore',
+        `experiment ${expired.experimentId} changed the service's network and is not restored yet; ` +
+          `the restore sweep puts it back within a minute of ${expired.faultExpiresAt}, or invoke ` +
+          `restore with {"experimentId": "${expired.experimentId}"}`,
+      );
+    }
 
     if (event.dryRun) {
       const lease = await readLease(deps.table, target);

@@ -7,6 +7,7 @@ import 'aws-sdk-client-mock-jest';
 import { azOutage, parseAzOutageEvent } from '../../lambda/az-outage/az-outage';
 import { parseRestoreEvent, restore } from '../../lambda/restore/restore';
 import { readLease, readState } from '../../lambda/shared/state-table';
+import { parseStopTasksEvent, stopTasks } from '../../lambda/stop-tasks/stop-tasks';
 
 import { CLUSTER_ARN, SERVICE_ARN, TestDeps, taskArn, testDeps } from './helpers';
 import { LocalDynamo, startLocalDynamo } from './local-dynamo';
@@ -241,6 +242,25 @@ describe('restore after az-outage', () => {
     expect(await readLease(deps.table, SERVICE_ARN)).toBeUndefined();
     // and a second sweep finds nothing to do
     expect((await restore(restoreEvent({ sweep: true }), deps)).status).toBe('nothing-to-restore');
+  });
+
+  test('another kind of experiment waits for an expired az-outage to be restored', async () => {
+    // GIVEN an expired outage that nobody restored yet
+    await azOutage(outage({ durationMinutes: 10 }), deps);
+    deps.setNow(new Date('2026-03-01T12:20:00Z'));
+
+    // WHEN stop-tasks (which may not update the service) wants to start
+    const run = stopTasks(
+      parseStopTasksEvent({ experimentId: 'exp-stop', count: 1 }, deps.env),
+      deps,
+    );
+
+    // THEN it is refused, with the way out named, and nothing changed
+    await expect(run).rejects.toThrow(
+      'experiment exp-az changed the service\'s network and is not restored yet; the restore sweep puts it back within a minute of 2026-03-01T12:10:00.000Z, or invoke restore with {"experimentId": "exp-az"}',
+    );
+    expect(ecs).toReceiveCommandTimes(UpdateServiceCommand, 1);
+    expect((await readLease(deps.table, SERVICE_ARN))?.holder).toBe('exp-az');
   });
 
   test('a new experiment first undoes an expired one, so it remembers the true original', async () => {

@@ -1,0 +1,540 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
+import {
+  Cluster,
+  ContainerImage,
+  FargateService,
+  FargateTaskDefinition,
+  PropagatedTagSource,
+} from 'aws-cdk-lib/aws-ecs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
+import { AwsSolutionsChecks } from 'cdk-nag';
+
+import { CHAOS_FUNCTION_NAMES } from '../../lib/constructs/chaos/bundling';
+import { ChaosFunctions, ChaosFunctionsProps } from '../../lib/constructs/chaos/chaos-functions';
+import { nagErrors } from '../support/nag';
+
+// The feature flags `cdk synth` runs with (cdk.json), so templates here match real ones.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { context: cdkJsonContext } = require('../../cdk.json') as {
+  context: Record<string, unknown>;
+};
+
+const CANARY_TARGETS = [
+  { name: 'us-east-1', url: 'https://us-east-1.api.example.com/health/ready' },
+  { name: 'eu-west-1', url: 'https://eu-west-1.api.example.com/health/ready' },
+  { name: 'global', url: 'https://api.example.com/health/ready' },
+];
+
+/** A fresh app and a minimal region: VPC, cluster, Fargate service, fault parameter, alarm, topic. */
+function region(props: Partial<ChaosFunctionsProps> = {}, options: { nag?: boolean } = {}) {
+  const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Region', { env: { account: '111111111111', region: 'us-east-1' } });
+  const vpc = new Vpc(stack, 'Vpc', {
+    availabilityZones: ['us-east-1a', 'us-east-1b'],
+    natGateways: 1,
+    subnetConfiguration: [
+      { name: 'Public', subnetType: SubnetType.PUBLIC },
+      { name: 'Private', subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+    ],
+  });
+  const cluster = new Cluster(stack, 'Cluster', { vpc });
+  const taskDefinition = new FargateTaskDefinition(stack, 'TaskDef');
+  taskDefinition.addContainer('app', {
+    image: ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'),
+  });
+  const service = new FargateService(stack, 'Service', {
+    cluster,
+    taskDefinition,
+    desiredCount: 3,
+    propagateTags: PropagatedTagSource.SERVICE,
+  });
+  const faultParameter = new StringParameter(stack, 'Faults', { stringValue: '{"faults":[]}' });
+  const regionImpairedAlarm = new Alarm(stack, 'RegionImpaired', {
+    metric: new Metric({ namespace: 'Test', metricName: 'Impaired' }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  });
+  const topic = new Topic(stack, 'Topic', { enforceSSL: true });
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  const chaos = new ChaosFunctions(stack, 'Chaos', {
+    cluster,
+    service,
+    faultParameter,
+    regionImpairedAlarm,
+    canaryTargets: CANARY_TARGETS,
+    healthToken: '"status":"ready"',
+    cacheClusterId: 'blueprint-cache',
+    alarmTopic: topic,
+    ...props,
+  });
+  return { app, stack, chaos, service, cluster };
+}
+
+/** Asymmetric matchers, typed as `unknown` so that they sit in typed literals without `any`. */
+const matching = (pattern: RegExp): unknown => expect.stringMatching(pattern) as unknown;
+const anything = (): unknown => expect.anything() as unknown;
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, unknown>;
+};
+
+const NAMES: Record<string, string> = {
+  'stop-tasks': 'StopTasks',
+  'az-outage': 'AzOutage',
+  'empty-responses': 'EmptyResponses',
+  'region-outage': 'RegionOutage',
+  'cache-outage': 'CacheOutage',
+  latency: 'Latency',
+  restore: 'Restore',
+  canary: 'Canary',
+};
+
+function resources(stack: Stack): Resources {
+  return (Template.fromStack(stack).toJSON() as { Resources: Resources }).Resources;
+}
+
+/** The function of `name`: its properties and the statements of its role's policy. */
+function functionOf(all: Resources, name: string) {
+  const id = NAMES[name];
+  const [, fn] = Object.entries(all).find(
+    ([key, r]) =>
+      r.Type === 'AWS::Lambda::Function' && new RegExp(`^Chaos${id}[0-9A-F]{8}$`).test(key),
+  )!;
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+  const statements = Object.values(all)
+    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .filter((r) => (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId))
+    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  return {
+    props: fn.Properties,
+    statements,
+    environment: (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+  };
+}
+
+const actionsOf = (statements: Statement[]) =>
+  [...new Set(statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])))]
+    .filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))
+    .sort();
+
+describe('the functions', () => {
+  test('each runs Node.js 22 on ARM64 with explicit memory and timeout, active tracing and its own log group', () => {
+    // GIVEN
+    const { stack } = region();
+
+    // WHEN
+    const template = Template.fromStack(stack);
+
+    // THEN
+    for (const name of CHAOS_FUNCTION_NAMES) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: `Chaos: ${name} (us-east-1)`,
+        Handler: 'index.handler',
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: name === 'canary' ? 128 : 256,
+        Timeout: name === 'canary' ? 20 : 50,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp(`^Chaos${NAMES[name]}Logs`) } },
+      });
+    }
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('guarded functions get the guardrail environment; the canary gets only its targets and token', () => {
+    // GIVEN
+    const { stack } = region({ maxTaskShare: 0.25, maxFaultDurationMinutes: 10 });
+
+    // WHEN
+    const all = resources(stack);
+
+    // THEN
+    for (const name of CHAOS_FUNCTION_NAMES.filter((n) => n !== 'canary')) {
+      expect(functionOf(all, name).environment).toMatchObject({
+        CLUSTER_ARN: { 'Fn::GetAtt': [matching(/^Cluster/), 'Arn'] },
+        SERVICE_ARN: { Ref: matching(/^Service/) },
+        FAULTS_PARAMETER: { Ref: matching(/^Faults/) },
+        REGION_IMPAIRED_ALARM: { Ref: matching(/^RegionImpaired/) },
+        STATE_TABLE: { Ref: matching(/^ChaosStateTable/) },
+        MAX_TASK_SHARE: '0.25',
+        MAX_FAULT_DURATION_MINUTES: '10',
+        POWERTOOLS_SERVICE_NAME: `chaos-${name}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Chaos',
+      });
+    }
+    const canary = functionOf(all, 'canary').environment;
+    expect(Object.keys(canary).sort()).toEqual([
+      'CANARY_TARGETS',
+      'HEALTH_TOKEN',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+    ]);
+    expect(JSON.parse(canary.CANARY_TARGETS as string)).toEqual(CANARY_TARGETS);
+    expect(canary.HEALTH_TOKEN).toBe('"status":"ready"');
+    expect(functionOf(all, 'region-outage').environment.CANARY_TARGETS).toBe(canary.CANARY_TARGETS);
+  });
+
+  test("az-outage learns each subnet's AZ from the cluster's VPC", () => {
+    const { stack } = region();
+    const subnetAzs = JSON.stringify(
+      functionOf(resources(stack), 'az-outage').environment.SUBNET_AZS,
+    );
+    for (const subnet of [
+      'VpcPublicSubnet1',
+      'VpcPublicSubnet2',
+      'VpcPrivateSubnet1',
+      'VpcPrivateSubnet2',
+    ]) {
+      expect(subnetAzs).toMatch(
+        new RegExp(`\\{"Ref":"${subnet}Subnet[0-9A-F]{8}"\\},"\\\\":\\\\"us-east-1[ab]`),
+      );
+    }
+  });
+
+  test('cache-outage may reboot only the given cache cluster', () => {
+    // GIVEN / WHEN
+    const withCache = functionOf(resources(region().stack), 'cache-outage');
+    const withoutCache = functionOf(
+      resources(region({ cacheClusterId: undefined }).stack),
+      'cache-outage',
+    );
+
+    // THEN
+    expect(withCache.environment.CACHE_CLUSTER_ID).toBe('blueprint-cache');
+    expect(withCache.statements).toContainEqual({
+      Action: ['elasticache:DescribeCacheClusters', 'elasticache:RebootCacheCluster'],
+      Effect: 'Allow',
+      Resource: 'arn:aws:elasticache:us-east-1:111111111111:cluster:blueprint-cache',
+    });
+    expect(withoutCache.environment.CACHE_CLUSTER_ID).toBeUndefined();
+    expect(actionsOf(withoutCache.statements).filter((a) => a.startsWith('elasticache:'))).toEqual(
+      [],
+    );
+  });
+});
+
+describe('IAM', () => {
+  const READ = [
+    'cloudwatch:DescribeAlarms',
+    'ecs:DescribeServices',
+    'ecs:DescribeTasks',
+    'ecs:ListTagsForResource',
+    'ecs:ListTasks',
+  ];
+  const DOCUMENT_AND_STATE = [
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'ssm:GetParameter',
+    'ssm:PutParameter',
+  ];
+
+  test('each function may do only what it needs', () => {
+    // GIVEN
+    const all = resources(region().stack);
+    const expected: Record<string, string[]> = {
+      'stop-tasks': [...READ, ...DOCUMENT_AND_STATE, 'ecs:StopTask'],
+      'az-outage': [...READ, ...DOCUMENT_AND_STATE, 'ecs:StopTask', 'ecs:UpdateService'],
+      'empty-responses': [...READ, ...DOCUMENT_AND_STATE],
+      'region-outage': [...READ, ...DOCUMENT_AND_STATE],
+      'cache-outage': [
+        ...READ,
+        ...DOCUMENT_AND_STATE,
+        'elasticache:DescribeCacheClusters',
+        'elasticache:RebootCacheCluster',
+      ],
+      latency: [...READ, ...DOCUMENT_AND_STATE],
+      restore: [
+        'ecs:DescribeServices',
+        'ecs:ListTagsForResource',
+        'ecs:UpdateService',
+        ...DOCUMENT_AND_STATE,
+      ],
+      canary: [],
+    };
+
+    // THEN
+    for (const name of CHAOS_FUNCTION_NAMES) {
+      expect([name, actionsOf(functionOf(all, name).statements)]).toEqual([
+        name,
+        [...expected[name]].sort(),
+      ]);
+    }
+  });
+
+  test('resources are the ARNs of the cluster, service, parameter, alarm and table', () => {
+    const { statements } = functionOf(resources(region().stack), 'az-outage');
+    const resourceOf = (action: string) =>
+      statements.find((s) => [s.Action].flat().includes(action))?.Resource;
+
+    expect(resourceOf('cloudwatch:DescribeAlarms')).toEqual({
+      'Fn::GetAtt': [matching(/^RegionImpaired/), 'Arn'],
+    });
+    expect(resourceOf('ecs:UpdateService')).toEqual({ Ref: matching(/^Service/) });
+    expect(resourceOf('ssm:PutParameter')).toEqual({
+      'Fn::Join': [
+        '',
+        ['arn:aws:ssm:us-east-1:111111111111:parameter/', { Ref: matching(/^Faults/) }],
+      ],
+    });
+    expect(resourceOf('dynamodb:PutItem')).toEqual({
+      'Fn::GetAtt': [matching(/^ChaosStateTable/), 'Arn'],
+    });
+    expect(statements.find((s) => [s.Action].flat().includes('ecs:StopTask'))).toMatchObject({
+      Resource: {
+        'Fn::Join': [
+          '',
+          ['arn:aws:ecs:us-east-1:111111111111:task/', { Ref: matching(/^Cluster/) }, '/*'],
+        ],
+      },
+      Condition: {
+        ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [matching(/^Cluster/), 'Arn'] } },
+      },
+    });
+  });
+
+  test('no statement has a wildcard resource where the ARN is known', () => {
+    // GIVEN every policy of the construct, FIS role with CPU stress included
+    const all = resources(region({ taskCpuStress: true }).stack);
+    const statements = Object.entries(all)
+      .filter(([key, r]) => key.startsWith('Chaos') && r.Type === 'AWS::IAM::Policy')
+      .flatMap(([, r]) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    // Actions that support no resource-level permission at all.
+    const unscoped = new Set([
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+      'ecs:ListTasks',
+      'tag:GetResources',
+      'ssm:ListCommands',
+      'ssm:CancelCommand',
+    ]);
+
+    // THEN
+    expect(statements.length).toBeGreaterThan(20);
+    for (const statement of statements) {
+      const wildcard = [statement.Resource].flat().some((r) => r === '*');
+      if (!wildcard) continue;
+      expect([statement.Action].flat().filter((a) => !unscoped.has(a))).toEqual([]);
+      if ([statement.Action].flat().includes('ecs:ListTasks')) {
+        expect(statement.Condition).toEqual({ ArnEquals: { 'ecs:cluster': anything() } });
+      }
+    }
+  });
+});
+
+describe('state, schedules and alarms', () => {
+  test('the state table has partition key pk, TTL on expiresAt, on-demand billing and point-in-time recovery', () => {
+    Template.fromStack(region().stack).hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  test('the canary runs every minute, and so does the restore sweep with {"sweep": true}', () => {
+    const template = Template.fromStack(region().stack);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ChaosCanary[0-9A-F]{8}$'), 'Arn'] },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ChaosRestore[0-9A-F]{8}$'), 'Arn'] },
+          Input: '{"sweep":true}',
+        }),
+      ],
+    });
+  });
+
+  test('each canary target has an alarm on success dropping, missing data included, sent to the topic', () => {
+    const template = Template.fromStack(region().stack);
+    for (const target of CANARY_TARGETS) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Chaos',
+        MetricName: 'CanarySuccess',
+        Dimensions: [
+          { Name: 'service', Value: 'chaos-canary' },
+          { Name: 'target', Value: target.name },
+        ],
+        Statistic: 'Average',
+        Period: 60,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+        TreatMissingData: 'breaching',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^Topic') }],
+        OKActions: [{ Ref: Match.stringLikeRegexp('^Topic') }],
+      });
+    }
+  });
+
+  test('without an alarm topic the canary alarms have no actions', () => {
+    const { stack, chaos } = region({ alarmTopic: undefined });
+    expect(chaos.canaryAlarms).toHaveLength(3);
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CanarySuccess',
+      AlarmActions: Match.absent(),
+    });
+  });
+});
+
+describe('FIS experiment templates', () => {
+  test('stop a capped share of the tagged tasks, and stop when the region is impaired', () => {
+    // GIVEN
+    const template = Template.fromStack(region({ maxTaskShare: 0.3 }).stack);
+
+    // THEN
+    template.resourceCountIs('AWS::FIS::ExperimentTemplate', 1);
+    template.hasResourceProperties('AWS::FIS::ExperimentTemplate', {
+      Actions: { StopTasks: { ActionId: 'aws:ecs:stop-task', Targets: { Tasks: 'Tasks' } } },
+      Targets: {
+        Tasks: {
+          ResourceType: 'aws:ecs:task',
+          ResourceTags: { 'chaos-enabled': 'true' },
+          SelectionMode: 'PERCENT(30)',
+        },
+      },
+      StopConditions: [
+        {
+          Source: 'aws:cloudwatch:alarm',
+          Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RegionImpaired'), 'Arn'] },
+        },
+      ],
+      RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ChaosFisRole'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'fis.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': '111111111111' } },
+          }),
+        ],
+      },
+    });
+  });
+
+  test('CPU stress is added only on request, with the SSM permissions FIS needs', () => {
+    // GIVEN / WHEN
+    const { stack } = region({ taskCpuStress: true });
+    const template = Template.fromStack(stack);
+
+    // THEN
+    template.resourceCountIs('AWS::FIS::ExperimentTemplate', 2);
+    template.hasResourceProperties('AWS::FIS::ExperimentTemplate', {
+      Actions: {
+        CpuStress: {
+          ActionId: 'aws:ecs:task-cpu-stress',
+          Parameters: { duration: 'PT5M', percent: '80', installDependencies: 'true' },
+          Targets: { Tasks: 'Tasks' },
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ssm:SendCommand',
+            Resource: [
+              'arn:aws:ssm:us-east-1:111111111111:managed-instance/*',
+              'arn:aws:ssm:us-east-1::document/AWSFIS-Run-CPU-Stress',
+            ],
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('cdk-nag', () => {
+  test.each([
+    ['the defaults', {}],
+    ['CPU stress and no cache', { taskCpuStress: true, cacheClusterId: undefined }],
+  ])('AwsSolutions finds nothing unacknowledged in the construct with %s', (_label, props) => {
+    const { app } = region(props, { nag: true });
+    expect(nagErrors(app).filter((line) => line.includes('/Chaos/'))).toEqual([]);
+  });
+});
+
+describe('props validation', () => {
+  const problemsOf = (props: Partial<ChaosFunctionsProps>) => {
+    try {
+      region(props);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected the props to be refused');
+  };
+
+  test.each([
+    [
+      { maxTaskShare: 1.5 },
+      'maxTaskShare must be above 0 and at most 1 (a share of the tasks), got 1.5',
+    ],
+    [
+      { maxTaskShare: 0 },
+      'maxTaskShare must be above 0 and at most 1 (a share of the tasks), got 0',
+    ],
+    [
+      { maxFaultDurationMinutes: 2.5 },
+      'maxFaultDurationMinutes must be a whole number of minutes from 1 to 720, got 2.5',
+    ],
+    [
+      { maxFaultDurationMinutes: 1000 },
+      'maxFaultDurationMinutes must be a whole number of minutes from 1 to 720, got 1000',
+    ],
+    [
+      { canaryTargets: [] },
+      'canaryTargets must list at least one endpoint (each region and the global name)',
+    ],
+    [
+      { canaryTargets: [{ name: 'Europe', url: 'https://eu.example.com/' }] },
+      'canaryTargets name must be a region code (e.g. eu-west-1) or "global", got "Europe"',
+    ],
+    [
+      { canaryTargets: [CANARY_TARGETS[2], CANARY_TARGETS[2]] },
+      'canaryTargets names must be unique, got global twice',
+    ],
+    [
+      { canaryTargets: [{ name: 'global', url: 'ftp://example.com/' }] },
+      'canaryTargets url of global must be an http(s) URL, got "ftp://example.com/"',
+    ],
+    [
+      { healthToken: ' ' },
+      'healthToken must be the text a healthy readiness body contains, got an empty string',
+    ],
+    [
+      { cacheClusterId: '' },
+      'cacheClusterId must be the memcached cluster id, or left out; got an empty string',
+    ],
+  ])('%j is refused with a message naming the fix', (props, message) => {
+    expect(problemsOf(props)).toContain(message);
+  });
+
+  test('every problem is reported at once', () => {
+    expect(problemsOf({ maxTaskShare: 2, healthToken: '' })).toBe(
+      'ChaosFunctions: 2 invalid prop(s):\n' +
+        '  - maxTaskShare must be above 0 and at most 1 (a share of the tasks), got 2\n' +
+        '  - healthToken must be the text a healthy readiness body contains, got an empty string',
+    );
+  });
+});
