@@ -455,11 +455,14 @@ describe('a regional stack with a domain', () => {
     expect(violations).toEqual([]);
   });
 
-  test('serves HTTPS with a DNS-validated certificate for the API name', () => {
+  test('serves HTTPS with a DNS-validated certificate for the API name and each region under it', () => {
     template.hasResourceProperties('AWS::CertificateManager::Certificate', {
       DomainName: 'api.example.com',
+      SubjectAlternativeNames: ['*.api.example.com'],
       ValidationMethod: 'DNS',
-      DomainValidationOptions: [{ DomainName: 'api.example.com', HostedZoneId: 'Z0123456789ABC' }],
+      DomainValidationOptions: Match.arrayWith([
+        { DomainName: 'api.example.com', HostedZoneId: 'Z0123456789ABC' },
+      ]),
     });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Protocol: 'HTTPS',

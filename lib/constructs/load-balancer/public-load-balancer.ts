@@ -102,6 +102,8 @@ export class PublicLoadBalancer extends Construct {
     if (props.hostedZone && props.domainName) {
       const certificate = new Certificate(this, 'Certificate', {
         domainName: props.domainName,
+        // <region>.<domainName> reaches one region on purpose (the site's health column).
+        subjectAlternativeNames: [`*.${props.domainName}`],
         validation: CertificateValidation.fromDns(props.hostedZone),
       });
       this.listener = this.loadBalancer.addListener('Https', {
