@@ -67,6 +67,7 @@ export function createGuardedHandler<E extends { readonly dryRun: boolean }, R>(
     let deps: HandlerDeps | undefined;
     try {
       deps = getDeps();
+      deps.logger.resetKeys(); // keys appended for the previous invocation
       deps.logger.addContext(context);
       const event = fn.parse(raw, deps.chaos.env);
       const key = fn.idempotencyKey(event);
