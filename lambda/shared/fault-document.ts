@@ -47,6 +47,9 @@ export interface FaultDocument {
 
 /** Standard-tier String parameters hold at most 4 KB. */
 export const MAX_DOCUMENT_CHARS = 4096;
+/** The service refuses (and applies none of) a document with more faults or targets than this. */
+export const MAX_FAULTS = 50;
+export const MAX_TARGETS_PER_FAULT = 100;
 
 export const EMPTY_DOCUMENT: FaultDocument = { faults: [] };
 
@@ -143,6 +146,21 @@ export async function readFaultDocument(ssm: SSMClient, name: string): Promise<F
 }
 
 export function serializeFaultDocument(doc: FaultDocument): string {
+  if (doc.faults.length > MAX_FAULTS) {
+    throw new GuardrailRefusal(
+      'fault-document',
+      `the fault document would hold ${doc.faults.length} faults, over the service's limit of ` +
+        `${MAX_FAULTS}; restore other experiments first`,
+    );
+  }
+  const wide = doc.faults.find((f) => f.targets.length > MAX_TARGETS_PER_FAULT);
+  if (wide) {
+    throw new GuardrailRefusal(
+      'fault-document',
+      `a ${wide.type} fault would name ${wide.targets.length} tasks, over the service's limit of ` +
+        `${MAX_TARGETS_PER_FAULT}; target fewer tasks`,
+    );
+  }
   const text = JSON.stringify(doc);
   if (text.length > MAX_DOCUMENT_CHARS) {
     throw new GuardrailRefusal(

@@ -73,8 +73,19 @@ describe('the fault document', () => {
     expect([...faultedTaskIds({ faults: [live, expired] }, NOW)]).toEqual(['a', 'b']);
   });
 
+  test('a document the service would refuse (too many faults or targets) is refused', () => {
+    const fifty = Array.from({ length: 51 }, (_, i) => fault([`t${i}`], '2026-03-01T12:10:00Z'));
+    expect(() => serializeFaultDocument({ faults: fifty })).toThrow(
+      "the fault document would hold 51 faults, over the service's limit of 50",
+    );
+    const wide = Array.from({ length: 101 }, (_, i) => `t${i}`);
+    expect(() => serializeFaultDocument({ faults: [fault(wide, '2026-03-01T12:10:00Z')] })).toThrow(
+      "a latency fault would name 101 tasks, over the service's limit of 100",
+    );
+  });
+
   test('a document over the parameter size limit is refused', () => {
-    const many = Array.from({ length: 200 }, (_, i) => `${i}`.padStart(32, '0'));
+    const many = Array.from({ length: 100 }, (_, i) => `${i}`.padStart(40, '0'));
     expect(() => serializeFaultDocument({ faults: [fault(many, '2026-03-01T12:10:00Z')] })).toThrow(
       `over the parameter's ${MAX_DOCUMENT_CHARS}; target fewer tasks or restore other experiments first`,
     );
