@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { RegionConfig, ResolvedConfig } from '../config';
 import { RegionAlarms } from '../constructs/alarms/region-alarms';
 import { MemcachedCluster } from '../constructs/cache/memcached-cluster';
+import { CanaryTarget, ChaosFunctions } from '../constructs/chaos/chaos-functions';
 import { PublicLoadBalancer } from '../constructs/load-balancer/public-load-balancer';
 import { NatGatewayLayout, Network } from '../constructs/network/network';
 import { CatalogService } from '../constructs/service/catalog-service';
@@ -46,6 +47,8 @@ export class RegionalStack extends Stack {
   public readonly cache: MemcachedCluster;
   public readonly catalog: CatalogService;
   public readonly alarms: RegionAlarms;
+  /** The guarded chaos functions, canary and FIS templates; absent when chaos is off. */
+  public readonly chaos?: ChaosFunctions;
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     super(scope, id, props);
@@ -137,5 +140,44 @@ export class RegionalStack extends Stack {
       serviceMetricsNamespace: metricsNamespace,
       alarmEmail: config.alarmEmail,
     });
+
+    if (config.chaos.enabled) {
+      this.chaos = new ChaosFunctions(this, 'Chaos', {
+        cluster: this.catalog.cluster,
+        service: this.catalog.service,
+        faultParameter: this.faultParameter,
+        regionImpairedAlarm: this.alarms.regionImpaired,
+        canaryTargets: this.canaryTargets(config),
+        healthToken: hc.token,
+        maxTaskShare: config.chaos.maxTaskShare,
+        maxFaultDurationMinutes: config.chaos.maxFaultDurationMinutes,
+        cacheClusterId: this.cache.cluster.ref,
+        alarmTopic: this.alarms.topic,
+      });
+    }
+  }
+
+  /**
+   * What the canary calls. With a domain: every region by its own name and the geoproximity name.
+   * Without one, other regions' load balancer names are unknown here, so only this region's.
+   */
+  private canaryTargets(config: ResolvedConfig): CanaryTarget[] {
+    const domain = config.domain;
+    if (!domain) {
+      return [
+        {
+          name: this.regionConfig.region,
+          url: `http://${this.loadBalancer.loadBalancerDnsName}/health/ready`,
+        },
+      ];
+    }
+    const api = `${domain.apiRecordName}.${domain.zoneName}`;
+    return [
+      ...config.regions.map((r) => ({
+        name: r.region,
+        url: `https://${r.region}.${api}/health/ready`,
+      })),
+      { name: 'global', url: `https://${api}/health/ready` },
+    ];
   }
 }

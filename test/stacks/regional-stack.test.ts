@@ -342,6 +342,44 @@ describe('the default regional stack', () => {
     });
   });
 
+  describe('chaos', () => {
+    test('stops FIS experiments on the "region impaired" alarm', () => {
+      template.hasResourceProperties('AWS::FIS::ExperimentTemplate', {
+        StopConditions: [
+          {
+            Source: 'aws:cloudwatch:alarm',
+            Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('AlarmsRegionImpaired'), 'Arn'] },
+          },
+        ],
+      });
+    });
+
+    test("lets the chaos functions write this region's fault parameter and read its alarm", () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            FAULTS_PARAMETER: { Ref: Match.stringLikeRegexp('FaultDocument') },
+            REGION_IMPAIRED_ALARM: Match.anyValue(),
+            MAX_TASK_SHARE: '0.5',
+            MAX_FAULT_DURATION_MINUTES: '30',
+          }),
+        },
+      });
+    });
+
+    test("probes this region's own readiness with the canary when no domain is configured", () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            CANARY_TARGETS: {
+              'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('eu-west-1')])]),
+            },
+          }),
+        },
+      });
+    });
+  });
+
   describe('fault document', () => {
     test('starts empty in a per-region SSM parameter', () => {
       template.hasResourceProperties('AWS::SSM::Parameter', {
@@ -500,10 +538,17 @@ describe('a regional stack configured down', () => {
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
   });
 
-  test('does not tag the service for chaos when chaos is off', () => {
+  test('neither tags the service for chaos nor deploys chaos functions when chaos is off', () => {
     const { stack } = regionalStack({ chaos: { enabled: false } });
-    const service = onlyResource(Template.fromStack(stack), 'AWS::ECS::Service');
+    const template = Template.fromStack(stack);
+    const service = onlyResource(template, 'AWS::ECS::Service');
     expect(JSON.stringify(service.Properties.Tags ?? [])).not.toContain('chaos-enabled');
+    const chaosFunctions = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (f) => JSON.stringify(f).includes('FAULTS_PARAMETER'),
+    );
+    expect(chaosFunctions).toEqual([]);
+    expect(stack.chaos).toBeUndefined();
+    template.resourceCountIs('AWS::FIS::ExperimentTemplate', 0);
   });
 
   test('uses the configured health-check numbers', () => {
