@@ -89,7 +89,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', {
       default: 1200,
       min: 1,
-      max: 1_000_000,
+      max: 100_000_000,
     }),
     trustProxyHops: read.integer('TRUST_PROXY_HOPS', { default: 1, min: 0, max: 10 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
