@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+
 import { api, startHarness, type ApiResponse, type Harness } from './harness';
 
 let harness: Harness;
@@ -354,6 +356,25 @@ describe('bad input gets a 4xx with a JSON error body, never a 5xx or an empty b
     expect(body.message.length).toBeGreaterThan(0);
     expect(body.requestId).toBe(response.headers.get('x-request-id'));
     expect(response.text).not.toMatch(/\bat .+\.(js|ts):\d+/);
+  });
+
+  test('a request that is not valid HTTP gets a 400 with a JSON body', async () => {
+    // GIVEN a raw request with a header line that has no colon
+    const { port } = new URL(harness.baseUrl);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('GET /api/whoami HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n');
+      });
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+    });
+
+    // THEN the answer is a 400 with a JSON body
+    const [head, body] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(body)).toMatchObject({ error: 'Bad Request', statusCode: 400 });
   });
 
   test('after the whole corpus the service is still live and serving', async () => {

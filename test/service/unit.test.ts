@@ -1,6 +1,7 @@
 import { pickNode } from '../../service/src/cache/rendezvous';
 import { checkResponse } from '../../service/src/health/response-check';
 import { ResponseWindow } from '../../service/src/health/response-window';
+import { startMemcached } from '../support/memcached';
 
 describe('rendezvous hashing', () => {
   const nodes = ['10.0.1.10:11211', '10.0.2.10:11211', '10.0.3.10:11211'];
@@ -104,5 +105,20 @@ describe('ResponseWindow', () => {
     const window = new ResponseWindow({ minResponses: 20 }, () => 5_000_000);
     for (let index = 0; index < 19; index += 1) window.record(true);
     expect(window.stats()).toMatchObject({ total: 19, bad: 19, ejected: false });
+  });
+});
+
+describe('the memcached starter', () => {
+  test('a missing memcached binary fails the run with how to install it', async () => {
+    const saved = process.env.MEMCACHED_BIN;
+    process.env.MEMCACHED_BIN = '/nonexistent/memcached';
+    try {
+      await expect(startMemcached()).rejects.toThrow(
+        "memcached is not installed: run `sudo apt-get install memcached` (Debian/Ubuntu) or `bash scripts/install.sh --test` (tried '/nonexistent/memcached')",
+      );
+    } finally {
+      if (saved === undefined) delete process.env.MEMCACHED_BIN;
+      else process.env.MEMCACHED_BIN = saved;
+    }
   });
 });

@@ -131,7 +131,9 @@ export function registerItemRoutes(app: FastifyInstance, deps: ItemRoutesDepende
         return sendItemBody(reply, 200, cached.etag, cached.body);
       }
       request.cacheOutcome = 'miss';
-      const stored = await store.get(id);
+      // Strongly consistent: an eventually consistent read just after a write could return the
+      // previous version, and the cache would then serve it for the whole TTL.
+      const stored = await store.get(id, { consistent: true });
       if (!stored) throw new NotFoundError(`item '${id}' not found`);
       const body = renderItem(stored.item);
       await cache.put(id, { etag: stored.etag, body });
