@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runInNewContext } from 'node:vm';
 
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
   ApplicationLoadBalancer,
   IApplicationLoadBalancer,
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -219,6 +220,61 @@ describe('StaticSite bucket', () => {
   });
 });
 
+describe('StaticSite on cdk destroy', () => {
+  test('empties and deletes the site and log buckets by default', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    const site = siteIn(f);
+    // THEN
+    const template = Template.fromStack(f.stack);
+    const buckets = template.findResources('AWS::S3::Bucket');
+    for (const bucket of [site.bucket, site.logBucket]) {
+      const bucketId = logicalIdOf(f.stack, bucket);
+      expect(buckets[bucketId]).toMatchObject({
+        DeletionPolicy: 'Delete',
+        UpdateReplacePolicy: 'Delete',
+      });
+      template.hasResourceProperties('Custom::S3AutoDeleteObjects', {
+        BucketName: { Ref: bucketId },
+      });
+    }
+  });
+
+  test('keeps both buckets and their objects when asked to retain', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN
+    siteIn(f, { removalPolicy: RemovalPolicy.RETAIN });
+    // THEN
+    const template = Template.fromStack(f.stack);
+    expect(
+      Object.keys(template.findResources('AWS::S3::Bucket', { DeletionPolicy: 'Retain' })),
+    ).toHaveLength(2);
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+
+  test('gives the deployment function a log group that expires and goes with the stack', () => {
+    // GIVEN the cdk.json flags, under which the CDK would otherwise make a retained log group
+    const f = newFixture();
+    // WHEN
+    siteIn(f, { deploymentLogRetention: RetentionDays.ONE_WEEK });
+    // THEN
+    const template = Template.fromStack(f.stack);
+    const logGroups = template.findResources('AWS::Logs::LogGroup');
+    expect(Object.values(logGroups)).toEqual([
+      expect.objectContaining({
+        DeletionPolicy: 'Delete',
+        Properties: { RetentionInDays: 7 },
+      }),
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      LoggingConfig: { LogGroup: { Ref: Object.keys(logGroups)[0] } },
+    });
+  });
+});
+
 describe('StaticSite distribution', () => {
   test('reads both buckets through one Origin Access Control', () => {
     // GIVEN
@@ -311,7 +367,15 @@ describe('StaticSite distribution', () => {
       VersioningConfiguration: { Status: 'Enabled' },
       ReplicationConfiguration: Match.absent(),
     });
-    template.resourceCountIs('AWS::IAM::Role', 1); // the CDK's deployment function only
+    template.resourcePropertiesCountIs(
+      'AWS::IAM::Role',
+      {
+        AssumeRolePolicyDocument: Match.objectLike({
+          Statement: [Match.objectLike({ Principal: { Service: 's3.amazonaws.com' } })],
+        }),
+      },
+      0,
+    );
   });
 
   test('serves the page for any path that is not a file', () => {
@@ -577,7 +641,33 @@ describe('SiteReplicaBucket', () => {
       BucketEncryption: Match.anyValue(),
       VersioningConfiguration: { Status: 'Enabled' },
     });
+  });
+
+  test('is emptied and deleted with its stack by default', () => {
+    // GIVEN
+    const f = newFixture();
+    // WHEN the site replicates into it
+    siteIn(f);
+    // THEN
+    const template = Template.fromStack(f.replicaStack);
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+    });
+    template.hasResourceProperties('Custom::S3AutoDeleteObjects', {
+      BucketName: { Ref: logicalIdOf(f.replicaStack, f.replica.bucket) },
+    });
+  });
+
+  test('outlives its stack, objects and all, when asked to retain', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Regional', { env: { region: 'eu-west-1' } });
+    // WHEN
+    new SiteReplicaBucket(stack, 'SiteReplica', { removalPolicy: RemovalPolicy.RETAIN });
+    // THEN
+    const template = Template.fromStack(stack);
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
   });
 
   test('lets in only this account’s CloudFront distributions, so it needs no distribution id', () => {

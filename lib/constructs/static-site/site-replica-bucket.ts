@@ -11,8 +11,9 @@ import { Construct } from 'constructs';
 
 export interface SiteReplicaBucketProps {
   /**
-   * What happens to the bucket when it leaves the stack.
-   * @default RemovalPolicy.RETAIN - the bucket and its object versions outlive the stack
+   * What happens to the bucket when it leaves the stack. With `DESTROY` it is emptied first (every
+   * object version); with `RETAIN` or `SNAPSHOT` it and its object versions outlive the stack.
+   * @default RemovalPolicy.DESTROY - it holds only a copy of the site, which every deploy rewrites
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -27,6 +28,7 @@ export class SiteReplicaBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: SiteReplicaBucketProps = {}) {
     super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
     const bucket = new Bucket(this, 'Bucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
@@ -34,7 +36,8 @@ export class SiteReplicaBucket extends Construct {
       // Replication requires versioning on both sides.
       versioned: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
     });
 
     // CloudFront reads the replica through Origin Access Control. The usual OAC grant names the

@@ -20,6 +20,7 @@ import {
 import { HttpOrigin, OriginGroup, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { ILoadBalancerV2 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AaaaRecord, ARecord, IHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { CloudFrontTarget } from 'aws-cdk-lib/aws-route53-targets';
 import {
@@ -100,10 +101,18 @@ export interface StaticSiteProps {
    */
   readonly regionOrigins?: readonly SiteRegionOrigin[];
   /**
-   * What happens to the site and log buckets when they leave the stack.
-   * @default RemovalPolicy.RETAIN
+   * What happens to the site and log buckets when they leave the stack. With `DESTROY` both are
+   * emptied first (every object version), so `cdk destroy` leaves nothing behind; with `RETAIN`
+   * or `SNAPSHOT` they and their objects outlive the stack (and keep being billed for storage).
+   * @default RemovalPolicy.DESTROY - the page and its assets are rebuilt from `sourceDirectory` on
+   * every deploy, and the access logs expire after 90 days anyway
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * How long the log group of the CDK's file-deployment function keeps its logs.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly deploymentLogRetention?: RetentionDays;
 }
 
 /** Hashed file names change with their content, so a year-long cache is never stale. */
@@ -117,7 +126,8 @@ const CERTIFICATE_REGION = 'us-east-1';
  * Origin Access Control, AWS's managed security-headers policy, compression and an SPA fallback.
  * Hashed assets are cached for a year and `index.html`/`config.json` for a minute; every deploy
  * invalidates the distribution. With `failoverBucket`, the bucket replicates into it and an origin
- * group fails over to it on 5xx or when the primary region does not answer.
+ * group fails over to it on 5xx or when the primary region does not answer. By default
+ * `cdk destroy` empties and deletes both buckets and the deployment function's log group.
  */
 export class StaticSite extends Construct {
   public readonly bucket: Bucket;
@@ -130,7 +140,8 @@ export class StaticSite extends Construct {
     super(scope, id);
     validate(this, props);
     const site = fingerprintSite(props.sourceDirectory);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const autoDeleteObjects = removalPolicy === RemovalPolicy.DESTROY;
 
     this.logBucket = new Bucket(this, 'LogBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -140,6 +151,7 @@ export class StaticSite extends Construct {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(90) }],
       removalPolicy,
+      autoDeleteObjects,
     });
     Validations.of(this.logBucket).acknowledge({
       id: 'AwsSolutions-S1',
@@ -164,6 +176,7 @@ export class StaticSite extends Construct {
       serverAccessLogsBucket: this.logBucket,
       serverAccessLogsPrefix: 's3/',
       removalPolicy,
+      autoDeleteObjects,
       replicationRole,
       replicationRules: props.failoverBucket
         ? [
@@ -251,15 +264,24 @@ export class StaticSite extends Construct {
     }
     this.url = `https://${props.domainName ?? this.distribution.distributionDomainName}`;
 
+    // Both deployments share the CDK's one deployment function per stack; without a log group of
+    // our own, Lambda (or the CDK, under @aws-cdk/aws-lambda:useCdkManagedLogGroup) would create
+    // one that outlives the stack.
+    const deploymentLogs = new LogGroup(this, 'DeploymentLogs', {
+      retention: props.deploymentLogRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     // Assets first, so a new page never names a file that is not there yet. Old hashed assets
     // stay (no prune) for browsers still holding the previous page.
     const assets = new BucketDeployment(this, 'DeployAssets', {
+      logGroup: deploymentLogs,
       sources: site.assets.map((file) => Source.data(file.key, file.content)),
       destinationBucket: this.bucket,
       prune: false,
       cacheControl: [CacheControl.fromString(IMMUTABLE)],
     });
     const pages = new BucketDeployment(this, 'DeployPage', {
+      logGroup: deploymentLogs,
       sources: [
         Source.data('index.html', site.indexHtml),
         Source.jsonData(RUNTIME_CONFIG_FILE, props.runtimeConfig),
