@@ -127,6 +127,13 @@ function isHealthRoute(url: string): boolean {
  * Registers the plugins, hooks and routes, in the order that matters: probe marking, load
  * shedding, rate limiting, faults, then the measuring hook last among onSend hooks.
  */
+/**
+ * Public, read-only endpoints the static site reads from another origin (its own CloudFront name,
+ * or `www.` against `api.`). Plain GETs need no preflight, so one header is all CORS asks; it is
+ * set on every answer, 503 readiness included, so the page can show why a region is down.
+ */
+const CROSS_ORIGIN_READABLE = new Set(['/api/whoami', '/health/ready']);
+
 export async function registerApp(app: FastifyInstance, deps: AppDependencies): Promise<Readiness> {
   const { config, identity, faults, window } = deps;
   const limits = deps.limits ?? {};
@@ -161,6 +168,9 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
   app.addHook('onRequest', async (request, reply) => {
     request.isProbe = request.headers[PROBE_HEADER] === probe.value;
     reply.header('x-request-id', request.id);
+    if (CROSS_ORIGIN_READABLE.has(request.url.split('?')[0])) {
+      reply.header('access-control-allow-origin', '*');
+    }
     request.log.debug({ method: request.method, url: request.url }, 'request received');
   });
 

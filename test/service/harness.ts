@@ -56,6 +56,9 @@ export const TEST_TUNING: ServiceTuning = {
   selfEjection: { windowSeconds: 2, threshold: 0.5, minResponses: 5 },
   sentinelTimeoutMs: 1500,
   metricsFlushIntervalMs: 200,
+  // The service shares jest's event loop here, so the tests' own work would count as overload.
+  // Shedding is tested on its own with tighter limits (health.test.ts).
+  limits: { maxEventLoopUtilization: 1, maxEventLoopDelayMs: 10_000 },
 };
 
 export const TEST_IDENTITY: TaskIdentity = {

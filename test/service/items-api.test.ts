@@ -280,4 +280,17 @@ describe('whoami', () => {
       version: 'test',
     });
   });
+
+  test('may be read by the static site from another origin, unlike the item API', async () => {
+    // GIVEN the site's page on its own origin
+    const init = { headers: { origin: 'https://www.example.com' } };
+    // WHEN it reads whoami and readiness, and an item
+    const whoami = await api(harness.baseUrl, '/api/whoami', init);
+    const ready = await api(harness.baseUrl, '/health/ready', init);
+    const items = await api(harness.baseUrl, '/api/items', init);
+    // THEN only the two public read-only endpoints allow it
+    expect(whoami.headers.get('access-control-allow-origin')).toBe('*');
+    expect(ready.headers.get('access-control-allow-origin')).toBe('*');
+    expect(items.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });
