@@ -227,7 +227,13 @@ describe('the default regional stack', () => {
       template.hasResourceProperties('AWS::ECS::TaskDefinition', {
         ContainerDefinitions: [
           Match.objectLike({
-            HealthCheck: Match.objectLike({ Command: ['CMD', 'node', '/app/healthcheck.js'] }),
+            HealthCheck: {
+              Command: ['CMD', 'node', '/app/healthcheck.js'],
+              Interval: 10,
+              Timeout: 5,
+              Retries: 5,
+              StartPeriod: 30,
+            },
             Environment: Match.arrayWith([{ Name: 'HEALTH_TOKEN', Value: '"status":"ready"' }]),
           }),
         ],

@@ -188,11 +188,14 @@ export class CatalogService extends Construct {
       },
       healthCheck: {
         // The image's health script fails unless /health/ready answers with the token in its body.
+        // More patient than the ALB (about 50 s against 15 s): the ALB stops routing to a bad
+        // task at once, while ECS replaces it only if it stays bad, so a short dependency blip
+        // that fails every task's readiness does not churn the whole region.
         command: ['CMD', 'node', '/app/healthcheck.js'],
         interval: Duration.seconds(10),
         timeout: Duration.seconds(5),
-        retries: 3,
-        startPeriod: Duration.seconds(15),
+        retries: 5,
+        startPeriod: Duration.seconds(30),
       },
     });
     // Node writes nothing but may need a scratch /tmp; the root filesystem stays read-only.
