@@ -13,6 +13,11 @@ export interface DeployedSettings {
   readonly faultPollSeconds: number;
   /** How long the service's own sliding window takes to fail readiness on empty responses. */
   readonly selfEjectionSeconds: number;
+  /**
+   * How long resolvers keep the region's alias answer (the local game day scales it in quick mode).
+   * @default ALIAS_TTL_SECONDS - the ALB alias record's 60 s
+   */
+  readonly aliasTtlSeconds?: number;
 }
 
 export const SCENARIO_NAMES = [
@@ -51,8 +56,9 @@ export interface Scenario {
 
 const ejection = (s: DeployedSettings) => s.albIntervalSeconds * s.albUnhealthyThreshold;
 const admission = (s: DeployedSettings) => s.albIntervalSeconds * s.albHealthyThreshold;
+const aliasTtl = (s: DeployedSettings) => s.aliasTtlSeconds ?? ALIAS_TTL_SECONDS;
 const regionFailover = (s: DeployedSettings) =>
-  s.route53IntervalSeconds * s.route53FailureThreshold + ALIAS_TTL_SECONDS;
+  s.route53IntervalSeconds * s.route53FailureThreshold + aliasTtl(s);
 
 export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   'task-loss': {
@@ -104,7 +110,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
       detectSeconds: s.faultPollSeconds + regionFailover(s),
       recoverSeconds: s.faultPollSeconds + regionFailover(s),
       minSuccessRate: 0.95,
-      derivation: `detect = fault poll ${s.faultPollSeconds} s + Route 53 interval ${s.route53IntervalSeconds} s × failure threshold ${s.route53FailureThreshold} + alias TTL ${ALIAS_TTL_SECONDS} s; recover after restore likewise`,
+      derivation: `detect = fault poll ${s.faultPollSeconds} s + Route 53 interval ${s.route53IntervalSeconds} s × failure threshold ${s.route53FailureThreshold} + alias TTL ${aliasTtl(s)} s; recover after restore likewise`,
     }),
   },
   'cache-outage': {
