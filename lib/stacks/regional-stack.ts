@@ -12,6 +12,7 @@ import { RegionConfig, ResolvedConfig } from '../config';
 import { RegionAlarms } from '../constructs/alarms/region-alarms';
 import { MemcachedCluster } from '../constructs/cache/memcached-cluster';
 import { CanaryTarget, ChaosFunctions } from '../constructs/chaos/chaos-functions';
+import { GameDayOrchestrator } from '../constructs/gameday/gameday-orchestrator';
 import { PublicLoadBalancer } from '../constructs/load-balancer/public-load-balancer';
 import { NatGatewayLayout, Network } from '../constructs/network/network';
 import { CatalogService } from '../constructs/service/catalog-service';
@@ -49,6 +50,8 @@ export class RegionalStack extends Stack {
   public readonly alarms: RegionAlarms;
   /** The guarded chaos functions, canary and FIS templates; absent when chaos is off. */
   public readonly chaos?: ChaosFunctions;
+  /** The game-day state machine that runs one scenario here; absent when chaos is off. */
+  public readonly gameDay?: GameDayOrchestrator;
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     super(scope, id, props);
@@ -155,6 +158,34 @@ export class RegionalStack extends Stack {
         alarmTopic: this.alarms.topic,
       });
     }
+
+    // --- Game day (docs/gameday): one scenario at a time, preflight to scored report ---
+    if (this.chaos) {
+      const api = domain && `${domain.apiRecordName}.${domain.zoneName}`;
+      this.gameDay = new GameDayOrchestrator(this, 'GameDay', {
+        chaos: this.chaos,
+        service: this.catalog.service,
+        targetGroup: this.catalog.targetGroup,
+        regionImpairedAlarm: this.alarms.regionImpaired,
+        watchedAlarmNames: [
+          ...RegionAlarms.deploymentAlarmNames(alarmNamePrefix),
+          ...['unhealthy-hosts', 'healthy-hosts-low', 'p99-latency'].map(
+            (n) => `${alarmNamePrefix}-${n}`,
+          ),
+        ],
+        regionEndpoint: api
+          ? `https://${regionConfig.region}.${api}`
+          : `http://${this.loadBalancer.loadBalancerDnsName}`,
+        globalEndpoint: api && `https://${api}`,
+        availabilityZones: regionConfig.availabilityZones,
+        albIntervalSeconds: hc.albIntervalSeconds,
+        albHealthyThreshold: hc.albHealthyThreshold,
+        albUnhealthyThreshold: hc.albUnhealthyThreshold,
+        route53FailureThreshold: hc.route53FailureThreshold,
+        maxFaultDurationMinutes: config.chaos.maxFaultDurationMinutes,
+      });
+    }
+    // --- end game day ---
   }
 
   /**

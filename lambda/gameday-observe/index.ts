@@ -1,0 +1,75 @@
+import type { Context } from 'aws-lambda';
+
+import { loadObserveEnv } from '../gameday-shared/env';
+import type { Observation, PreflightResult } from '../gameday-shared/run';
+import { cloudWatchClient, documentClient } from '../shared/clients';
+import { ChaosError } from '../shared/errors';
+import { logger } from '../shared/powertools';
+import { readLease } from '../shared/state-table';
+
+import { httpGet } from './client-reads';
+import {
+  ObserveDeps,
+  describeAlarmStates,
+  observeFunction,
+  parseObserveEvent,
+} from './observe-function';
+
+let deps: ObserveDeps | undefined;
+
+/** The deployed dependencies, built on first use and kept. */
+function productionDeps(): ObserveDeps {
+  if (deps) return deps;
+  const env = loadObserveEnv();
+  const table = { ddb: documentClient(), tableName: env.stateTable };
+  deps = {
+    env,
+    alarmStates: (names) => describeAlarmStates(cloudWatchClient(), names),
+    lease: () => readLease(table, env.service),
+    now: () => Date.now(),
+    get: httpGet,
+    clock: () => performance.now(),
+  };
+  return deps;
+}
+
+/** Preflight, one poll of the fault, or one poll of the recovery; see observe-function.ts. */
+export async function handler(
+  event: unknown,
+  context: Context,
+): Promise<PreflightResult | Observation> {
+  logger.resetKeys();
+  logger.addContext(context);
+  try {
+    const parsed = parseObserveEvent(event);
+    logger.appendKeys({ action: parsed.action });
+    const result = await observeFunction(parsed, productionDeps());
+    logger.info(`gameday ${parsed.action}`, {
+      result: 'ok' in result ? { ok: result.ok, problems: result.problems } : summary(result),
+    });
+    return result;
+  } catch (error) {
+    // The state machine catches any failure and restores; it gets the reason, not our stack.
+    if (error instanceof ChaosError) {
+      logger.warn(`${error.code}: ${error.message}`);
+      throw Object.assign(new Error(`${error.code}: ${error.message}`), {
+        name: error.name,
+        stack: '',
+      });
+    }
+    logger.error(
+      'unexpected failure',
+      error instanceof Error ? { error } : { error: String(error) },
+    );
+    throw error;
+  }
+}
+
+const summary = (o: Observation) => ({
+  phase: o.phase,
+  polls: o.polls,
+  done: o.done,
+  reason: o.reason,
+  timeline: o.timeline,
+  requests: o.requests,
+});

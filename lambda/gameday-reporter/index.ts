@@ -1,0 +1,44 @@
+import type { Context } from 'aws-lambda';
+
+import { s3Client } from '../gameday-shared/clients';
+import { ReportEnv, loadReportEnv } from '../gameday-shared/env';
+import type { GameDayReport } from '../gameday-shared/report';
+import { ChaosError } from '../shared/errors';
+import { logger, metrics } from '../shared/powertools';
+
+import { buildReport, emitMetrics, parseReportEvent, storeReport } from './report';
+
+let env: ReportEnv | undefined;
+
+/** Builds, scores, stores and measures a run's report; returns it as the execution's output. */
+export async function handler(event: unknown, context: Context): Promise<GameDayReport> {
+  logger.resetKeys();
+  logger.addContext(context);
+  try {
+    env ??= loadReportEnv();
+    const report = buildReport(parseReportEvent(event), env, new Date());
+    logger.appendKeys({ experimentId: report.experimentId, scenario: report.scenario });
+    await storeReport(s3Client(), report);
+    emitMetrics(metrics, report);
+    logger.info(`gameday report ${report.outcome}`, {
+      summary: report.summary,
+      location: report.location,
+    });
+    return report;
+  } catch (error) {
+    if (error instanceof ChaosError) {
+      logger.warn(`${error.code}: ${error.message}`);
+      throw Object.assign(new Error(`${error.code}: ${error.message}`), {
+        name: error.name,
+        stack: '',
+      });
+    }
+    logger.error(
+      'unexpected failure',
+      error instanceof Error ? { error } : { error: String(error) },
+    );
+    throw error;
+  } finally {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,496 @@
+import * as path from 'node:path';
+
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IBaseService } from 'aws-cdk-lib/aws-ecs';
+import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  IBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
+import {
+  DefinitionBody,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+import { runLimits } from '../../../lambda/gameday-shared/run';
+import type { Budget, DeployedSettings, ScenarioName } from '../../gameday/scenarios';
+import {
+  ROUTE53_REQUEST_INTERVAL_SECONDS,
+  SCENARIO_NAMES,
+  SCENARIOS,
+} from '../../gameday/scenarios';
+import { CHAOS_BUNDLING } from '../chaos/bundling';
+import type { ChaosFunctions } from '../chaos/chaos-functions';
+import { nagResource } from '../chaos/nag-finding';
+
+import { GAMEDAY_OUTPUTS } from './contract';
+import { gameDayDefinition } from './definition';
+
+export interface GameDayOrchestratorProps {
+  /** The region's chaos functions: the fault functions, `restore`, the canary and the lease table. */
+  readonly chaos: ChaosFunctions;
+  /** The service the chaos functions act on (its ARN keys the lease). */
+  readonly service: IBaseService;
+  /** The service's target group, whose target health tells when a target is ejected. */
+  readonly targetGroup: ITargetGroup;
+  /** The region-impaired alarm: preflight requires it OK; it stops any scenario but region-evacuation. */
+  readonly regionImpairedAlarm: IAlarm;
+  /**
+   * Names of more alarms whose first ALARM the report records (unhealthy hosts, zero-length
+   * responses, p99 latency, ...). They must be in this stack's account and region.
+   * @default - only the region-impaired alarm
+   */
+  readonly watchedAlarmNames?: readonly string[];
+  /** Base URL of this region's own endpoint, e.g. `https://eu-west-1.api.example.com`. */
+  readonly regionEndpoint: string;
+  /**
+   * Base URL of the global (geoproximity) name, e.g. `https://api.example.com`.
+   * @default - none: region-evacuation refuses in its preflight, as it cannot see users move
+   */
+  readonly globalEndpoint?: string;
+  /** The region's availability zones; az-outage takes out the last one unless told otherwise. */
+  readonly availabilityZones: readonly string[];
+  /**
+   * Seconds between ALB target health checks, as deployed.
+   * @default 5
+   */
+  readonly albIntervalSeconds?: number;
+  /**
+   * Passing checks before a target takes traffic, as deployed.
+   * @default 2
+   */
+  readonly albHealthyThreshold?: number;
+  /**
+   * Failing checks before a target is ejected, as deployed.
+   * @default 3
+   */
+  readonly albUnhealthyThreshold?: number;
+  /**
+   * Failing Route 53 checks before a region leaves DNS, as deployed.
+   * @default 3
+   */
+  readonly route53FailureThreshold?: number;
+  /**
+   * Seconds from a task's stop until its replacement answers its first health check (Fargate
+   * image pull and start).
+   * @default 90
+   */
+  readonly taskStartSeconds?: number;
+  /**
+   * Seconds until a task sees a new fault document: the service polls every 5 s ± 25 %
+   * (`FAULTS_POLL_SECONDS`), so at most 6.25 s, rounded up.
+   * @default 7
+   */
+  readonly faultPollSeconds?: number;
+  /**
+   * Seconds until a task answering empty bodies fails its own readiness: its sentinel read fails
+   * at the next readiness check (one ALB interval), plus one interval of margin.
+   * @default 10
+   */
+  readonly selfEjectionSeconds?: number;
+  /**
+   * The chaos functions' cap on a fault's duration, in minutes: each scenario's fault must outlast
+   * its observation.
+   * @default 30
+   */
+  readonly maxFaultDurationMinutes?: number;
+  /**
+   * Time between two polls of target health, alarms and client reads.
+   * @default Duration.seconds(5)
+   */
+  readonly pollInterval?: Duration;
+  /**
+   * How long a detected fault is held (watching clients) before it is restored; scenarios that
+   * expect no ejection hold twice this long.
+   * @default Duration.seconds(30)
+   */
+  readonly hold?: Duration;
+  /**
+   * Client reads per poll through the endpoint users reach (1-100). Enough reads reach every
+   * task for a bad one to show within the service's 30 s self-ejection window.
+   * @default 15
+   */
+  readonly requestsPerPoll?: number;
+  /**
+   * Days a report is kept in the bucket.
+   * @default 365
+   */
+  readonly reportRetentionDays?: number;
+  /**
+   * A bucket for the report bucket's server access logs.
+   * @default - no server access logs; every report is written by the report function alone
+   */
+  readonly serverAccessLogsBucket?: IBucket;
+  /**
+   * CloudWatch namespace of the report metrics (`Runs`, `TimeToDetect`, `TimeToRecover`,
+   * `SuccessRate`, `Passed`).
+   * @default 'GameDay'
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * How long the functions' and the state machine's logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+const OBSERVE_TIMEOUT = Duration.seconds(60);
+const REPORT_TIMEOUT = Duration.seconds(30);
+const AZ_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
+const BASE_URL = /^https?:\/\/[^/\s]+$/;
+
+/**
+ * Runs one game-day scenario against this region as a Step Functions state machine: preflight
+ * (steady state), inject (the scenario's chaos function), observe (target health, alarms and
+ * client reads until detection or timeout), restore, verify recovery, and a report scored against
+ * the scenario's budget (lib/gameday), stored in S3 and measured in CloudWatch. Any failure after
+ * the inject still runs the restore.
+ */
+export class GameDayOrchestrator extends Construct {
+  public readonly stateMachine: StateMachine;
+  public readonly reportBucket: Bucket;
+  /** Preflight, observe and verify. */
+  public readonly observeFunction: NodejsFunction;
+  public readonly reportFunction: NodejsFunction;
+  /** The settings the budgets derive from. */
+  public readonly settings: DeployedSettings;
+  /** Each scenario's budget, as deployed. */
+  public readonly budgets: Readonly<Record<ScenarioName, Budget>>;
+
+  constructor(scope: Construct, id: string, props: GameDayOrchestratorProps) {
+    super(scope, id);
+    const settings: DeployedSettings = {
+      albIntervalSeconds: props.albIntervalSeconds ?? 5,
+      albHealthyThreshold: props.albHealthyThreshold ?? 2,
+      albUnhealthyThreshold: props.albUnhealthyThreshold ?? 3,
+      route53IntervalSeconds: ROUTE53_REQUEST_INTERVAL_SECONDS,
+      route53FailureThreshold: props.route53FailureThreshold ?? 3,
+      taskStartSeconds: props.taskStartSeconds ?? 90,
+      faultPollSeconds: props.faultPollSeconds ?? 7,
+      selfEjectionSeconds: props.selfEjectionSeconds ?? 10,
+    };
+    const maxFaultDurationMinutes = props.maxFaultDurationMinutes ?? 30;
+    const pollInterval = props.pollInterval ?? Duration.seconds(5);
+    const hold = props.hold ?? Duration.seconds(30);
+    const requestsPerPoll = props.requestsPerPoll ?? 15;
+    const retentionDays = props.reportRetentionDays ?? 365;
+    validateProps(props, {
+      settings,
+      maxFaultDurationMinutes,
+      pollInterval,
+      hold,
+      requestsPerPoll,
+      retentionDays,
+    });
+    this.settings = settings;
+    this.budgets = Object.fromEntries(
+      SCENARIO_NAMES.map((n) => [n, SCENARIOS[n].budget(settings)]),
+    ) as Record<ScenarioName, Budget>;
+
+    const stack = Stack.of(this);
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const namespace = props.metricsNamespace ?? 'GameDay';
+
+    this.reportBucket = new Bucket(this, 'Reports', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          expiration: Duration.days(retentionDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      serverAccessLogsPrefix: props.serverAccessLogsBucket ? 'gameday-reports/' : undefined,
+      // Reports are a record of runs in this stack: `cdk destroy` takes them with it.
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+    if (!props.serverAccessLogsBucket) {
+      Validations.of(this.reportBucket).acknowledge({
+        id: 'AwsSolutions-S1',
+        reason:
+          'Only the report function writes here (one object per run, logged with its key); ' +
+          'pass serverAccessLogsBucket to log reads too',
+      });
+    }
+
+    const alarmArn = (name: string) =>
+      stack.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const watched = (props.watchedAlarmNames ?? []).filter(
+      (n) => n !== props.regionImpairedAlarm.alarmName,
+    );
+
+    this.observeFunction = this.function('Observe', 'gameday-observe', OBSERVE_TIMEOUT, {
+      logRetention,
+      namespace,
+      statements: [
+        new PolicyStatement({
+          actions: ['cloudwatch:DescribeAlarms'],
+          resources: [props.regionImpairedAlarm.alarmArn, ...watched.map(alarmArn)],
+        }),
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem'],
+          resources: [props.chaos.stateTable.tableArn],
+        }),
+      ],
+      environment: {
+        DEPLOYED_SETTINGS: JSON.stringify(settings),
+        REGION_IMPAIRED_ALARM: props.regionImpairedAlarm.alarmName,
+        WATCHED_ALARMS: stack.toJsonString(watched),
+        STATE_TABLE: props.chaos.stateTable.tableName,
+        SERVICE_ARN: props.service.serviceArn,
+        REGION_ENDPOINT: props.regionEndpoint,
+        ...(props.globalEndpoint ? { GLOBAL_ENDPOINT: props.globalEndpoint } : {}),
+        AVAILABILITY_ZONES: stack.toJsonString(props.availabilityZones),
+        MAX_FAULT_DURATION_MINUTES: String(maxFaultDurationMinutes),
+        HOLD_SECONDS: String(hold.toSeconds()),
+        REQUESTS_PER_POLL: String(requestsPerPoll),
+      },
+    });
+
+    const reportObjects = this.reportBucket.arnForObjects('reports/*');
+    this.reportFunction = this.function('Report', 'gameday-reporter', REPORT_TIMEOUT, {
+      logRetention,
+      namespace,
+      statements: [new PolicyStatement({ actions: ['s3:PutObject'], resources: [reportObjects] })],
+      environment: {
+        DEPLOYED_SETTINGS: JSON.stringify(settings),
+        REPORT_BUCKET: this.reportBucket.bucketName,
+      },
+    });
+    Validations.of(this.reportFunction.role ?? this).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(stack.resolve(reportObjects))}]`,
+      reason: 'Each run writes its own report object, named at run time, under reports/ only',
+    });
+
+    const functions = props.chaos.functions;
+    const logGroup = new LogGroup(this, 'StateMachineLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineType: StateMachineType.STANDARD,
+      comment: `Game day in ${stack.region}: one scenario, preflight to scored report`,
+      definitionBody: DefinitionBody.fromChainable(
+        // States in their own scope: their ids are the state names the CLI follows.
+        gameDayDefinition(new Construct(this, 'Steps'), {
+          injectFunctions: {
+            'stop-tasks': functions['stop-tasks'],
+            'az-outage': functions['az-outage'],
+            'empty-responses': functions['empty-responses'],
+            'region-outage': functions['region-outage'],
+            'cache-outage': functions['cache-outage'],
+            latency: functions.latency,
+          },
+          restoreFunction: functions.restore,
+          canaryFunction: functions.canary,
+          observeFunction: this.observeFunction,
+          reportFunction: this.reportFunction,
+          targetGroupArn: props.targetGroup.targetGroupArn,
+          pollInterval,
+        }),
+      ),
+      // No execution timeout: it would end a run without its restore. Every loop ends by the
+      // observe function's clock, and every fault expires by itself (maxFaultDurationMinutes).
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    this.acknowledgeStateMachineRole([
+      ...Object.values(functions),
+      this.observeFunction,
+      this.reportFunction,
+    ]);
+
+    new CfnOutput(this, 'StateMachineArn', {
+      description: 'Runs one game-day scenario: npm run gameday -- <scenario>',
+      value: this.stateMachine.stateMachineArn,
+    }).overrideLogicalId(GAMEDAY_OUTPUTS.stateMachineArn);
+    new CfnOutput(this, 'ReportBucketName', {
+      description: 'Where game-day reports are stored (reports/<scenario>/<experiment id>.json)',
+      value: this.reportBucket.bucketName,
+    }).overrideLogicalId(GAMEDAY_OUTPUTS.reportBucket);
+  }
+
+  /** A game-day function with its own role (no managed policy) and log group, like the chaos functions. */
+  private function(
+    id: string,
+    folder: string,
+    timeout: Duration,
+    options: {
+      logRetention: RetentionDays;
+      namespace: string;
+      statements: PolicyStatement[];
+      environment: Record<string, string>;
+    },
+  ): NodejsFunction {
+    const stack = Stack.of(this);
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      retention: options.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new Role(this, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `game day ${folder} in ${stack.region}`,
+    });
+    logGroup.grantWrite(role);
+    for (const statement of options.statements) role.addToPrincipalPolicy(statement);
+    const fn = new NodejsFunction(this, id, {
+      entry: path.join(__dirname, '..', '..', '..', 'lambda', folder, 'index.ts'),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout,
+      bundling: {
+        ...CHAOS_BUNDLING,
+        mainFields: [...CHAOS_BUNDLING.mainFields],
+        externalModules: [...CHAOS_BUNDLING.externalModules],
+      },
+      role,
+      logGroup,
+      tracing: Tracing.ACTIVE,
+      description: `Game day: ${folder.replace('gameday-', '')} (${stack.region})`,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: folder,
+        POWERTOOLS_METRICS_NAMESPACE: options.namespace,
+        ...options.environment,
+      },
+    });
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is the runtime the chaos functions are pinned and benchmarked on; the game-day ' +
+        'functions share their bundling and move with them',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'xray:PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permission',
+    });
+    return fn;
+  }
+
+  /** The wildcards CDK gives the state machine role, each for a reason AWS imposes. */
+  private acknowledgeStateMachineRole(invoked: readonly NodejsFunction[]): void {
+    const stack = Stack.of(this);
+    const role = this.stateMachine.role;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'elasticloadbalancing:DescribeTargetHealth, X-Ray tracing and CloudWatch Logs delivery ' +
+        'support no resource-level permission',
+    });
+    for (const fn of invoked) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResource(stack.resolve(fn.functionArn))}:*]`,
+        reason:
+          'The Step Functions Lambda integration grants invoke on the function and its versions; ' +
+          'the state machine invokes only $LATEST',
+      });
+    }
+  }
+}
+
+interface Resolved {
+  readonly settings: DeployedSettings;
+  readonly maxFaultDurationMinutes: number;
+  readonly pollInterval: Duration;
+  readonly hold: Duration;
+  readonly requestsPerPoll: number;
+  readonly retentionDays: number;
+}
+
+function validateProps(props: GameDayOrchestratorProps, resolved: Resolved): void {
+  const problems: string[] = [];
+  const known = (value: unknown) => !Token.isUnresolved(value);
+  const integerIn = (name: string, value: number, min: number, max: number, unit = '') => {
+    if (known(value) && !(Number.isInteger(value) && value >= min && value <= max)) {
+      problems.push(`${name} must be an integer from ${min} to ${max}${unit}, got ${value}`);
+    }
+  };
+  const s = resolved.settings;
+  integerIn('albIntervalSeconds', s.albIntervalSeconds, 5, 300, ' (seconds)');
+  integerIn('albHealthyThreshold', s.albHealthyThreshold, 2, 10);
+  integerIn('albUnhealthyThreshold', s.albUnhealthyThreshold, 2, 10);
+  integerIn('route53FailureThreshold', s.route53FailureThreshold, 1, 10);
+  integerIn('taskStartSeconds', s.taskStartSeconds, 1, 900, ' (seconds)');
+  integerIn('faultPollSeconds', s.faultPollSeconds, 1, 300, ' (seconds)');
+  integerIn('selfEjectionSeconds', s.selfEjectionSeconds, 1, 600, ' (seconds)');
+  integerIn('maxFaultDurationMinutes', resolved.maxFaultDurationMinutes, 1, 720, ' (minutes)');
+  integerIn('requestsPerPoll', resolved.requestsPerPoll, 1, 100);
+  integerIn('reportRetentionDays', resolved.retentionDays, 1, 3650, ' (days)');
+  const poll = resolved.pollInterval.toMilliseconds() / 1000;
+  if (!(poll >= 1 && poll <= 60)) {
+    problems.push(`pollInterval must be 1-60 seconds, got ${poll}`);
+  }
+  const hold = resolved.hold.toMilliseconds() / 1000;
+  if (!(hold >= 0 && hold <= 600)) problems.push(`hold must be 0-600 seconds, got ${hold}`);
+
+  if (props.availabilityZones.length === 0) {
+    problems.push("availabilityZones must list the region's AZs, got none");
+  }
+  for (const az of props.availabilityZones) {
+    if (known(az) && !AZ_PATTERN.test(az)) {
+      problems.push(
+        `availabilityZones must hold AZ names such as us-east-1a, got ${JSON.stringify(az)}`,
+      );
+    }
+  }
+  for (const [name, url] of [
+    ['regionEndpoint', props.regionEndpoint],
+    ['globalEndpoint', props.globalEndpoint],
+  ] as const) {
+    if (url !== undefined && known(url) && !BASE_URL.test(url)) {
+      problems.push(
+        `${name} must be a base URL without a path, such as https://api.example.com, got ${JSON.stringify(url)}`,
+      );
+    }
+  }
+
+  // Each fault must outlast its observation, or it would expire while being observed.
+  if (problems.length === 0) {
+    for (const name of SCENARIO_NAMES) {
+      const limits = runLimits(name, SCENARIOS[name].budget(s), hold);
+      const needed = Math.ceil((limits.faultPhaseSeconds + 60) / 60);
+      if (known(resolved.maxFaultDurationMinutes) && needed > resolved.maxFaultDurationMinutes) {
+        problems.push(
+          `maxFaultDurationMinutes ${resolved.maxFaultDurationMinutes} is shorter than ${name}'s ` +
+            `observation of ${limits.faultPhaseSeconds} s plus a minute to restore; ` +
+            `raise chaos.maxFaultDurationMinutes to at least ${needed}`,
+        );
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `GameDayOrchestrator: ${problems.length} invalid prop(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  }
+}

@@ -1,0 +1,370 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+
+import {
+  buildReport,
+  emitMetrics,
+  failureOf,
+  parseReportEvent,
+  storeReport,
+} from '../../lambda/gameday-reporter/report';
+import type { ReportEnv } from '../../lambda/gameday-shared/env';
+import { renderReport } from '../../lambda/gameday-shared/report';
+import { GameDayState, Observation, RunPlan, runLimits } from '../../lambda/gameday-shared/run';
+import { SCENARIOS, ScenarioName } from '../../lib/gameday/scenarios';
+
+const SETTINGS = {
+  albIntervalSeconds: 5,
+  albHealthyThreshold: 2,
+  albUnhealthyThreshold: 3,
+  route53IntervalSeconds: 10,
+  route53FailureThreshold: 3,
+  taskStartSeconds: 90,
+  faultPollSeconds: 7,
+  selfEjectionSeconds: 10,
+};
+const ENV: ReportEnv = {
+  region: 'eu-west-1',
+  settings: SETTINGS,
+  bucket: 'blueprint-gameday-reports',
+};
+const T0 = Date.parse('2026-11-21T10:00:00.000Z');
+const at = (seconds: number) => T0 + seconds * 1000;
+const isoAt = (seconds: number) => new Date(at(seconds)).toISOString();
+const FINISHED = new Date(at(120));
+
+function run(scenario: ScenarioName, dryRun = false): RunPlan {
+  const budget = SCENARIOS[scenario].budget(SETTINGS);
+  return {
+    scenario,
+    experimentId: `gd-${scenario}-20261121-100000`,
+    dryRun,
+    region: 'eu-west-1',
+    inject: 'stop-tasks',
+    injectEvent: { experimentId: `gd-${scenario}-20261121-100000`, dryRun, count: 1 },
+    budget,
+    limits: runLimits(scenario, budget, 30),
+    clientEndpoint: 'https://eu-west-1.api.example.com',
+    startedAt: at(-4),
+  };
+}
+
+const observation = (o: Partial<Observation>): Observation => ({
+  phase: 'recovery',
+  phaseStartedAt: at(80),
+  polls: 20,
+  done: true,
+  reason: 'recovered',
+  faultPhaseEnd: 'recovered',
+  timeline: {},
+  requests: { total: 0, succeeded: 0 },
+  lowestHealthy: 3,
+  alarmsFired: {},
+  series: [],
+  ...o,
+});
+
+/**
+ * A recorded task-loss run (the timeline test/gameday/scoring.test.ts scores): the stopped task
+ * was ejected after 12.4 s, its replacement was healthy at 71 s, the restore ran at 80 s, and
+ * 996 of 1000 client reads succeeded.
+ */
+const TASK_LOSS: GameDayState = {
+  preflight: {
+    ok: true,
+    problems: [],
+    run: run('task-loss'),
+    baseline: { healthy: 3, unhealthy: 0, initial: 0, draining: 0, other: 0, total: 3 },
+  },
+  inject: {
+    ok: true,
+    result: { status: 'applied', plan: { summary: 'stop 1 of 3 task(s)' } },
+  },
+  injectedAt: { at: isoAt(0) },
+  restore: {
+    ok: true,
+    result: { status: 'restored', detail: 'undid: stop 1 of 3 task(s)' },
+  },
+  restoredAt: { at: isoAt(80) },
+  observation: observation({
+    timeline: {
+      injectedAt: at(0),
+      detectedAt: at(12.4),
+      trafficMovedAt: at(12.4),
+      recoveredAt: at(71),
+      restoredAt: at(80),
+    },
+    requests: { total: 1000, succeeded: 996 },
+    lowestHealthy: 2,
+    alarmsFired: { 'Blueprint-eu-west-1-unhealthy-hosts': at(64) },
+    series: [{ t: 12.4, healthy: 2, ok: 15, total: 15 }],
+  }),
+};
+
+const event = (state: GameDayState, execution = 'gd-task-loss-20261121-100000') =>
+  parseReportEvent({ execution, startedAt: isoAt(-5), state });
+
+describe('the report of a recorded task-loss run', () => {
+  const report = buildReport(event(TASK_LOSS), ENV, FINISHED);
+
+  test('scores the run against the deployed budget and passes it', () => {
+    expect(report.outcome).toBe('completed');
+    expect(report.score).toMatchObject({
+      timeToDetectSeconds: 12.4,
+      // recovery counts from the injection: ECS replaced the task while the fault stood
+      timeToRecoverSeconds: 71,
+      successRate: 0.996,
+      verdict: 'pass',
+    });
+    expect(report.summary).toBe('PASS: every check within budget');
+  });
+
+  test('lists every moment as a time and as seconds after the injection', () => {
+    expect(report.timeline).toEqual({
+      injectedAt: '2026-11-21T10:00:00.000Z',
+      detectedAt: '2026-11-21T10:00:12.400Z',
+      trafficMovedAt: '2026-11-21T10:00:12.400Z',
+      restoredAt: '2026-11-21T10:01:20.000Z',
+      recoveredAt: '2026-11-21T10:01:11.000Z',
+    });
+    expect(report.seconds).toEqual({
+      detected: 12.4,
+      trafficMoved: 12.4,
+      restored: 80,
+      recovered: 71,
+    });
+    expect(report.signals.alarmsFired).toEqual({ 'Blueprint-eu-west-1-unhealthy-hosts': 64 });
+  });
+
+  test('is stored under the scenario and the execution name', () => {
+    expect(report.location).toEqual({
+      bucket: 'blueprint-gameday-reports',
+      key: 'reports/task-loss/gd-task-loss-20261121-100000.json',
+    });
+  });
+
+  test('renders the verdict, each check against its budget and how the budget was derived', () => {
+    const text = renderReport(report);
+    expect(text).toContain(
+      'eu-west-1 · experiment gd-task-loss-20261121-100000 · completed · verdict PASS',
+    );
+    expect(text).toContain('PASS  time to detect: 12.4 s (budget ≤ 15 s)');
+    expect(text).toContain('PASS  time to recover: 71 s (budget ≤ 100 s)');
+    expect(text).toContain('PASS  success rate: 99.6 % (budget ≥ 99 %)');
+    expect(text).toContain('Budget: detect = ALB interval 5 s × unhealthy threshold 3');
+    expect(text).toContain('  detected       +12.4 s');
+    expect(text).toContain('  Blueprint-eu-west-1-unhealthy-hosts at +64.0 s');
+  });
+});
+
+describe('reports of runs that did not complete', () => {
+  test('a refused preflight lists why, and is not scored', () => {
+    const report = buildReport(
+      event({
+        preflight: {
+          ok: false,
+          problems: ['alarm Blueprint-eu-west-1-region-impaired is ALARM, not OK'],
+          run: run('latency'),
+        },
+      }),
+      ENV,
+      FINISHED,
+    );
+    expect(report).toMatchObject({
+      outcome: 'refused',
+      summary: 'refused: alarm Blueprint-eu-west-1-region-impaired is ALARM, not OK',
+    });
+    expect(report.score).toBeUndefined();
+    expect(report.inject).toBeUndefined();
+  });
+
+  test('a chaos function that refused names its code and message', () => {
+    const report = buildReport(
+      event({
+        ...TASK_LOSS,
+        inject: {
+          ok: false,
+          error: { code: 'REFUSED', message: 'service api is not tagged chaos-enabled=true' },
+        },
+        observation: undefined,
+      }),
+      ENV,
+      FINISHED,
+    );
+    expect(report.summary).toBe(
+      'refused by stop-tasks: REFUSED: service api is not tagged chaos-enabled=true',
+    );
+    expect(report.score).toBeUndefined();
+  });
+
+  test('a failure after the injection is reported without the stack the runtime recorded', () => {
+    const cause = JSON.stringify({
+      errorType: 'Error',
+      errorMessage: 'connect ETIMEDOUT 10.0.0.1:443',
+      trace: ['Error: connect ETIMEDOUT', '    at TCPConnectWrap.afterConnect (node:net:1555:16)'],
+    });
+    const report = buildReport(
+      event({ ...TASK_LOSS, failure: { Error: 'Error', Cause: cause } }),
+      ENV,
+      FINISHED,
+    );
+    expect(report.outcome).toBe('aborted');
+    expect(report.failure).toEqual({ error: 'Error', message: 'connect ETIMEDOUT 10.0.0.1:443' });
+    expect(JSON.stringify(report)).not.toContain('afterConnect');
+    expect(report.summary).toMatch(
+      /^aborted after injection \(Error: connect ETIMEDOUT 10\.0\.0\.1:443\); restored\. PASS/,
+    );
+  });
+
+  test('a failed restore says so loudly and points at the runbook', () => {
+    const report = buildReport(
+      event({
+        ...TASK_LOSS,
+        restore: undefined,
+        restoreFailure: { Error: 'States.Timeout', Cause: 'Task timed out after 80 seconds' },
+      }),
+      ENV,
+      FINISHED,
+    );
+    expect(report.outcome).toBe('restore-failed');
+    expect(report.summary).toBe(
+      'RESTORE FAILED (Task timed out after 80 seconds); clean up by hand: docs/gameday/task-loss.md',
+    );
+    expect(report.restore).toEqual({ status: 'failed', detail: 'Task timed out after 80 seconds' });
+  });
+
+  test('a dry run shows the plan and changes nothing', () => {
+    const report = buildReport(
+      event({
+        preflight: { ...TASK_LOSS.preflight!, run: run('task-loss', true) },
+        inject: {
+          ok: true,
+          result: { status: 'dry-run', plan: { summary: 'stop 1 of 3 task(s)' } },
+        },
+        injectedAt: { at: isoAt(0) },
+        observation: observation({ reason: 'not-injected', faultPhaseEnd: 'not-injected' }),
+        restore: { ok: true, result: { status: 'nothing-to-restore' } },
+      }),
+      ENV,
+      FINISHED,
+    );
+    expect(report).toMatchObject({
+      outcome: 'dry-run',
+      dryRun: true,
+      summary: 'dry run, nothing changed; would: stop 1 of 3 task(s)',
+    });
+    expect(report.score).toBeUndefined();
+  });
+
+  test('a run the region-impaired alarm stopped is scored and marked stopped', () => {
+    const report = buildReport(
+      event({
+        ...TASK_LOSS,
+        observation: observation({
+          ...TASK_LOSS.observation,
+          faultPhaseEnd: 'stop-condition',
+        }),
+      }),
+      ENV,
+      FINISHED,
+    );
+    expect(report.outcome).toBe('stopped');
+    expect(report.summary).toMatch(/^stopped early, the region-impaired alarm fired; restored\./);
+  });
+
+  test('an ejection during a scenario that expects none is flagged', () => {
+    const report = buildReport(
+      event({
+        ...TASK_LOSS,
+        preflight: { ...TASK_LOSS.preflight!, run: run('cache-outage') },
+      }),
+      ENV,
+      FINISHED,
+    );
+    expect(report.signals.unexpectedEjection).toBe(true);
+    expect(renderReport(report)).toContain(
+      'NOTE  a target left the healthy set, which this scenario expects not to happen',
+    );
+  });
+
+  test('an invalid input is filed under invalid-input, named by the execution', () => {
+    const report = buildReport(
+      event(
+        { preflight: { ok: false, problems: ['input: scenario must be one of ...'] } },
+        'exec-1',
+      ),
+      ENV,
+      FINISHED,
+    );
+    expect(report.location.key).toBe('reports/invalid-input/exec-1.json');
+    expect(report.experimentId).toBe('exec-1');
+  });
+});
+
+describe('failure causes', () => {
+  test('keeps the first line of a plain-text cause', () => {
+    expect(failureOf({ Error: 'States.Timeout', Cause: 'timed out\nmore' })).toEqual({
+      error: 'States.Timeout',
+      message: 'timed out',
+    });
+  });
+});
+
+describe('storing and measuring', () => {
+  const s3 = mockClient(S3Client);
+  afterEach(() => s3.reset());
+  const report = buildReport(event(TASK_LOSS), ENV, FINISHED);
+
+  test('writes the report as JSON where its location says', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    await storeReport(new S3Client({}), report);
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'blueprint-gameday-reports',
+      Key: 'reports/task-loss/gd-task-loss-20261121-100000.json',
+      ContentType: 'application/json',
+    });
+    const body = s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string;
+    expect(JSON.parse(body)).toEqual(JSON.parse(JSON.stringify(report)));
+  });
+
+  test('emits the run count, the measured times, the success rate and the verdict as EMF', () => {
+    // GIVEN a real Metrics instance whose EMF lines are captured
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const metrics = new Metrics({ namespace: 'GameDayTest', serviceName: 'gameday-report' });
+      // WHEN
+      emitMetrics(metrics, report);
+    } finally {
+      write.mockRestore();
+    }
+    // THEN
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records).toEqual([
+      expect.objectContaining({ Runs: 1, scenario: 'task-loss', outcome: 'completed' }),
+      expect.objectContaining({
+        scenario: 'task-loss',
+        TimeToDetect: 12.4,
+        TimeToRecover: 71,
+        SuccessRate: 99.6,
+        Passed: 1,
+      }),
+    ]);
+  });
+});
+
+describe('the report event', () => {
+  test('refuses an event without the execution name or state', () => {
+    expect(() => parseReportEvent({ startedAt: isoAt(0) })).toThrow(
+      'Invalid event: execution is required: the execution name',
+    );
+    expect(() => parseReportEvent({ execution: 'x', startedAt: isoAt(0), state: [] })).toThrow(
+      'state must be the state machine state, a JSON object',
+    );
+  });
+});
