@@ -12,13 +12,20 @@ const escapeHtml = (text: string) =>
 const fixed = (value: number, digits = 1) => Number(value.toFixed(digits)).toString();
 
 /** The markers drawn as lines across the charts, with their colour and legend text. */
-const LINE_MARKERS: Partial<Record<MarkerKind, { color: string; dash: string; text: string }>> = {
-  injected: { color: '#c62828', dash: '', text: 'fault injected' },
-  detected: { color: '#ef6c00', dash: '', text: 'detected (balancer stopped routing)' },
-  'traffic-moved': { color: '#ef6c00', dash: '2 3', text: 'traffic moved' },
-  restored: { color: '#1565c0', dash: '6 4', text: 'fault restored' },
-  recovered: { color: '#2e7d32', dash: '', text: 'recovered' },
-  replacement: { color: '#6d4c41', dash: '2 3', text: 'replacement task' },
+const LINE_MARKERS: Partial<
+  Record<MarkerKind, { color: string; dash: string; text: string; short: string }>
+> = {
+  injected: { color: '#c62828', dash: '', text: 'fault injected', short: 'fault' },
+  detected: {
+    color: '#ef6c00',
+    dash: '',
+    text: 'detected (clients no longer sent to the bad part)',
+    short: 'detected',
+  },
+  'traffic-moved': { color: '#ef6c00', dash: '2 3', text: 'traffic moved', short: 'moved' },
+  restored: { color: '#1565c0', dash: '6 4', text: 'fault restored', short: 'restored' },
+  recovered: { color: '#2e7d32', dash: '', text: 'recovered', short: 'recovered' },
+  replacement: { color: '#6d4c41', dash: '2 3', text: 'replacement task', short: 'replacement' },
 };
 
 const TARGET_COLORS = ['#4e79a7', '#59a14f', '#b07aa1', '#f28e2b', '#76b7b2', '#edc948'];
@@ -76,23 +83,30 @@ function timeAxis(f: Frame): string {
   return ticks.join('');
 }
 
-function markerLines(f: Frame, markers: readonly Marker[], withLabels: boolean): string {
+function markerLines(
+  f: Frame,
+  markers: readonly Marker[],
+  loadStartedAt: number,
+  withLabels: boolean,
+): string {
   const drawn = markers.filter((marker) => LINE_MARKERS[marker.kind]);
-  const rows: number[] = [];
+  const rows: number[][] = [];
   return drawn
     .map((marker) => {
       const style = LINE_MARKERS[marker.kind];
       if (!style) return '';
-      const x = xOf(f, marker.t);
+      const x = xOf(f, (marker.at - loadStartedAt) / 1000);
       let label = '';
       if (withLabels) {
-        // Stagger labels that would overlap the previous ones.
+        const text = `${style.short} ${fixed((marker.at - loadStartedAt) / 1000)} s`;
+        const width = text.length * 7.5 + 8;
+        // Stagger labels that would overlap the ones already placed.
         let row = 0;
-        while (rows[row] !== undefined && x - rows[row] < 150) row += 1;
-        rows[row] = x;
-        const anchor = x > f.width - f.right - 140 ? 'end' : 'start';
+        while ((rows[row] ?? []).some((placed) => Math.abs(placed - x) < width)) row += 1;
+        rows[row] = [...(rows[row] ?? []), x];
+        const anchor = x > f.width - f.right - width ? 'end' : 'start';
         const dx = anchor === 'end' ? -4 : 4;
-        label = `<text x="${fixed(x + dx)}" y="${f.top + 12 + row * 13}" text-anchor="${anchor}" class="marker-label" fill="${style.color}">${escapeHtml(style.text)} ${fixed(marker.t)} s</text>`;
+        label = `<text x="${fixed(x + dx)}" y="${f.top + 12 + row * 13}" text-anchor="${anchor}" class="marker-label" fill="${style.color}">${escapeHtml(text)}</text>`;
       }
       return `<g data-marker="${marker.kind}"><title>${escapeHtml(`${fixed(marker.t)} s: ${marker.label}`)}</title><line x1="${fixed(x)}" x2="${fixed(x)}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="${style.color}" stroke-width="2" ${style.dash ? `stroke-dasharray="${style.dash}"` : ''}/>${label}</g>`;
     })
@@ -163,7 +177,7 @@ ${leftTicks}${rightTicks}${timeAxis(f)}
 <path data-series="p50" d="${p50}" fill="none" stroke="#1e88e5" stroke-width="1.5"/>
 <path data-series="p99" d="${p99}" fill="none" stroke="#8e24aa" stroke-width="1.5"/>
 <path data-series="success-rate" d="${success}" fill="none" stroke="#2e7d32" stroke-width="2.5"/>
-${markerLines(f, report.markers, true)}
+${markerLines(f, report.markers, report.loadStartedAt, true)}
 <rect x="${f.left}" y="${f.top}" width="${plotWidth(f)}" height="${plotHeight(f)}" fill="none" stroke="#999"/>
 </svg>`;
 }
@@ -237,7 +251,7 @@ function trafficChart(report: LocalReport): string {
 ${faultBand(f, report)}${ticks}${timeAxis(f)}
 <text x="14" y="${f.top + plotHeight(f) / 2}" transform="rotate(-90 14 ${f.top + plotHeight(f) / 2})" text-anchor="middle" class="axis-label">responses / ${size} s</text>
 ${bars}
-${markerLines(f, report.markers, false)}
+${markerLines(f, report.markers, report.loadStartedAt, false)}
 <rect x="${f.left}" y="${f.top}" width="${plotWidth(f)}" height="${plotHeight(f)}" fill="none" stroke="#999"/>
 </svg>
 <p class="legend">${legend}</p>`;

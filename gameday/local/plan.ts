@@ -171,12 +171,29 @@ export function planRun(
   const holdSeconds =
     options.durationSeconds ?? defaultHoldSeconds(scenario, options.quick, budget);
 
+  const usesFaultDocument = scenario !== 'task-loss' && scenario !== 'az-outage';
   const notes = [
     `HAProxy checks GET /health/ready every ${seconds(balancer.intervalMs)} s (timeout ${seconds(balancer.timeoutMs)} s), ejects after ${balancer.unhealthyThreshold} failures and admits after ${balancer.healthyThreshold} passes: the ALB settings of the config${options.quick ? `, with every duration × ${QUICK_TIME_SCALE} (quick mode)` : ''}.`,
-    `The router checks each region's /health/ready every ${seconds(router.intervalMs)} s for ${JSON.stringify(router.token)} in the first ${router.searchBytes} bytes, fails a region after ${router.failureThreshold} failures (recovers after as many passes), and keeps its answer ${seconds(router.aliasTtlMs)} s (the alias TTL${options.quick ? `, × ${QUICK_TIME_SCALE}` : ''}).`,
-    `Replicas poll the fault document every ${faultPollSeconds} s (±25 %), so the budget allows ${settings.faultPollSeconds} s for a fault to reach them.`,
-    `Self-ejection needs ${SELF_EJECTION_MIN_RESPONSES} responses; at ${round(perReplicaRate, 1)} requests/s per replica that takes ${selfEjectionSeconds} s.`,
-    `A replacement task starts ${replacementDelaySeconds} s after ECS would schedule it (standing in for the image pull), plus ${PROCESS_START_ALLOWANCE_SECONDS} s allowed for the process to listen: task start ${settings.taskStartSeconds} s.`,
+    ...(scenario === 'region-evacuation'
+      ? [
+          `The router checks each region's /health/ready every ${seconds(router.intervalMs)} s for ${JSON.stringify(router.token)} in the first ${router.searchBytes} bytes, fails a region after ${router.failureThreshold} failures (recovers after as many passes), and keeps its answer ${seconds(router.aliasTtlMs)} s (the alias TTL${options.quick ? `, × ${QUICK_TIME_SCALE}` : ''}).`,
+        ]
+      : []),
+    ...(usesFaultDocument
+      ? [
+          `Replicas poll the fault document every ${faultPollSeconds} s (±25 %), so the budget allows ${settings.faultPollSeconds} s for a fault to reach them.`,
+        ]
+      : []),
+    ...(scenario === 'zero-length-responder'
+      ? [
+          `Self-ejection needs ${SELF_EJECTION_MIN_RESPONSES} responses; at ${round(perReplicaRate, 1)} requests/s per replica that takes ${selfEjectionSeconds} s. Bad responses keep a task self-ejected for ${SELF_EJECTION_WINDOW_SECONDS} s, so the fault is held until that window has emptied.`,
+        ]
+      : []),
+    ...(usesFaultDocument
+      ? []
+      : [
+          `A replacement task starts ${replacementDelaySeconds} s after ECS would schedule it (standing in for the image pull), plus ${PROCESS_START_ALLOWANCE_SECONDS} s allowed for the process to listen: task start ${settings.taskStartSeconds} s.`,
+        ]),
   ];
 
   return {

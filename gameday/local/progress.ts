@@ -18,7 +18,8 @@ export class Progress {
   /** The current state; shown in place on a TTY, now and then otherwise. */
   status(text: string): void {
     if (this.interactive) {
-      const width = Math.max(20, (this.out.columns ?? 120) - 1);
+      // A terminal that reports no width (0) gets 120 columns.
+      const width = Math.max(20, (this.out.columns || 120) - 1);
       this.out.write(`\r\x1b[2K${text.slice(0, width)}`);
       this.lineShown = true;
       return;

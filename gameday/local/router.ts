@@ -137,6 +137,11 @@ export class GeoRouter {
     return this.health.get(region)?.healthy ?? false;
   }
 
+  /** The answer resolvers hold now, without refreshing it. */
+  cachedAnswer(): string | undefined {
+    return this.cached?.region.name;
+  }
+
   /** The region clients are sent to now: the cached answer, refreshed once the TTL has passed. */
   answer(now = Date.now()): RouterRegion {
     if (this.cached && now < this.cached.until) return this.cached.region;

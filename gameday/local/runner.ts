@@ -209,6 +209,9 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     );
   };
 
+  // When the fault went in and when it was taken out (0 and undefined until then).
+  let injectedAt = 0;
+  let restoredAt: number | undefined;
   const actionsFor = (): Actions => {
     switch (plan.scenario) {
       case 'task-loss': {
@@ -220,7 +223,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           recovery: 'targets',
           inject: async () => {
             const killed = await home.killReplica(az);
-            mark(Date.now(), 'injected', `killed ${killed?.taskId ?? az} (SIGKILL)`);
+            mark(injectedAt, 'injected', `killed ${killed?.taskId ?? az} (SIGKILL)`);
             replace(az, plan.replacementDelaySeconds);
             return undefined;
           },
@@ -235,11 +238,15 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           recovery: 'targets',
           inject: async () => {
             await Promise.all([home.killReplica(az), home.memcached.get(az)?.kill()]);
-            mark(Date.now(), 'injected', `${az} lost: its task and memcached node killed`);
+            mark(injectedAt, 'injected', `${az} lost: its task and memcached node killed`);
             return undefined;
           },
           restore: async () => {
-            mark(Date.now(), 'restored', `${az} restored: memcached back, task scheduled`);
+            mark(
+              restoredAt ?? Date.now(),
+              'restored',
+              `${az} restored: memcached back, task scheduled`,
+            );
             await home.memcached.get(az)?.restart();
             replace(az, plan.replacementDelaySeconds);
           },
@@ -258,12 +265,12 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           recovery: 'targets',
           inject: async () => {
             await home.writeFaults(faults);
-            mark(Date.now(), 'injected', `empty-response fault written for ${task}`);
+            mark(injectedAt, 'injected', `empty-response fault written for ${task}`);
             return faults;
           },
           restore: async () => {
             await home.writeFaults([]);
-            mark(Date.now(), 'restored', 'fault document emptied');
+            mark(restoredAt ?? Date.now(), 'restored', 'fault document emptied');
           },
         };
       }
@@ -279,7 +286,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           inject: async () => {
             await home.writeFaults(faults);
             mark(
-              Date.now(),
+              injectedAt,
               'injected',
               `health-fail fault written for every task of ${home.name}`,
             );
@@ -287,7 +294,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           },
           restore: async () => {
             await home.writeFaults([]);
-            mark(Date.now(), 'restored', `${home.name} fault document emptied`);
+            mark(restoredAt ?? Date.now(), 'restored', `${home.name} fault document emptied`);
           },
         };
       }
@@ -302,12 +309,12 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           recovery: 'cache',
           inject: async () => {
             await home.writeFaults(faults);
-            mark(Date.now(), 'injected', 'cache-blackhole fault written for every task');
+            mark(injectedAt, 'injected', 'cache-blackhole fault written for every task');
             return faults;
           },
           restore: async () => {
             await home.writeFaults([]);
-            mark(Date.now(), 'restored', 'fault document emptied');
+            mark(restoredAt ?? Date.now(), 'restored', 'fault document emptied');
           },
         };
       }
@@ -330,7 +337,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           inject: async () => {
             await home.writeFaults(faults);
             mark(
-              Date.now(),
+              injectedAt,
               'injected',
               `latency fault (+${plan.latencyMs} ms) written for ${task}`,
             );
@@ -338,7 +345,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           },
           restore: async () => {
             await home.writeFaults([]);
-            mark(Date.now(), 'restored', 'fault document emptied');
+            mark(restoredAt ?? Date.now(), 'restored', 'fault document emptied');
           },
         };
       }
@@ -367,8 +374,6 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
   });
 
   // Detection and recovery, recognised from what the balancers and the router did.
-  let injectedAt = 0;
-  let restoredAt: number | undefined;
   const baselineWindow = () => {
     const from = Math.max(loadStartedAt + 1000, injectedAt - 2000);
     return inWindow(load.samples, from, injectedAt);
@@ -468,11 +473,22 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     const latency = summarizeLatency(recent);
     const okShare =
       recent.length === 0 ? 100 : (100 * recent.filter((s) => s.ok).length) / recent.length;
-    const targets = [...state]
-      .map(([name, value]) => `${name.split('/').pop()}:${value}`)
-      .join(' ');
+    const targets = regions
+      .map(
+        (region) =>
+          `${region.name} ${[...state]
+            .filter(([name]) => name.startsWith(`${region.name}/`))
+            .map(
+              ([name, value]) =>
+                `${name.slice(region.name.length + 1).replace(region.name, '')}:${value}`,
+            )
+            .join(' ')}`,
+      )
+      .join(' · ');
+    const seconds = ((Date.now() - loadStartedAt) / 1000).toFixed(1);
+    const empty = load.samples.filter((s) => s.zeroLength).length;
     progress.status(
-      `${plan.scenario} ${((Date.now() - loadStartedAt) / 1000).toFixed(1)}s ${phase} | ok ${okShare.toFixed(1)}% (2 s) | zero-length ${load.samples.filter((s) => s.zeroLength).length} | p50 ${latency.p50 ?? '-'} ms p99 ${latency.p99 ?? '-'} ms | writes acked ${load.acknowledged.length} | ${targets}${router ? ` | answer ${router.answer().name}` : ''}`,
+      `${plan.scenario} ${seconds} s ${phase} · ok ${okShare.toFixed(1)}% · empty ${empty} · p50/p99 ${latency.p50 ?? '-'}/${latency.p99 ?? '-'} ms · acked ${load.acknowledged.length} · ${targets}${router ? ` · answer ${router.cachedAnswer() ?? '-'}` : ''}`,
     );
   }, 250);
   cleanup.defer('ticker', () => Promise.resolve(clearInterval(ticker)));

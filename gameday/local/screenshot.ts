@@ -1,6 +1,8 @@
 /**
  * npx tsx gameday/local/screenshot.ts <report.json> <out.png> [--full-page]
  *
+ * By default the picture ends under the traffic chart (the verdict, the checks and both charts).
+ *
  * Renders a local game-day report JSON as its HTML page in headless Chromium (Debian's
  * /usr/bin/chromium, never a downloaded browser) and saves a screenshot, as
  * docs/img/gameday-report.png was made.
@@ -56,7 +58,15 @@ async function main(argv: readonly string[]): Promise<void> {
       deviceScaleFactor: 1,
     });
     await page.setContent(renderHtml(report));
-    await page.screenshot({ path: output, fullPage: argv.includes('--full-page') });
+    if (argv.includes('--full-page')) {
+      await page.screenshot({ path: output, fullPage: true });
+      return;
+    }
+    // Down to the legend under the traffic chart: the verdict, the checks and both charts.
+    const legend = await page.locator('#traffic-chart + p.legend').boundingBox();
+    const height = Math.ceil((legend?.y ?? 1000) + (legend?.height ?? 0) + 16);
+    await page.setViewportSize({ width: 1100, height });
+    await page.screenshot({ path: output, clip: { x: 0, y: 0, width: 1100, height } });
   } finally {
     await browser.close();
   }
