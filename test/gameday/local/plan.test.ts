@@ -1,0 +1,102 @@
+import {
+  planRun,
+  QUICK_TIME_SCALE,
+  SELF_EJECTION_WINDOW_SECONDS,
+} from '../../../gameday/local/plan';
+import { ALIAS_TTL_SECONDS } from '../../../lib/budgets';
+import { DEFAULT_CONFIG } from '../../../lib/config';
+import { SCENARIOS, settingsFromConfig } from '../../../lib/gameday/scenarios';
+import { resolveConfig } from '../../../lib/load-config';
+
+/** The local run's settings come from the blueprint config, and its budgets from the AWS formulas. */
+
+const hc = DEFAULT_CONFIG.healthCheck;
+
+describe('planRun', () => {
+  test('gives HAProxy the ALB settings of the config, unscaled in a full run', () => {
+    // GIVEN a config with its own health-check settings
+    const config = resolveConfig({
+      healthCheck: {
+        albIntervalSeconds: 10,
+        albTimeoutSeconds: 6,
+        albHealthyThreshold: 4,
+        albUnhealthyThreshold: 5,
+      },
+    });
+    // WHEN
+    const plan = planRun('task-loss', config, { quick: false, rate: 60 });
+    // THEN
+    expect(plan.balancer).toEqual({
+      intervalMs: 10_000,
+      timeoutMs: 6000,
+      healthyThreshold: 4,
+      unhealthyThreshold: 5,
+    });
+    expect(plan.budget.detectSeconds).toBe(10 * 5);
+  });
+
+  test('scales every duration in quick mode and derives the budget from the scaled values', () => {
+    const plan = planRun('task-loss', DEFAULT_CONFIG, { quick: true, rate: 60 });
+
+    expect(plan.balancer.intervalMs).toBe(hc.albIntervalSeconds * 1000 * QUICK_TIME_SCALE);
+    expect(plan.balancer.timeoutMs).toBe(hc.albTimeoutSeconds * 1000 * QUICK_TIME_SCALE);
+    expect(plan.budget.detectSeconds).toBe(
+      hc.albIntervalSeconds * QUICK_TIME_SCALE * hc.albUnhealthyThreshold,
+    );
+    expect(plan.notes[0]).toContain('with every duration × 0.2 (quick mode)');
+  });
+
+  test('holds the replacement of a lost task back until its slot must have been ejected', () => {
+    const plan = planRun('task-loss', DEFAULT_CONFIG, { quick: true, rate: 60 });
+
+    const ejectionSeconds = (plan.balancer.intervalMs * plan.balancer.unhealthyThreshold) / 1000;
+    expect(plan.replacementDelaySeconds).toBeGreaterThan(ejectionSeconds);
+    expect(plan.settings.taskStartSeconds).toBeGreaterThan(plan.replacementDelaySeconds);
+    expect(plan.holdSeconds).toBeUndefined();
+  });
+
+  test('holds a zero-length fault until the self-ejection window has emptied after detection', () => {
+    const plan = planRun('zero-length-responder', DEFAULT_CONFIG, { quick: true, rate: 60 });
+
+    expect(plan.holdSeconds).toBeGreaterThanOrEqual(
+      (plan.budget.detectSeconds ?? 0) + SELF_EJECTION_WINDOW_SECONDS,
+    );
+  });
+
+  test('uses the duration given on the command line as the hold', () => {
+    expect(
+      planRun('latency', DEFAULT_CONFIG, { quick: true, rate: 60, durationSeconds: 9 }).holdSeconds,
+    ).toBe(9);
+  });
+
+  test('gives the router the Route 53 check and the alias TTL, scaled alike, and budgets with them', () => {
+    const plan = planRun('region-evacuation', DEFAULT_CONFIG, { quick: true, rate: 60 });
+
+    expect(plan.router).toMatchObject({
+      intervalMs: 10_000 * QUICK_TIME_SCALE,
+      failureThreshold: hc.route53FailureThreshold,
+      searchBytes: 5120,
+      token: hc.token,
+      aliasTtlMs: ALIAS_TTL_SECONDS * 1000 * QUICK_TIME_SCALE,
+    });
+    expect(plan.budget.detectSeconds).toBeCloseTo(
+      plan.settings.faultPollSeconds +
+        10 * QUICK_TIME_SCALE * hc.route53FailureThreshold +
+        ALIAS_TTL_SECONDS * QUICK_TIME_SCALE,
+    );
+    expect(plan.budget.derivation).toContain(`alias TTL ${ALIAS_TTL_SECONDS * QUICK_TIME_SCALE} s`);
+  });
+});
+
+describe('the region-failover budget', () => {
+  test('keeps the ALB alias TTL when no TTL is given, as the AWS game day uses it', () => {
+    const settings = settingsFromConfig(hc, {
+      taskStartSeconds: 90,
+      faultPollSeconds: 5,
+      selfEjectionSeconds: 10,
+    });
+    expect(SCENARIOS['region-evacuation'].budget(settings).detectSeconds).toBe(
+      5 + 10 * hc.route53FailureThreshold + ALIAS_TTL_SECONDS,
+    );
+  });
+});
