@@ -9,6 +9,16 @@ export const GAMEDAY_OUTPUTS = {
   reportBucket: 'GameDayReportBucket',
 } as const;
 
+/**
+ * The timings of where a scenario runs, beyond what the config deploys (see the construct's
+ * props): Fargate start, the service's fault poll with its jitter, and readiness self-ejection.
+ */
+export const RUNTIME_DEFAULTS = {
+  taskStartSeconds: 90,
+  faultPollSeconds: 7,
+  selfEjectionSeconds: 10,
+} as const;
+
 /** The phases a run goes through, in order. */
 export const PHASES = ['preflight', 'inject', 'observe', 'restore', 'verify', 'report'] as const;
 export type Phase = (typeof PHASES)[number];

@@ -42,7 +42,7 @@ import { CHAOS_BUNDLING } from '../chaos/bundling';
 import type { ChaosFunctions } from '../chaos/chaos-functions';
 import { nagResource } from '../chaos/nag-finding';
 
-import { GAMEDAY_OUTPUTS } from './contract';
+import { GAMEDAY_OUTPUTS, RUNTIME_DEFAULTS } from './contract';
 import { gameDayDefinition } from './definition';
 
 export interface GameDayOrchestratorProps {
@@ -184,9 +184,9 @@ export class GameDayOrchestrator extends Construct {
       albUnhealthyThreshold: props.albUnhealthyThreshold ?? 3,
       route53IntervalSeconds: ROUTE53_REQUEST_INTERVAL_SECONDS,
       route53FailureThreshold: props.route53FailureThreshold ?? 3,
-      taskStartSeconds: props.taskStartSeconds ?? 90,
-      faultPollSeconds: props.faultPollSeconds ?? 7,
-      selfEjectionSeconds: props.selfEjectionSeconds ?? 10,
+      taskStartSeconds: props.taskStartSeconds ?? RUNTIME_DEFAULTS.taskStartSeconds,
+      faultPollSeconds: props.faultPollSeconds ?? RUNTIME_DEFAULTS.faultPollSeconds,
+      selfEjectionSeconds: props.selfEjectionSeconds ?? RUNTIME_DEFAULTS.selfEjectionSeconds,
     };
     const maxFaultDurationMinutes = props.maxFaultDurationMinutes ?? 30;
     const pollInterval = props.pollInterval ?? Duration.seconds(5);
