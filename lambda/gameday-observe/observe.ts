@@ -122,8 +122,7 @@ export function nextObservation(ctx: ObserveContext, signals: Signals): Observat
       timeline.recoveredAt = at;
     }
 
-    const impaired = signals.alarms[ctx.regionImpairedAlarm] === 'ALARM';
-    if (impaired && scenario.detection !== 'region') {
+    if (stopConditionMet(ctx, signals) && scenario.detection !== 'region') {
       // Users are affected beyond what the scenario allows: end the fault now.
       reason = 'stop-condition';
     } else if (scenario.recoveryFrom === 'injection' && timeline.recoveredAt !== undefined) {
@@ -224,3 +223,17 @@ export function finishedObservation(
 /** Why the fault phase ended, carried through the recovery phase for the report. */
 const endOfFaultPhase = (previous: Observation | undefined): ObservationEnd | undefined =>
   previous?.phase === 'fault' ? previous.reason : previous?.faultPhaseEnd;
+
+/**
+ * The region-impaired alarm fires for a reason the scenario does not expect: one of its members
+ * other than the scenario's expected alarms is in ALARM, or no watched alarm explains it.
+ */
+function stopConditionMet(ctx: ObserveContext, signals: Signals): boolean {
+  if (signals.alarms[ctx.regionImpairedAlarm] !== 'ALARM') return false;
+  const expected = SCENARIO_RUNS[ctx.run.scenario].expectedAlarms;
+  const firing = Object.entries(signals.alarms)
+    .filter(([name, state]) => state === 'ALARM' && name !== ctx.regionImpairedAlarm)
+    .map(([name]) => name);
+  const unexpected = firing.filter((name) => !expected.some((e) => name.endsWith(`-${e}`)));
+  return firing.length === 0 || unexpected.length > 0;
+}

@@ -32,6 +32,12 @@ export interface ScenarioRun {
   readonly recoveryFrom: 'injection' | 'restore';
   /** Recovery also needs every read to be a cache hit (the cache is back in use). */
   readonly recoveryNeedsCacheHits: boolean;
+  /**
+   * Alarms (by name suffix, as RegionAlarms names them) that this scenario is expected to fire.
+   * When the region-impaired alarm fires only because of these, the run goes on; any other
+   * member in ALARM stops it.
+   */
+  readonly expectedAlarms: readonly string[];
 }
 
 export const SCENARIO_RUNS: Readonly<Record<ScenarioName, ScenarioRun>> = {
@@ -40,36 +46,42 @@ export const SCENARIO_RUNS: Readonly<Record<ScenarioName, ScenarioRun>> = {
     detection: 'target',
     recoveryFrom: 'injection',
     recoveryNeedsCacheHits: false,
+    expectedAlarms: [],
   },
   'az-outage': {
     inject: 'az-outage',
     detection: 'target',
     recoveryFrom: 'restore',
     recoveryNeedsCacheHits: false,
+    expectedAlarms: [],
   },
   'zero-length-responder': {
     inject: 'empty-responses',
     detection: 'target',
     recoveryFrom: 'restore',
     recoveryNeedsCacheHits: false,
+    expectedAlarms: ['zero-length-responses'],
   },
   'region-evacuation': {
     inject: 'region-outage',
     detection: 'region',
     recoveryFrom: 'restore',
     recoveryNeedsCacheHits: false,
+    expectedAlarms: [],
   },
   'cache-outage': {
     inject: 'cache-outage',
     detection: 'none',
     recoveryFrom: 'restore',
     recoveryNeedsCacheHits: true,
+    expectedAlarms: [],
   },
   latency: {
     inject: 'latency',
     detection: 'none',
     recoveryFrom: 'restore',
     recoveryNeedsCacheHits: false,
+    expectedAlarms: ['p99-latency'],
   },
 };
 

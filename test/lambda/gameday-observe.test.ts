@@ -209,6 +209,27 @@ describe('observing a zero-length responder', () => {
     expect(observations[4].requests).toEqual({ total: 10, succeeded: 8 });
   });
 
+  test('goes on when the region-impaired alarm fires only for the zero-length alarm it expects', () => {
+    const alarms = {
+      [IMPAIRED]: 'ALARM',
+      'Blueprint-eu-west-1-zero-length-responses': 'ALARM',
+      'Blueprint-eu-west-1-target-5xx-rate': 'OK',
+    };
+    const [expected] = play('zero-length-responder', [
+      { at: at(40), targets: targets(2, { unhealthy: 1 }), reads: [ok()], alarms },
+    ]);
+    expect(expected.reason).toBeUndefined();
+    const [unexpected] = play('zero-length-responder', [
+      {
+        at: at(40),
+        targets: targets(2, { unhealthy: 1 }),
+        reads: [ok()],
+        alarms: { ...alarms, 'Blueprint-eu-west-1-target-5xx-rate': 'ALARM' },
+      },
+    ]);
+    expect(unexpected).toMatchObject({ done: true, reason: 'stop-condition' });
+  });
+
   test('stops at once when the region-impaired alarm fires, and records the alarm', () => {
     const [obs] = play('zero-length-responder', [
       {
