@@ -1,0 +1,210 @@
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+import { loadConfig } from '../../lib/load-config';
+
+const ROOT = join(__dirname, '..', '..');
+const GUIDE = join(ROOT, 'docs', 'fork.md');
+const guide = readFileSync(GUIDE, 'utf8');
+const NEEDS_AWS = /\s+# needs AWS$/;
+
+/** The commands the guide's `sh` blocks run, one per line (`\` continuations joined). */
+function shellCommands(markdown: string): string[] {
+  const blocks = [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+  return blocks.flatMap((block) =>
+    block
+      .replace(/\\\n\s*/g, '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#')),
+  );
+}
+
+const commands = shellCommands(guide);
+const offline = commands.filter((c) => !NEEDS_AWS.test(c));
+const needsAws = commands.filter((c) => NEEDS_AWS.test(c));
+
+describe('the forking guide’s commands', () => {
+  test('mark exactly the commands that reach AWS, which are the only ones CI skips', () => {
+    // THEN the skipped set is exactly these
+    expect(needsAws.map((c) => c.replace(NEEDS_AWS, ''))).toEqual([
+      'aws ec2 describe-availability-zones --region eu-central-1 --query "AvailabilityZones[?State==\'available\'].ZoneName" --output text',
+      'aws route53 list-hosted-zones-by-name --dns-name example.com --query "HostedZones[0].[Id,Config.PrivateZone]" --output text',
+      'ACCOUNT=$(aws sts get-caller-identity --query Account --output text)',
+      'npx cdk bootstrap aws://$ACCOUNT/us-east-1 aws://$ACCOUNT/eu-west-1 aws://$ACCOUNT/eu-central-1',
+      'npx cdk deploy --all -c config=my-config.json',
+      'npx cdk destroy --all -c config=my-config.json',
+    ]);
+    // AND no command that runs offline calls AWS (the doctor degrades to its skip list instead)
+    const reachesAws = /(^|[\s$(])aws\s|cdk (bootstrap|deploy|destroy)\b/;
+    expect(offline.filter((c) => reachesAws.test(c))).toEqual([]);
+    expect(offline.length).toBeGreaterThanOrEqual(8);
+  });
+
+  test('name the example configs, and every example config resolves', () => {
+    // GIVEN
+    const examples = readdirSync(join(ROOT, 'examples')).filter(
+      (f) => f.endsWith('.json') && f !== 'tsconfig.json',
+    );
+    expect(examples.sort()).toEqual(['fork-two-regions.json', 'production.json']);
+    for (const file of examples) {
+      // THEN each is in the guide and passes validation (loadConfig throws with every problem)
+      expect(guide).toContain(`examples/${file}`);
+      const config = loadConfig(join(ROOT, 'examples', file));
+      expect(config.projectName).toBe('Shop');
+    }
+    // AND production keeps chaos off and its data protected
+    const production = loadConfig(join(ROOT, 'examples', 'production.json'));
+    expect(production.chaos.enabled).toBe(false);
+    expect(production.data.deletionProtection).toBe(true);
+    expect(production.domain?.zoneName).toBe('example.com');
+  });
+
+  test('link only to files that exist', () => {
+    // GIVEN every relative markdown link
+    const links = [...guide.matchAll(/\]\((?!https?:)([^)#]+)\)/g)].map((m) => m[1]);
+    expect(links.length).toBeGreaterThan(0);
+    // THEN
+    for (const link of links) {
+      expect([link, existsSync(resolve(dirname(GUIDE), link))]).toEqual([link, true]);
+    }
+  });
+
+  test('wire the second service with names RegionalStack has', () => {
+    // GIVEN the guide's TypeScript snippet and the anchor it names
+    const [snippet] = [...guide.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+    const regionalStack = readFileSync(join(ROOT, 'lib', 'stacks', 'regional-stack.ts'), 'utf8');
+    const anchor = /after\s+`([^`]+)`/.exec(guide)?.[1];
+    // THEN every name the snippet takes from the stack's constructor is there
+    expect(anchor).toBe('this.cache.allowFrom(this.catalog.service);');
+    expect(regionalStack).toContain(anchor);
+    const names = [
+      ...new Set(
+        snippet.match(
+          /\b(?:this\.catalog\.\w+|edge\.\w+|hc\.\w+|REPO_ROOT|Platform\.\w+|ContainerImage\.\w+)/g,
+        ),
+      ),
+    ];
+    expect(names).toEqual([
+      'this.catalog.cluster',
+      'edge.listener',
+      'ContainerImage.fromAsset',
+      'REPO_ROOT',
+      'Platform.LINUX_ARM64',
+      'hc.token',
+    ]);
+    for (const name of names) expect([name, regionalStack.includes(name)]).toEqual([name, true]);
+  });
+});
+
+/**
+ * A scratch copy of the working tree (node_modules linked, not copied), so the guide's commands
+ * (which write my-config.json, cdk.out/ and lib/constructs/orders/) leave the checkout alone.
+ */
+function scratchCopy(): string {
+  const scratch = mkdtempSync(join(tmpdir(), 'blueprint-fork-guide-'));
+  const skip = new Set(['node_modules', 'cdk.out', '.git', 'coverage', 'gameday-report']);
+  for (const entry of readdirSync(ROOT)) {
+    if (skip.has(entry)) continue;
+    cpSync(join(ROOT, entry), join(scratch, entry), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(scratch, 'node_modules'), 'dir');
+  return scratch;
+}
+
+function runInBash(command: string, cwd: string, env: NodeJS.ProcessEnv) {
+  return new Promise<{ status: number | null; output: string }>((resolvePromise, reject) => {
+    const child = spawn('bash', ['-c', `set -euo pipefail\n${command}`], { cwd, env });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolvePromise({ status, output });
+    });
+  });
+}
+
+describe('the forking guide, run in order offline', () => {
+  let scratch: string;
+  let env: NodeJS.ProcessEnv;
+  const outputs = new Map<string, string>();
+
+  beforeAll(() => {
+    scratch = scratchCopy();
+    // A stand-in container runtime, through CDK_DOCKER as finch or podman would be set: the
+    // doctor needs one that answers, and this machine's Docker daemon may not run.
+    const runtime = join(scratch, '.fake-container-runtime');
+    writeFileSync(runtime, '#!/bin/sh\n[ "$1" = info ] && exit 0\nexit 1\n');
+    chmodSync(runtime, 0o755);
+    env = {
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(
+          ([key]) => !key.startsWith('AWS_') && key !== 'CDK_DOCKER',
+        ),
+      ),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: join(scratch, '.no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(scratch, '.no-aws-credentials'),
+      CDK_DOCKER: runtime,
+    };
+  });
+
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test.each(offline)(
+    'runs: %s',
+    async (command) => {
+      // WHEN
+      const { status, output } = await runInBash(command, scratch, env);
+      outputs.set(command, output);
+      // THEN
+      expect({ command, status, output: status === 0 ? '' : output }).toEqual({
+        command,
+        status: 0,
+        output: '',
+      });
+    },
+    240_000,
+  );
+
+  test('showed what the guide says it shows', () => {
+    // THEN synth printed the renamed stacks in their regions, and the cost estimate
+    const synth = outputs.get('npx cdk synth -c config=my-config.json --quiet') ?? '';
+    for (const [stack, region] of [
+      ['Shop-Data', 'eu-west-1'],
+      ['Shop-eu-central-1', 'eu-central-1'],
+      ['Shop-eu-west-1', 'eu-west-1'],
+      ['Shop-Global', 'us-east-1'],
+    ]) {
+      expect(synth).toMatch(new RegExp(`^${stack} +${region} +\\d+ `, 'm'));
+    }
+    expect(synth).toMatch(
+      /^Rough monthly cost: \$\d+ \(eu-west-1 \$\d+, eu-central-1 \$\d+, global \$\d+\)$/m,
+    );
+    // AND the doctor ran the local checks and listed what it skipped
+    const doctor = outputs.get('npm run doctor -- --config my-config.json') ?? '';
+    expect(doctor).toContain('project Shop: Shop-Data (eu-west-1)');
+    expect(doctor).toMatch(/^ {2}skip +AWS credentials/m);
+    // AND the chaos check can fail: the chaos-on fork's templates do carry the tag
+    expect(
+      readFileSync(join(scratch, 'cdk.out', 'Shop-eu-west-1.template.json'), 'utf8'),
+    ).toContain('chaos-enabled');
+  });
+});
