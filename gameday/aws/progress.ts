@@ -120,7 +120,7 @@ export class ProgressPrinter {
       const at = o.timeline[key];
       if (at !== undefined && injectedAt !== undefined && !this.printedMoments.has(key)) {
         this.printedMoments.add(key);
-        parts.push(`${label} at +${((at - injectedAt) / 1000).toFixed(1)} s`);
+        parts.push(`${label} ${((at - injectedAt) / 1000).toFixed(1)} s after injection`);
       }
     }
     if (o.done && o.reason) parts.push(`phase over: ${o.reason}`);

@@ -117,8 +117,11 @@ export function renderReport(report: GameDayReport): string {
   if (report.timeline.injectedAt) {
     lines.push('', 'Timeline (seconds after injection):');
     lines.push(`  ${'injected'.padEnd(14)} ${report.timeline.injectedAt}`);
-    for (const [key, label] of MOMENTS) {
-      const s = report.seconds[key];
+    // In the order they happened (task-loss recovers before its restore); the missing ones last.
+    const moments = MOMENTS.map(([key, label]) => ({ label, s: report.seconds[key] })).sort(
+      (a, b) => (a.s ?? Infinity) - (b.s ?? Infinity),
+    );
+    for (const { label, s } of moments) {
       lines.push(`  ${label.padEnd(14)} ${s === undefined ? 'never' : `+${s.toFixed(1)} s`}`);
     }
   }

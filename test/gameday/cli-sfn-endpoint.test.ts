@@ -105,7 +105,7 @@ describe('the CLI against a local Step Functions endpoint', () => {
     });
     // and the epoch-second timestamps came back as the elapsed times and the report
     expect(out).toContain('[   3.0 s] inject    injected: stop 1 of 3 task(s)');
-    expect(out).toContain('detected at +12.4 s');
+    expect(out).toContain('detected 12.4 s after injection');
     expect(out).toContain('completed · verdict PASS');
   });
 

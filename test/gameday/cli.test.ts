@@ -278,11 +278,11 @@ describe('a game day run', () => {
     );
     expect(out).toContain('[   3.0 s] inject    injected: stop 1 of 3 task(s)');
     expect(out).toContain(
-      '[  15.4 s] observe   targets 2/3 healthy · canary 14/15 ok (93.3 %) · run 96.7 % of 30 · detected at +12.4 s',
+      '[  15.4 s] observe   targets 2/3 healthy · canary 14/15 ok (93.3 %) · run 96.7 % of 30 · detected 12.4 s after injection',
     );
     // one read failed at the ejection: clients only reached healthy tasks from the next poll
-    expect(out).toContain('· traffic moved at +18.6 s');
-    expect(out).toContain('· recovered at +74.4 s · phase over: recovered');
+    expect(out).toContain('· traffic moved 18.6 s after injection');
+    expect(out).toContain('· recovered 74.4 s after injection · phase over: recovered');
   });
 
   test('prints the scored report it reads from the report bucket', async () => {

@@ -155,6 +155,10 @@ describe('the report of a recorded task-loss run', () => {
     expect(text).toContain('PASS  success rate: 99.6 % (budget ≥ 99 %)');
     expect(text).toContain('Budget: detect = ALB interval 5 s × unhealthy threshold 3');
     expect(text).toContain('  detected       +12.4 s');
+    // in the order they happened: the replacement was healthy before the (empty) restore
+    expect(text.indexOf('  recovered      +71.0 s')).toBeLessThan(
+      text.indexOf('  restored       +80.0 s'),
+    );
     expect(text).toContain('  Blueprint-eu-west-1-unhealthy-hosts at +64.0 s');
   });
 });
