@@ -41,13 +41,21 @@ async function ask(question: string): Promise<string | undefined> {
 const stamp = (date: Date) =>
   date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
-void runCli(process.argv.slice(2), {
-  clients: (region) => ({
+/** Every client made, so that their sockets close when the CLI is done. */
+const made: { destroy(): void }[] = [];
+function clients(region: string) {
+  const all = {
     sts: new STSClient({ region }),
     cloudFormation: new CloudFormationClient({ region }),
     sfn: new SFNClient({ region }),
     s3: new S3Client({ region }),
-  }),
+  };
+  made.push(...Object.values(all));
+  return all;
+}
+
+void runCli(process.argv.slice(2), {
+  clients,
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),
   interactive: process.stdin.isTTY === true,
@@ -59,6 +67,6 @@ void runCli(process.argv.slice(2), {
   signal: detach.signal,
 }).then((code) => {
   process.exitCode = code;
-  // Nothing else keeps running: clients hold no timers once their calls are done.
+  for (const client of made) client.destroy();
   process.removeAllListeners('SIGINT');
 });

@@ -158,6 +158,18 @@ describe('gameday flags', () => {
     expect(c.regions).toEqual([]);
   });
 
+  test('a config with bad values is refused with every problem, before any AWS call', async () => {
+    const c = cli(world(), {
+      loadConfig: (path) =>
+        resolveConfig({ healthCheck: { albIntervalSeconds: 1 } }, `config file ${path}`),
+    });
+    expect(await c.run('task-loss', '--config', 'prod.json', '--yes')).toBe(2);
+    expect(c.err()).toMatch(
+      /^gameday: config file prod\.json has 1 problem:\n {2}- healthCheck\.albIntervalSeconds/,
+    );
+    expect(c.regions).toEqual([]);
+  });
+
   test('without a terminal and without --yes it refuses before any AWS call', async () => {
     const w = world();
     const c = cli(w);
