@@ -134,6 +134,16 @@ export async function preflight(
     if (!(error instanceof EventValidationError)) throw error;
     problems.push(...error.problems.map((p) => `input: ${p}`));
   }
+  if (run) {
+    // The fault must outlast its observation, or it would expire while being observed.
+    const needed = Math.ceil((run.limits.faultPhaseSeconds + 60) / 60);
+    if (needed > env.maxFaultDurationMinutes) {
+      problems.push(
+        `chaos.maxFaultDurationMinutes ${env.maxFaultDurationMinutes} is shorter than ${run.scenario}'s ` +
+          `observation of ${run.limits.faultPhaseSeconds} s plus a minute to restore; raise it to at least ${needed}`,
+      );
+    }
+  }
   if (run?.scenario === 'region-evacuation' && !env.globalEndpoint) {
     problems.push(
       'region-evacuation needs the global name, which exists only with a domain in the config; ' +

@@ -20,6 +20,8 @@ import {
   GameDayOrchestratorProps,
 } from '../../lib/constructs/gameday/gameday-orchestrator';
 import { SCENARIO_NAMES } from '../../lib/gameday/scenarios';
+import { resolveConfig } from '../../lib/load-config';
+import { RegionalStack } from '../../lib/stacks/regional-stack';
 import { nagErrors } from '../support/nag';
 
 // The feature flags `cdk synth` runs with (cdk.json), so templates here match real ones.
@@ -449,12 +451,6 @@ describe('the game-day orchestrator refuses bad props', () => {
     expect(message).toContain('albUnhealthyThreshold must be an integer from 2 to 10, got 11');
   });
 
-  test('refuses a fault cap shorter than a scenario needs, and says how long it must be', () => {
-    expect(problemsOf({ maxFaultDurationMinutes: 2 })).toContain(
-      "maxFaultDurationMinutes 2 is shorter than region-evacuation's observation of 224 s plus a minute to restore; raise chaos.maxFaultDurationMinutes to at least 5",
-    );
-  });
-
   test('refuses an endpoint with a path', () => {
     expect(problemsOf({ regionEndpoint: 'https://eu-west-1.api.example.com/health' })).toContain(
       'regionEndpoint must be a base URL without a path, such as https://api.example.com, got "https://eu-west-1.api.example.com/health"',
@@ -470,5 +466,35 @@ describe('the game-day orchestrator refuses bad props', () => {
     expect(message).toContain(
       'availabilityZones must hold AZ names such as us-east-1a, got "eu-west-1"',
     );
+  });
+});
+
+describe('the game day in a regional stack', () => {
+  test('watches only alarms the stack has, by their fixed names', () => {
+    // GIVEN the default regional stack
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const config = resolveConfig({});
+    const regionConfig = config.regions[1];
+    const stack = new RegionalStack(app, 'Blueprint-eu-west-1', {
+      env: { region: regionConfig.region },
+      config,
+      regionConfig,
+      tableName: 'Blueprint-catalog',
+      image: ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
+    });
+    const template = Template.fromStack(stack);
+    // WHEN
+    const alarmNames = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: { AlarmName?: string } }).Properties.AlarmName,
+    );
+    const observe = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (f) =>
+        (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties
+          .Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'gameday-observe',
+    ) as { Properties: { Environment: { Variables: Record<string, string> } } };
+    const watched = JSON.parse(observe.Properties.Environment.Variables.WATCHED_ALARMS) as string[];
+    // THEN
+    expect(watched).toHaveLength(6);
+    expect(alarmNames).toEqual(expect.arrayContaining(watched));
   });
 });

@@ -454,6 +454,17 @@ describe('preflight', () => {
     ]);
   });
 
+  test('refuses a scenario whose observation would outlast the chaos fault cap', async () => {
+    const result = await preflight(
+      { scenario: 'region-evacuation', experimentId: 'gd-r-3' },
+      { targetHealth: healthy, canary: green },
+      deps({ env: { ...ENV, maxFaultDurationMinutes: 4 } }),
+    );
+    expect(result.problems).toEqual([
+      "chaos.maxFaultDurationMinutes 4 is shorter than region-evacuation's observation of 224 s plus a minute to restore; raise it to at least 5",
+    ]);
+  });
+
   test('refuses region-evacuation without a global name, and reports an invalid input', async () => {
     const noDomain = deps({ env: { ...ENV, globalEndpoint: undefined } });
     const evacuation = await preflight(
