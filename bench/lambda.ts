@@ -5,6 +5,7 @@
  *
  *   npm run bench:lambda            # 7 runs per function
  *   npx tsx bench/lambda.ts 15      # 15 runs per function
+ * `npm run bench` calls runLambdaBench() and keeps the result in bench/results.json instead.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,9 @@ import { build, version as esbuildVersion } from 'esbuild';
 
 import { CHAOS_BUNDLING, CHAOS_FUNCTION_NAMES, chaosEntry } from '../lib/constructs/chaos/bundling';
 
-const RUNS = Number(process.argv[2] ?? 7);
+import { summarize, type Summary } from './stats';
+
+export const LAMBDA_BENCH_DEFAULT_RUNS = 7;
 const GOAL_MS = 100;
 
 /** What the Lambda runtime sets, so that Powertools initialises as it would in Lambda. */
@@ -40,28 +43,84 @@ if (typeof mod.handler !== 'function') throw new Error('no handler export');
 process.stdout.write(String(ms));
 `;
 
-interface Stats {
-  readonly min: number;
-  readonly median: number;
-  readonly max: number;
+/** KiB of the minified bundle by where the code comes from (esbuild's metafile). */
+export interface BundleComposition {
+  readonly awsSdkKiB: number;
+  readonly powertoolsKiB: number;
+  readonly xrayKiB: number;
+  readonly ownCodeKiB: number;
+  readonly otherKiB: number;
 }
 
-const stats = (values: number[]): Stats => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  const round = (n: number) => Math.round(n * 10) / 10;
-  return { min: round(sorted[0]), median: round(median), max: round(sorted.at(-1)!) };
-};
+/** Groups a bundle's inputs: the AWS SDK (with Smithy and aws-crypto), Powertools, X-Ray, ours. */
+export function bundleComposition(
+  inputs: Readonly<Record<string, { readonly bytesInOutput: number }>>,
+): BundleComposition {
+  const bytes = { awsSdkKiB: 0, powertoolsKiB: 0, xrayKiB: 0, ownCodeKiB: 0, otherKiB: 0 };
+  for (const [file, { bytesInOutput }] of Object.entries(inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
+    const pkg = match?.[1];
+    const group: keyof BundleComposition =
+      pkg === undefined
+        ? 'ownCodeKiB'
+        : /^@(aws-sdk|smithy|aws-crypto)\//.test(pkg)
+          ? 'awsSdkKiB'
+          : pkg.startsWith('@aws-lambda-powertools/')
+            ? 'powertoolsKiB'
+            : /^(aws-xray-sdk-core|cls-hooked)$/.test(pkg)
+              ? 'xrayKiB'
+              : 'otherKiB';
+    bytes[group] += bytesInOutput;
+  }
+  const kib = (n: number) => Math.round((n / 1024) * 10) / 10;
+  return {
+    awsSdkKiB: kib(bytes.awsSdkKiB),
+    powertoolsKiB: kib(bytes.powertoolsKiB),
+    xrayKiB: kib(bytes.xrayKiB),
+    ownCodeKiB: kib(bytes.ownCodeKiB),
+    otherKiB: kib(bytes.otherKiB),
+  };
+}
 
-async function main(): Promise<void> {
+export interface LambdaFunctionResult {
+  readonly name: string;
+  readonly bundleKiB: number;
+  readonly composition: BundleComposition;
+  /** require() of the bundle inside a fresh process: cold module initialisation. */
+  readonly initMs: Summary;
+  /** The whole spawned process, Node start-up included. */
+  readonly processMs: Summary;
+  readonly underGoal: boolean;
+}
+
+export interface LambdaResults {
+  readonly generatedAt: string;
+  readonly what: string;
+  readonly goalMs: number;
+  readonly runs: number;
+  readonly node: string;
+  readonly esbuild: string;
+  readonly machine: string;
+  readonly gitCommit: string;
+  readonly functions: LambdaFunctionResult[];
+}
+
+/** Bundles every chaos function and times `runs` cold loads of each. */
+export async function runLambdaBench(
+  runs: number,
+  log: (line: string) => void,
+): Promise<LambdaResults> {
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new Error(`lambda bench: runs must be a whole number of at least 1, got ${runs}`);
+  }
+
   const out = mkdtempSync(path.join(tmpdir(), 'chaos-bench-'));
-  const results = [];
+  const results: LambdaFunctionResult[] = [];
   try {
     for (const name of CHAOS_FUNCTION_NAMES) {
       const outfile = path.join(out, name, 'index.js');
       // The options NodejsFunction passes to esbuild for CHAOS_BUNDLING.
-      await build({
+      const built = await build({
         entryPoints: [chaosEntry(name)],
         bundle: true,
         platform: 'node',
@@ -72,31 +131,37 @@ async function main(): Promise<void> {
         external: [...CHAOS_BUNDLING.externalModules],
         mainFields: [...CHAOS_BUNDLING.mainFields],
         outfile,
+        metafile: true,
         logLevel: 'warning',
       });
       const bundleKiB = Math.round((statSync(outfile).size / 1024) * 10) / 10;
 
       const initMs: number[] = [];
       const processMs: number[] = [];
-      for (let i = 0; i < RUNS; i++) {
+      for (let i = 0; i < runs; i++) {
         const started = process.hrtime.bigint();
         const run = spawnSync(process.execPath, ['-e', LOADER, outfile], {
           env: LAMBDA_ENV,
           encoding: 'utf8',
+          timeout: 30_000,
         });
         processMs.push(Number(process.hrtime.bigint() - started) / 1e6);
         if (run.status !== 0) throw new Error(`${name} failed to load:\n${run.stderr}`);
         initMs.push(Number(run.stdout));
       }
-      const init = stats(initMs);
+      const init = summarize(initMs, 'ms');
       results.push({
         name,
         bundleKiB,
+        composition: bundleComposition(
+          Object.entries(built.metafile.outputs).find(([file]) => file.endsWith('.js'))?.[1]
+            .inputs ?? {},
+        ),
         initMs: init,
-        processMs: stats(processMs),
+        processMs: summarize(processMs, 'ms'),
         underGoal: init.median < GOAL_MS,
       });
-      console.log(
+      log(
         `${name.padEnd(16)} ${String(bundleKiB).padStart(8)} KiB   init min/median/max ` +
           `${init.min}/${init.median}/${init.max} ms   (${init.median < GOAL_MS ? 'under' : 'OVER'} ${GOAL_MS} ms)`,
       );
@@ -105,7 +170,7 @@ async function main(): Promise<void> {
     rmSync(out, { recursive: true, force: true });
   }
 
-  const report = {
+  return {
     generatedAt: new Date().toISOString(),
     what:
       'bundleKiB: esbuild bundle as NodejsFunction builds it with CHAOS_BUNDLING (node22, cjs, ES module ' +
@@ -113,19 +178,34 @@ async function main(): Promise<void> {
       'initMs: time to require() the bundle in a fresh node process (cold module initialisation). ' +
       'processMs: the whole spawned process, node startup included.',
     goalMs: GOAL_MS,
-    runs: RUNS,
+    runs,
     node: process.version,
     esbuild: esbuildVersion,
     machine: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown cpu'}`,
     gitCommit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
     functions: results,
   };
+}
+
+async function main(): Promise<void> {
+  const arg = process.argv[2];
+  const runs = arg === undefined ? LAMBDA_BENCH_DEFAULT_RUNS : Number(arg);
+  if (!Number.isInteger(runs) || runs < 1) {
+    console.error(
+      `bench:lambda: runs must be a whole number of at least 1, got ${JSON.stringify(arg)}\n` +
+        'usage: npm run bench:lambda [-- <runs>]',
+    );
+    process.exit(2);
+  }
+  const report = await runLambdaBench(runs, (line) => console.log(line));
   const file = path.join(__dirname, 'lambda-results.json');
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(`bench:lambda failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

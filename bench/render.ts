@@ -1,0 +1,313 @@
+/**
+ * Draws BENCHMARKS.md from bench/results.json: every number with its unit, run count and
+ * min/median/max, a sentence a newcomer understands, and what would make it better.
+ */
+import type { DetectionBudgets } from './detection';
+import type { DevLoopResults } from './devloop';
+import type { GamedayResults } from './gameday';
+import type { LambdaResults } from './lambda';
+import {
+  isFailed,
+  isSkipped,
+  type BenchResults,
+  type DetectionSection,
+  type Failed,
+  type Section,
+  type Skipped,
+  type SynthSection,
+} from './results';
+import type { ServiceResults, ServiceScenario } from './service';
+import type { Summary } from './stats';
+
+/** "12.3 s (min 11.9, max 13.0; 5 runs)" */
+export function figure(summary: Summary): string {
+  const unit = summary.unit === '×' ? '×' : ` ${summary.unit}`;
+  const value = `${summary.median}${unit}`;
+  if (summary.runs === 1) return `${value} (1 run)`;
+  return `${value} (min ${summary.min}, max ${summary.max}; ${summary.runs} runs)`;
+}
+
+/** A deterministic value read from N resources: "60 s (all 3 target groups)" or a range. */
+function readValue(summary: Summary, noun: string): string {
+  const where = `${summary.runs} ${noun}${summary.runs === 1 ? '' : 's'}`;
+  if (summary.min === summary.max) return `${summary.median} ${summary.unit} (all ${where})`;
+  return `${summary.median} ${summary.unit} (min ${summary.min}, max ${summary.max} over ${where})`;
+}
+
+function missing<T>(section: Section<T>): section is Skipped | Failed {
+  return isSkipped(section) || isFailed(section);
+}
+
+function missingText(section: Skipped | Failed): string {
+  if ('skipped' in section) return `_Not measured in this run: ${section.skipped}._`;
+  return `**This part failed in this run:**\n\n\`\`\`\n${section.failed}\n\`\`\``;
+}
+
+const yesNo = (value: boolean) => (value ? 'yes' : '**no**');
+
+function zeroLengthCell(budgets: DetectionBudgets): string {
+  const z = budgets.zeroLength;
+  if (!z.detected) return '**no**: every check reads only the status code';
+  const layers = [
+    z.byTargetHealthCheck ? 'the target check (deep readiness)' : '',
+    z.byRoute53 ? 'Route 53 (string match)' : '',
+  ].filter(Boolean);
+  return `yes, by ${layers.join(' and ')}`;
+}
+
+function detection(section: Section<DetectionSection>): string {
+  const lines = ['## 1. Failure detection budgets', ''];
+  if (missing(section)) return [...lines, missingText(section)].join('\n');
+  const { blueprint: bp, baseline: bl } = section;
+  const ratio = (a: Summary, b: Summary) => `${Math.round((b.median / a.median) * 100) / 100}×`;
+  lines.push(
+    `Read from ${section.source} (not from config); where a template leaves a value out, AWS's documented default is used (ALB: 30 s interval, 2 failures, 300 s deregistration delay; Route 53: 30 s interval, 3 failures). These are budgets, not timings: the same templates give the same numbers on any machine.`,
+    '',
+    '| | blueprint (default config) | stock baseline | baseline ÷ blueprint |',
+    '| --- | --- | --- | --- |',
+    `| Target: time to stop sending new requests to a bad task (interval × unhealthy threshold) | ${readValue(bp.targetDetect, 'target group')} | ${readValue(bl.targetDetect, 'target group')} | ${ratio(bp.targetDetect, bl.targetDetect)} |`,
+    `| Target: drain (deregistration delay) | ${readValue(bp.targetDrain, 'target group')} | ${readValue(bl.targetDrain, 'target group')} | ${ratio(bp.targetDrain, bl.targetDrain)} |`,
+    `| **Time to eject a target** (detection + drain) | **${readValue(bp.targetTotal, 'target group')}** | **${readValue(bl.targetTotal, 'target group')}** | **${section.targetTotalBaselineOverBlueprint}×** |`,
+    `| Region: Route 53 declares it unhealthy (interval × failure threshold) | ${readValue(bp.regionDetect, 'health check')} | ${readValue(bl.regionDetect, 'health check')} | ${ratio(bp.regionDetect, bl.regionDetect)} |`,
+    `| **Time to move a region's users** (+ ${bp.aliasTtlSeconds} s alias TTL) | **${readValue(bp.regionTotal, 'health check')}** | **${readValue(bl.regionTotal, 'health check')}** | **${section.regionTotalBaselineOverBlueprint}×** |`,
+    `| **Is a zero-length 200 detected at all?** | ${zeroLengthCell(bp)} | ${zeroLengthCell(bl)} | |`,
+    '',
+    '- **Time to eject a target**: when one task goes bad, this is how long the load balancer can keep giving it new requests (checks every _interval_, gives up after _threshold_ failures), plus how long requests already on it may still run before it is cut loose.',
+    "- **Time to move a region's users**: when a whole region goes bad, this is how long until Route 53 stops answering with it (checks every _interval_, gives up after _threshold_ failures), plus the 60 s resolvers may keep the old answer (the TTL of an alias to a load balancer).",
+    '- **Zero-length 200**: a task that answers `200 OK` with an empty body looks healthy to any check that only reads the status code, so users keep getting empty pages. The blueprint catches it twice: the service fails its own readiness (`/health/ready`) once it has served empty bodies, so the ALB ejects it; and Route 53 looks for `"status":"ready"` in the body.',
+    '',
+    'What was read:',
+    '',
+    ...bp.zeroLength.evidence.map((line) => `- blueprint: ${line}`),
+    ...bl.zeroLength.evidence.map((line) => `- baseline: ${line}`),
+    '',
+    '**What would make it better:** shorter intervals and lower thresholds detect sooner but eject tasks on a single slow answer; the blueprint already uses the ALB minimum of 5 s and Route 53 fast (10 s) checks. The rest is the drain: a shorter deregistration delay cuts the total, as long as no request takes longer than it. The 60 s alias TTL is set by AWS for alias records and cannot be lowered.',
+  );
+  return lines.join('\n');
+}
+
+function synth(section: Section<SynthSection>): string {
+  const lines = ['## 2. Synth time', ''];
+  if (missing(section)) return [...lines, missingText(section)].join('\n');
+  const { blueprint, baseline } = section;
+  lines.push(
+    "How long `cdk synth` takes to turn the app into CloudFormation templates: you wait for it on every `cdk diff` and `cdk deploy`. Both apps were synthesized by the real CLI, in turn, in the same invocation; the ratio is the blueprint's run divided by the baseline's run of the same round.",
+    '',
+    '| app | stacks | resources | wall time |',
+    '| --- | --- | --- | --- |',
+    `| ${blueprint.name} | ${blueprint.stacks} | ${blueprint.resources} | ${figure(blueprint.wallSeconds)} |`,
+    `| ${baseline.name} | ${baseline.stacks} | ${baseline.resources} | ${figure(baseline.wallSeconds)} |`,
+    `| **blueprint ÷ baseline** | | | **${figure(section.blueprintOverBaseline)}** |`,
+    '',
+    `Commands: \`${blueprint.command}\` and \`${baseline.command}\`; ${section.environment}.`,
+    '',
+  );
+  lines.push('### How synth grows with regions', '');
+  if (missing(section.growth)) {
+    lines.push(missingText(section.growth));
+  } else {
+    const { points, sixOverOne } = section.growth;
+    const [one, , six] = points;
+    const perRegion =
+      (six.wallSeconds.median - one.wallSeconds.median) / (six.regions - one.regions);
+    const stacksPerRegion = (six.stacks - one.stacks) / (six.regions - one.regions);
+    lines.push(
+      'The same blueprint with 1, 3 and 6 regions (configs passed with `-c config=<tmp file>`), synthesized in turn.',
+      '',
+      '| regions | stacks | resources | wall time |',
+      '| --- | --- | --- | --- |',
+      ...points.map(
+        (p) =>
+          `| ${p.regions}: ${p.regionNames.join(', ')} | ${p.stacks} | ${p.resources} | ${figure(p.wallSeconds)} |`,
+      ),
+      `| **6 regions ÷ 1 region** | | | **${figure(sixOverOne)}** |`,
+      '',
+      `Each region adds ${stacksPerRegion} stack${stacksPerRegion === 1 ? '' : 's'} and about ${Math.round(perRegion * 10) / 10} s of synth on this machine (median of 6 regions minus median of 1, over 5 regions): synth grows linearly with regions, on top of a fixed part.`,
+    );
+  }
+  lines.push('', "### Where the blueprint's synth time goes", '');
+  if (missing(section.phases)) {
+    lines.push(missingText(section.phases));
+  } else {
+    const p = section.phases;
+    lines.push(
+      'The default blueprint built in-process in a fresh Node process, with and without bundling the Lambda functions, in turn (the CLI, `npx tsx` and Node start-up are not included).',
+      '',
+      '| phase | wall time |',
+      '| --- | --- |',
+      `| building the construct tree, esbuild bundling of every function included | ${figure(p.constructWithBundling)} |`,
+      `| the same with bundling skipped | ${figure(p.constructWithoutBundling)} |`,
+      `| **bundling the Lambda functions** (difference per round) | **${figure(p.bundling)}** |`,
+      `| \`app.synth()\`: cdk-nag's AwsSolutions rules and CloudFormation checks over every stack, cross-region references, writing templates | ${figure(p.synthesize)} |`,
+    );
+  }
+  lines.push(
+    '',
+    '**What would make it better:** the baseline has no Lambda functions, no cdk-nag and no cross-region references. The blueprint bundles each of its functions with esbuild once per regional stack, and checks every stack against every AwsSolutions rule. Bundling each function once and reusing the asset in every region would remove most of the bundling share; `cdk synth <one stack>` already bundles only that stack. Running cdk-nag only in CI and `npm test` would shorten the validation share of everyday synths.',
+  );
+  return lines.join('\n');
+}
+
+/** "no failed requests" or what failed, over every run of a scenario. */
+function failuresOf(scenario: ServiceScenario): string {
+  const sum = (key: 'non2xx' | 'errors' | 'bodyMismatches') =>
+    scenario.runs.reduce((n, run) => n + run[key], 0);
+  const requests = scenario.runs.reduce((n, run) => n + run.requests, 0);
+  const bad = [
+    sum('non2xx') ? `${sum('non2xx')} non-2xx` : '',
+    sum('errors') ? `${sum('errors')} connection errors` : '',
+    sum('bodyMismatches') ? `${sum('bodyMismatches')} wrong bodies` : '',
+  ].filter(Boolean);
+  return bad.length === 0
+    ? `no failed requests out of ${requests}`
+    : `**${bad.join(', ')}** out of ${requests} requests`;
+}
+
+function service(section: Section<ServiceResults>): string {
+  const lines = ['## 3. Service', ''];
+  if (missing(section)) return [...lines, missingText(section)].join('\n');
+  const hit = section.scenarios[1];
+  const dead = section.scenarios.at(3);
+  const c = section.comparisons;
+  lines.push(
+    `The catalog service as the container runs it (the production bundle in its own process, with real memcached and dynalite on loopback), loaded by autocannon with ${section.connections} connections for ${section.durationSeconds} s per run; bare, hit and miss runs were taken in turn, round by round. Payload: ${section.payloadBytes} bytes.`,
+    '',
+    '| scenario | throughput | mean latency | p99 latency |',
+    '| --- | --- | --- | --- |',
+    ...section.scenarios.map(
+      (s) =>
+        `| ${s.name} | ${figure(s.requestsPerSecond)} | ${figure(s.meanMs)} | ${figure(s.p99Ms)} |`,
+    ),
+    '',
+    ...section.scenarios.map((s) => `- \`${s.name}\`: ${s.what}; ${failuresOf(s)}.`),
+    '',
+    `- **Cache hit vs bare Node \`http\`**: the bare server returns the same bytes and does nothing else, so it is the ceiling for any Node server on this machine. A cache hit reaches ${figure(c.cacheHitThroughputVsBareHttp)} of its throughput, and adds ${figure(c.cacheHitP99MsMinusBareHttp)} to its p99; the gap is the service's work per request (routing, validation, rate limiting, a memcached round trip, one JSON log line with metrics).`,
+    `- **Cache hit vs cache miss**: a published case study reports API responses over 30 % faster after adding memcached. Here a cache hit takes ${figure(c.cacheHitFasterThanMissPercent)} less time than a miss (mean latency, per round), and serves ${figure(c.cacheHitThroughputVsMiss)} the throughput. This overstates what you would see in AWS: a miss here reads from dynalite (LevelDB in a Node process on the same 2 cores), which is much slower than DynamoDB.`,
+    `- **One memcached node dead**: with 1 of 2 nodes killed, the requests whose keys lived on it are read from DynamoDB and the rest still hit; throughput is ${c.oneNodeDeadThroughputVsCacheHit}× the all-hit median${dead ? ` (${dead.requestsPerSecond.median} against ${hit.requestsPerSecond.median} req/s)` : ''}, with ${dead ? failuresOf(dead) : 'no runs'}. These runs come after the others (a killed node cannot be brought back mid-run with its cache), so this ratio is of medians, not of runs in turn.`,
+    '',
+    '**What would make it better:** a hit is bounded by the per-request work the bare server skips (the memcached round trip, validation, rate limiting, the access log line with its metrics); trimming any of them raises the hit ceiling. A miss is bounded by the database read: DynamoDB in AWS is far faster than dynalite here, and repeated reads turn misses into hits. With a node dead, more and smaller nodes mean a smaller share of keys falls through to the database.',
+  );
+  return lines.join('\n');
+}
+
+function lambda(section: Section<LambdaResults>): string {
+  const lines = ['## 4. Lambda functions', ''];
+  if (missing(section)) return [...lines, missingText(section)].join('\n');
+  const share = (part: number, whole: number) => `${Math.round((part / whole) * 100)} %`;
+  const total = section.functions.reduce((n, f) => n + f.bundleKiB, 0);
+  const sdk = section.functions.reduce((n, f) => n + f.composition.awsSdkKiB, 0);
+  const powertools = section.functions.reduce(
+    (n, f) => n + f.composition.powertoolsKiB + f.composition.xrayKiB,
+    0,
+  );
+  const own = section.functions.reduce((n, f) => n + f.composition.ownCodeKiB, 0);
+  lines.push(
+    `Each chaos function is bundled the way \`NodejsFunction\` bundles it (esbuild ${section.esbuild}: node22 target, minified, nothing external), then \`require()\`d in a fresh Node process, ${section.runs} times per function. The require time is the module initialisation a cold start pays for our code, on top of Lambda's own start-up; the goal is under ${section.goalMs} ms.`,
+    '',
+    '| function | bundle | of which AWS SDK / Powertools + X-Ray / our code | cold module init | whole process | under goal |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...section.functions.map(
+      (f) =>
+        `| ${f.name} | ${f.bundleKiB} KiB | ${f.composition.awsSdkKiB} / ${Math.round((f.composition.powertoolsKiB + f.composition.xrayKiB) * 10) / 10} / ${f.composition.ownCodeKiB} KiB | ${figure(f.initMs)} | ${figure(f.processMs)} | ${yesNo(f.underGoal)} |`,
+    ),
+    '',
+    '"Whole process" includes starting Node itself. Bundle composition comes from esbuild\'s metafile (bytes each input contributes to the minified output).',
+    '',
+    `**What would make it better:** across the functions, ${share(sdk, total)} of the bundled bytes are the AWS SDK (clients, Smithy, aws-crypto), ${share(powertools, total)} Powertools with the X-Ray SDK, and ${share(own, total)} our own code: most of what a cold start loads and initialises is SDK code. Leaving the SDK out of the bundle to use the copy in the Lambda runtime, or creating a client only in the handler that uses it, would cut both size and init; smaller bundles also upload and deploy faster.`,
+  );
+  return lines.join('\n');
+}
+
+function gameday(section: Section<GamedayResults>): string {
+  const lines = ['## 5. Local game day', ''];
+  if (missing(section)) return [...lines, missingText(section)].join('\n');
+  const quick = section.scenarios.some((s) => s.runs.some((r) => r.quick));
+  const scale = section.scenarios[0]?.runs[0]?.timeScale;
+  lines.push(
+    `\`${section.command}\` on this machine: service replicas, memcached, dynalite and HAProxy on loopback under steady load; a fault is injected and the run measures when the balancer stopped sending users to the bad part (time to detect) and when full healthy capacity was back (time to recover), against the budgets the scenario derives from the deployed health-check settings.${quick ? ` These were --quick runs: every duration, budgets included, scaled by ${scale}.` : ''}`,
+    '',
+    '| scenario | time to detect | detect budget | time to recover | recover budget | runs within budget |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...section.scenarios.map(
+      (s) =>
+        `| ${s.scenario} | ${s.timeToDetect ? figure(s.timeToDetect) : '**never**'} | ${s.detectBudgetSeconds ?? '-'} s | ${s.timeToRecover ? figure(s.timeToRecover) : '**never**'} | ${s.recoverBudgetSeconds} s | ${s.passed} of ${s.runs.length} |`,
+    ),
+    '',
+    ...section.scenarios.map((s) => `- ${s.scenario}: ${s.derivation}.`),
+    '',
+    '- **zero-length-responder**: one task starts answering `200` with empty bodies; detection is the service noticing its own empty responses, failing readiness, and the balancer ejecting it.',
+    '- **task-loss**: one task dies; detection is the balancer marking it down, recovery is a replacement task passing its checks.',
+    '',
+    `Reports (JSON and HTML): ${section.scenarios.flatMap((s) => s.runs.map((r) => `\`${r.report}\``)).join(', ')} (not committed; \`gameday-report/\` is ignored by git).`,
+    '',
+    '**What would make it better:** detection is bounded by the health-check interval × threshold and, for empty responses, by how many bad responses the self-ejection window needs; recovery by how fast a replacement starts and passes its healthy threshold. A faster-starting image and a lower healthy threshold shorten recovery.',
+  );
+  return lines.join('\n');
+}
+
+function devLoop(section: Section<DevLoopResults>): string {
+  const lines = ['## 6. Developer loop', ''];
+  if (missing(section)) return [...lines, missingText(section)].join('\n');
+  const suite = section.testSuite;
+  const tests = suite.tests
+    ? `${suite.tests.passed} passed, ${suite.tests.failed} failed, ${suite.tests.skipped} skipped of ${suite.tests.total}`
+    : 'counts not reported';
+  const install = section.npmCi;
+  lines.push(
+    '| what | wall time |',
+    '| --- | --- |',
+    `| test suite: \`${suite.command}\` in ${suite.where} (${suite.scope}: ${tests}) | ${figure(suite.wallSeconds)} |`,
+    install
+      ? `| install: \`${install.command}\`, timing \`npm ci\` only (${install.packages} packages, ${install.nodeModulesMiB} MiB of node_modules) | ${figure(install.wallSeconds)} |`
+      : '| install: `npm ci` on a clean clone | not measured in this run |',
+    '',
+    ...section.notes.map((note) => `- ${note}`),
+    '- **Test suite**: how long a contributor waits for `npx jest` before pushing. It synthesizes multi-region apps, starts real memcached and dynalite, and drives the static site in Chromium, two test files at a time.',
+    "- **npm ci**: how long a fresh clone takes to install its dependencies, with the machine's npm cache as it was (a first install on a new machine also downloads every package).",
+    '',
+  );
+  if (suite.slowestFiles.length > 0) {
+    lines.push(
+      "Slowest test files (jest's time per file; two run at once, so they overlap):",
+      '',
+      ...suite.slowestFiles.map((f) => `- \`${f.file}\`: ${f.seconds} s`),
+      '',
+    );
+  }
+  lines.push(
+    '**What would make it better:** the suite is bound by its slowest files and by 2 workers on 2 cores; splitting the slowest files (or sharing one synthesized app per file) lets the workers finish together, and more cores help directly. `npm ci` mostly writes node_modules; fewer and smaller dependencies shorten it.',
+  );
+  return lines.join('\n');
+}
+
+export function renderBenchmarks(results: BenchResults): string {
+  const m = results.machine;
+  const date = results.startedAt.slice(0, 10);
+  return [
+    '# Benchmarks',
+    '',
+    `<!-- Generated by \`npm run bench\` from bench/results.json; re-draw with \`npm run bench -- --render\`. Do not edit by hand. -->`,
+    '',
+    'What users of this blueprint care about, measured in one run on one machine and side by side with the alternative: a stock CDK app of the same three regions built from `aws-cdk-lib/aws-ecs-patterns` `ApplicationLoadBalancedFargateService` and Route 53 defaults (`bench/baseline/`).',
+    '',
+    `- **Run:** \`npm run bench${results.mode === 'quick' ? ' -- --quick' : ''}\` (${results.mode} mode) on ${date}, ${results.totalSeconds} s in all.`,
+    `- **Machine:** ${m.nproc} × ${m.cpuModel} (nproc ${m.nproc}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; commit ${m.gitCommit}.`,
+    `- **Load average** (1, 5, 15 min) at start ${m.loadAverageAtStart.join(', ')}, at end ${m.loadAverageAtEnd.join(', ')}: above ${m.nproc}, other work was competing for the CPU and every timing is slower and noisier than on a quiet machine.`,
+    ...(m.note ? [`- **Note:** ${m.note}`] : []),
+    '',
+    'Every figure is the **median**, with min, max and the number of runs. A comparison is a ratio of runs taken **in turn** in the same invocation (round 1 of A against round 1 of B, and so on), so that a busy moment on the machine falls on both sides; its median, min and max are over those per-round ratios.',
+    '',
+    detection(results.detection),
+    '',
+    synth(results.synth),
+    '',
+    service(results.service),
+    '',
+    lambda(results.lambda),
+    '',
+    gameday(results.gameday),
+    '',
+    devLoop(results.devLoop),
+    '',
+  ].join('\n');
+}
