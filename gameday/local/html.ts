@@ -358,7 +358,7 @@ export function renderHtml(report: LocalReport): string {
 </head>
 <body>
 <h1>Local game day: ${escapeHtml(report.scenario.title)} <span id="verdict" class="verdict ${report.verdict}">${verdict}</span></h1>
-<p class="sub"><code>${escapeHtml(report.scenario.name)}</code>${report.quick ? ' · quick mode' : ''} · ${escapeHtml(report.startedAt)} · ${report.plan.rate} requests/s over ${report.plan.connections} connections</p>
+<p class="sub"><code>${escapeHtml(report.scenario.name)}</code>${report.quick ? ' · quick mode' : ''} · ${escapeHtml(report.startedAt)} · ${report.plan.rate} requests/s, open loop (at most ${report.plan.maxInFlight} in flight)</p>
 <p><b>Hypothesis.</b> ${escapeHtml(report.scenario.hypothesis)}<br><b>Fault.</b> ${escapeHtml(report.fault.description)}.<br><b>Blast radius.</b> ${escapeHtml(report.scenario.blastRadius)}</p>
 
 <h2>Against the budget</h2>

@@ -3,9 +3,10 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 
 /**
  * Steady client load: an open-loop generator that sends requests at a fixed rate, evenly spaced
- * (three reads of seeded items for every idempotent write: a PUT with an Idempotency-Key), over a
- * pool of keep-alive connections. Each request is timed from when it was due, so queueing behind
- * slow answers counts. Every response is recorded with its latency, status, whether its body was
+ * (three reads of seeded items for every idempotent write: a PUT with an Idempotency-Key), over
+ * keep-alive connections. Like many independent users, a slow answer does not hold the next
+ * request back: each request in flight may have a connection of its own (up to `maxInFlight`).
+ * Each request is timed from when it was due. Every response is recorded with its latency, status, whether its body was
  * empty, and who answered; a request cut off without an answer is recorded as a failure. Every
  * acknowledged write is kept for the read-back at the end.
  *
@@ -48,8 +49,8 @@ export interface LoadOptions {
   readonly url: string;
   /** Requests per second. */
   readonly rate: number;
-  /** Keep-alive connections; requests beyond them wait for one (and that wait counts). */
-  readonly connections: number;
+  /** Requests in flight at most (each may hold a connection); beyond it a request fails at once. */
+  readonly maxInFlight: number;
   readonly timeoutSeconds: number;
   /** Upper bound on the run; stop() normally ends it sooner. */
   readonly maxSeconds: number;
@@ -95,7 +96,7 @@ export class Load {
   private writes = 0;
 
   constructor(private readonly options: LoadOptions) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxInFlight });
   }
 
   start(): void {
@@ -117,7 +118,7 @@ export class Load {
   private tick(): void {
     const due = Math.floor(((Date.now() - this.startedAt) * this.options.rate) / 1000) + 1;
     // The bound on requests in flight keeps a stalled target from growing memory without limit.
-    const limit = this.options.rate * this.options.timeoutSeconds + this.options.connections;
+    const limit = this.options.maxInFlight;
     while (this.issued < due) {
       const sentAt = this.startedAt + (this.issued * 1000) / this.options.rate;
       const planned = this.plan(this.issued);

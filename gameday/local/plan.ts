@@ -83,7 +83,8 @@ export interface RunPlan {
   /** Longest wait for recovery beyond its budget before the run gives up on it. */
   readonly recoveryGraceSeconds: number;
   readonly rate: number;
-  readonly connections: number;
+  /** Requests in flight at most: every request of one client timeout can be outstanding. */
+  readonly maxInFlight: number;
   /** Client timeout per request. */
   readonly requestTimeoutSeconds: number;
   /** Added latency of the latency scenario (scaled with the checks, so it stays below their timeout). */
@@ -105,10 +106,16 @@ function defaultHoldSeconds(
   switch (name) {
     case 'task-loss':
       return undefined;
-    case 'zero-length-responder':
+    case 'zero-length-responder': {
+      const detect = budget.detectSeconds ?? 0;
       // Bad responses keep the task self-ejected for the whole window after the fault ends, so
-      // hold the fault until the window has emptied (as a 15-minute AWS game day would).
-      return Math.ceil((budget.detectSeconds ?? 0) + SELF_EJECTION_WINDOW_SECONDS + 1);
+      // hold the fault until the window has emptied (as a 15-minute AWS game day would)...
+      const windowEmptied = detect + SELF_EJECTION_WINDOW_SECONDS + 1;
+      // ...and long enough that one target of three answering empty for the whole detection
+      // budget still leaves the run within its success-rate budget.
+      const successFloor = detect / (REPLICAS_PER_REGION * (1 - budget.minSuccessRate));
+      return Math.ceil(Math.max(windowEmptied, successFloor));
+    }
     case 'region-evacuation':
       return Math.ceil((budget.detectSeconds ?? 0) + (quick ? 3 : 30));
     default:
@@ -170,10 +177,11 @@ export function planRun(
   const budget = SCENARIOS[scenario].budget(settings);
   const holdSeconds =
     options.durationSeconds ?? defaultHoldSeconds(scenario, options.quick, budget);
+  const requestTimeoutSeconds = options.quick ? 3 : 10;
 
   const usesFaultDocument = scenario !== 'task-loss' && scenario !== 'az-outage';
   const notes = [
-    `HAProxy checks GET /health/ready every ${seconds(balancer.intervalMs)} s (timeout ${seconds(balancer.timeoutMs)} s), ejects after ${balancer.unhealthyThreshold} failures and admits after ${balancer.healthyThreshold} passes: the ALB settings of the config${options.quick ? `, with every duration × ${QUICK_TIME_SCALE} (quick mode)` : ''}.`,
+    `HAProxy checks GET /health/ready every ${seconds(balancer.intervalMs)} s (timeout ${seconds(balancer.timeoutMs)} s), ejects after ${balancer.unhealthyThreshold} failures and admits after ${balancer.healthyThreshold} passes: the ALB settings of the config${options.quick ? `, with every duration × ${QUICK_TIME_SCALE} (quick mode)` : ''}. A target counts as ejected when HAProxy logs it DOWN.`,
     ...(scenario === 'region-evacuation'
       ? [
           `The router checks each region's /health/ready every ${seconds(router.intervalMs)} s for ${JSON.stringify(router.token)} in the first ${router.searchBytes} bytes, fails a region after ${router.failureThreshold} failures (recovers after as many passes), and keeps its answer ${seconds(router.aliasTtlMs)} s (the alias TTL${options.quick ? `, × ${QUICK_TIME_SCALE}` : ''}).`,
@@ -210,8 +218,8 @@ export function planRun(
     tailSeconds: options.quick ? 2 : 10,
     recoveryGraceSeconds: options.quick ? 5 : 30,
     rate,
-    connections: Math.min(10, rate),
-    requestTimeoutSeconds: options.quick ? 3 : 10,
+    maxInFlight: rate * requestTimeoutSeconds,
+    requestTimeoutSeconds,
     latencyMs: Math.round(800 * scale),
     settings,
     budget,

@@ -79,6 +79,10 @@ export class Region {
     return this.options.region;
   }
 
+  get availabilityZones(): readonly string[] {
+    return this.options.availabilityZones;
+  }
+
   get haproxy(): Haproxy {
     if (!this.balancer) throw new Error(`region ${this.name} is not started`);
     return this.balancer;

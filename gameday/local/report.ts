@@ -80,7 +80,7 @@ export interface LocalReport {
     readonly replacementDelaySeconds: number;
     readonly tailSeconds: number;
     readonly rate: number;
-    readonly connections: number;
+    readonly maxInFlight: number;
     readonly notes: readonly string[];
   };
   readonly settings: DeployedSettings;

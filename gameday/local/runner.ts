@@ -1,36 +1,22 @@
 import { execFile } from 'node:child_process';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { SCENARIOS } from '../../lib/gameday/scenarios';
-import { renderScore, scoreRun, type Timeline } from '../../lib/gameday/scoring';
+import type { Timeline } from '../../lib/gameday/scoring';
 import { createServiceTable, startDynaliteProcess } from '../../test/support/dynalite';
 import { freePort } from '../../test/support/memcached';
 
-import {
-  buildSeries,
-  cacheHitRatio,
-  firstSettledWindow,
-  inWindow,
-  summarizeLatency,
-} from './analysis';
+import { scenarioActions } from './actions';
+import { cacheHitRatio, firstSettledWindow, inWindow, summarizeLatency } from './analysis';
+import { assembleReport } from './assemble';
 import type { Binaries } from './binaries';
 import type { Cleanup } from './cleanup';
 import { isRouting, type ServerEvent } from './haproxy';
-import { Load, type Sample } from './load';
+import { Load } from './load';
 import type { RunPlan } from './plan';
 import type { Progress } from './progress';
-import { Region, type FaultEntry } from './region';
-import {
-  REPORT_SCHEMA,
-  renderLocalChecks,
-  type LocalCheck,
-  type LocalReport,
-  type Marker,
-  type MarkerKind,
-  type PhaseNumbers,
-} from './report';
+import { Region } from './region';
+import type { LocalReport, Marker, MarkerKind } from './report';
 import { GeoRouter, type RouterEvent } from './router';
 import { verifyWrites } from './writes';
 
@@ -82,19 +68,8 @@ async function seedItems(baseUrl: string, count: number): Promise<string[]> {
   return ids;
 }
 
-/** What a scenario does to the region(s), and how its detection and recovery are recognised. */
-interface Actions {
-  readonly description: string;
-  readonly badTargets: readonly string[];
-  readonly detection: 'target' | 'region' | 'none';
-  readonly recovery: 'targets' | 'region' | 'cache' | 'latency';
-  inject(): Promise<readonly FaultEntry[] | undefined>;
-  restore?(): Promise<void>;
-}
-
 export async function runScenario(plan: RunPlan, context: RunContext): Promise<LocalReport> {
   const { cleanup, progress } = context;
-  const scenario = SCENARIOS[plan.scenario];
   const startedAt = new Date();
   const say = (text: string) => progress.event(text);
 
@@ -131,11 +106,11 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
   );
   for (const region of regions) {
     cleanup.defer(`region ${region.name}`, () => region.stop());
-    say(`starting ${region.name}: memcached × ${region.memcached.size || 3}, service × 3, HAProxy`);
+    const zones = region.availabilityZones.length;
+    say(`starting ${region.name}: memcached × ${zones}, service × ${zones} (one per AZ), HAProxy`);
     await region.start();
   }
   const home = regions[0];
-  const zones = context.regions[0].availabilityZones;
 
   let clientUrl = home.haproxy.url;
   let router: GeoRouter | undefined;
@@ -189,9 +164,6 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     mark(event.at, kind, `router: ${event.kind} ${event.region} (${event.detail})`);
   });
 
-  const expiresAt = () =>
-    new Date(Date.now() + ((plan.holdSeconds ?? 0) + 120) * 1000).toISOString();
-  const taskIn = (az: string) => home.replicas.get(az)?.taskId ?? az;
   const pending: Array<Promise<unknown>> = [];
   const replace = (az: string, delaySeconds: number) => {
     pending.push(
@@ -212,146 +184,12 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
   // When the fault went in and when it was taken out (0 and undefined until then).
   let injectedAt = 0;
   let restoredAt: number | undefined;
-  const actionsFor = (): Actions => {
-    switch (plan.scenario) {
-      case 'task-loss': {
-        const az = zones[0];
-        return {
-          description: `SIGKILL the task in ${az}; its replacement starts ${plan.replacementDelaySeconds} s later, as ECS would start one`,
-          badTargets: [`${home.name}/${az}`],
-          detection: 'target',
-          recovery: 'targets',
-          inject: async () => {
-            const killed = await home.killReplica(az);
-            mark(injectedAt, 'injected', `killed ${killed?.taskId ?? az} (SIGKILL)`);
-            replace(az, plan.replacementDelaySeconds);
-            return undefined;
-          },
-        };
-      }
-      case 'az-outage': {
-        const az = zones[1];
-        return {
-          description: `SIGKILL the task and the memcached node in ${az}; after the restore both start again (the task after ${plan.replacementDelaySeconds} s)`,
-          badTargets: [`${home.name}/${az}`],
-          detection: 'target',
-          recovery: 'targets',
-          inject: async () => {
-            await Promise.all([home.killReplica(az), home.memcached.get(az)?.kill()]);
-            mark(injectedAt, 'injected', `${az} lost: its task and memcached node killed`);
-            return undefined;
-          },
-          restore: async () => {
-            mark(
-              restoredAt ?? Date.now(),
-              'restored',
-              `${az} restored: memcached back, task scheduled`,
-            );
-            await home.memcached.get(az)?.restart();
-            replace(az, plan.replacementDelaySeconds);
-          },
-        };
-      }
-      case 'zero-length-responder': {
-        const az = zones[0];
-        const task = taskIn(az);
-        const faults: FaultEntry[] = [
-          { type: 'empty-response', targets: [task], expiresAt: expiresAt(), params: { ratio: 1 } },
-        ];
-        return {
-          description: `the empty-response fault (ratio 1) on ${task}: fast 200s with empty bodies`,
-          badTargets: [`${home.name}/${az}`],
-          detection: 'target',
-          recovery: 'targets',
-          inject: async () => {
-            await home.writeFaults(faults);
-            mark(injectedAt, 'injected', `empty-response fault written for ${task}`);
-            return faults;
-          },
-          restore: async () => {
-            await home.writeFaults([]);
-            mark(restoredAt ?? Date.now(), 'restored', 'fault document emptied');
-          },
-        };
-      }
-      case 'region-evacuation': {
-        const faults: FaultEntry[] = [
-          { type: 'health-fail', targets: ['*'], expiresAt: expiresAt(), params: { status: 503 } },
-        ];
-        return {
-          description: `the health-fail fault on every task of ${home.name}: its readiness answers 503, so the string-match check fails`,
-          badTargets: [home.name],
-          detection: 'region',
-          recovery: 'region',
-          inject: async () => {
-            await home.writeFaults(faults);
-            mark(
-              injectedAt,
-              'injected',
-              `health-fail fault written for every task of ${home.name}`,
-            );
-            return faults;
-          },
-          restore: async () => {
-            await home.writeFaults([]);
-            mark(restoredAt ?? Date.now(), 'restored', `${home.name} fault document emptied`);
-          },
-        };
-      }
-      case 'cache-outage': {
-        const faults: FaultEntry[] = [
-          { type: 'cache-blackhole', targets: ['*'], expiresAt: expiresAt() },
-        ];
-        return {
-          description: `the cache-blackhole fault on every task of ${home.name}: cache calls hang until their timeout`,
-          badTargets: [],
-          detection: 'none',
-          recovery: 'cache',
-          inject: async () => {
-            await home.writeFaults(faults);
-            mark(injectedAt, 'injected', 'cache-blackhole fault written for every task');
-            return faults;
-          },
-          restore: async () => {
-            await home.writeFaults([]);
-            mark(restoredAt ?? Date.now(), 'restored', 'fault document emptied');
-          },
-        };
-      }
-      case 'latency': {
-        const az = zones[0];
-        const task = taskIn(az);
-        const faults: FaultEntry[] = [
-          {
-            type: 'latency',
-            targets: [task],
-            expiresAt: expiresAt(),
-            params: { ratio: 1, latencyMs: plan.latencyMs },
-          },
-        ];
-        return {
-          description: `the latency fault (+${plan.latencyMs} ms on every response) on ${task}`,
-          badTargets: [],
-          detection: 'none',
-          recovery: 'latency',
-          inject: async () => {
-            await home.writeFaults(faults);
-            mark(
-              injectedAt,
-              'injected',
-              `latency fault (+${plan.latencyMs} ms) written for ${task}`,
-            );
-            return faults;
-          },
-          restore: async () => {
-            await home.writeFaults([]);
-            mark(restoredAt ?? Date.now(), 'restored', 'fault document emptied');
-          },
-        };
-      }
-    }
-  };
-  const actions = actionsFor();
+  const actions = scenarioActions(plan, home, {
+    mark,
+    replace,
+    injectedAt: () => injectedAt,
+    restoredAt: () => restoredAt,
+  });
 
   // The load, and the live line.
   const writePrefix = `gd-${Date.now().toString(36)}`;
@@ -366,7 +204,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
   const load = new Load({
     url: clientUrl,
     rate: plan.rate,
-    connections: plan.connections,
+    maxInFlight: plan.maxInFlight,
     timeoutSeconds: plan.requestTimeoutSeconds,
     maxSeconds,
     itemIds,
@@ -541,175 +379,20 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     restoredAt,
     recoveredAt: recovered,
   };
-  const samples = load.samples;
-  const succeeded = samples.filter((sample) => sample.ok).length;
-  const score = scoreRun(timeline, plan.budget, { total: samples.length, succeeded });
-
-  const checks: LocalCheck[] = [];
-  if (actions.detection !== 'none') {
-    const after = detected ?? injectedAt;
-    checks.push({
-      name: 'zero-length responses after ejection',
-      measured: samples.filter((sample) => sample.zeroLength && sample.sentAt > after).length,
-      budget: 0,
-      verdict: 'pass',
-      explanation: `zero-length responses to requests sent after ${detected === undefined ? 'the fault (it was never detected)' : 'the balancer stopped routing to the bad part'}`,
-    });
-  } else {
-    checks.push({
-      name: 'zero-length responses',
-      measured: samples.filter((sample) => sample.zeroLength).length,
-      budget: 0,
-      verdict: 'pass',
-      explanation: 'zero-length responses over the whole run',
-    });
-    checks.push({
-      name: 'targets ejected',
-      measured: balancerEvents.filter(
-        (event) => event.at >= loadStartedAt && event.state === 'DOWN',
-      ).length,
-      budget: 0,
-      verdict: 'pass',
-      explanation: 'slow or cache-less is not broken: no target may be ejected',
-    });
-  }
-  checks.push({
-    name: 'acknowledged writes lost',
-    measured: writes.lost.length + writes.unreadable.length,
-    budget: 0,
-    verdict: 'pass',
-    explanation: `${writes.acknowledged} acknowledged writes read back; lost ones are missing or different, unreadable ones never answered`,
-  });
-  const localChecks = checks.map((check) => ({
-    ...check,
-    verdict: check.measured <= check.budget ? ('pass' as const) : ('fail' as const),
-  }));
-  const verdict =
-    score.verdict === 'pass' && localChecks.every((check) => check.verdict === 'pass')
-      ? 'pass'
-      : 'fail';
-
-  const phaseNumbers = (from: number, to: number): PhaseNumbers | undefined => {
-    if (to <= from) return undefined;
-    const within = samples.filter((sample) => sample.at >= from && sample.at < to);
-    return {
-      from,
-      to,
-      requests: within.length,
-      succeeded: within.filter((sample) => sample.ok).length,
-      zeroLength: within.filter((sample) => sample.zeroLength).length,
-      cacheHitRatio: cacheHitRatio(within),
-      latency: summarizeLatency(within),
-    };
-  };
-  const faultEnd = restoredAt ?? recovered ?? loadEndedAt;
-  const countBy = (values: string[]) =>
-    values.reduce<Record<string, number>>((counts, value) => {
-      counts[value] = (counts[value] ?? 0) + 1;
-      return counts;
-    }, {});
-  const latency = summarizeLatency(samples);
-  const zeroLength = samples.filter((sample) => sample.zeroLength);
-  const summary = [
-    `${scenario.title} — ${plan.scenario}${plan.quick ? ' (quick mode)' : ''}`,
-    `Hypothesis: ${scenario.hypothesis}`,
-    `Fault: ${actions.description}.`,
-    renderScore(score),
-    renderLocalChecks(localChecks),
-    `Requests: ${samples.length} (${succeeded} succeeded), zero-length ${zeroLength.length}, latency p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms.`,
-    `Writes: ${writes.acknowledged} acknowledged, ${writes.verified} read back intact, ${writes.lost.length} lost, ${writes.unreadable.length} unreadable.`,
-    `Budget: ${plan.budget.derivation}.`,
-    `Verdict: ${verdict.toUpperCase()}`,
-  ].join('\n');
-
-  const bucketMs = plan.quick ? 500 : 1000;
-  return {
-    schema: REPORT_SCHEMA,
-    scenario: {
-      name: plan.scenario,
-      title: scenario.title,
-      hypothesis: scenario.hypothesis,
-      blastRadius: scenario.blastRadius,
-    },
-    quick: plan.quick,
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
+  return assembleReport({
+    plan,
+    actions,
+    startedAt,
     loadStartedAt,
     loadEndedAt,
-    plan: {
-      timeScale: plan.timeScale,
-      balancer: plan.balancer,
-      router: router ? plan.router : undefined,
-      faultPollSeconds: plan.faultPollSeconds,
-      baselineSeconds: plan.baselineSeconds,
-      holdSeconds: actions.restore ? plan.holdSeconds : undefined,
-      replacementDelaySeconds: plan.replacementDelaySeconds,
-      tailSeconds: plan.tailSeconds,
-      rate: plan.rate,
-      connections: plan.connections,
-      notes: plan.notes,
-    },
-    settings: plan.settings,
-    budget: plan.budget,
-    topology: {
-      regions: regions.map((region) => ({
-        name: region.name,
-        loadBalancer: context.binaries.haproxyVersion,
-        targets: [...region.replicas.keys()].map((az) => ({
-          name: az,
-          taskIds: region.tasks
-            .filter((task) => task.availabilityZone === az)
-            .map((task) => task.taskId),
-        })),
-        memcachedNodes: region.memcached.size,
-      })),
-      router: router !== undefined,
-      database: 'dynalite (one table shared by every region, standing in for the global table)',
-    },
-    fault: { description: actions.description, badTargets: actions.badTargets, document },
     timeline,
-    markers: [...markers].sort((a, b) => a.at - b.at),
-    score,
-    localChecks,
-    verdict,
-    summary,
-    requests: {
-      total: samples.length,
-      succeeded,
-      zeroLength: zeroLength.length,
-      byStatus: countBy(samples.map((sample) => String(sample.status))),
-      errors: countBy(samples.flatMap((sample) => (sample.error ? [sample.error] : []))),
-      latency,
-      phases: {
-        baseline: phaseNumbers(loadStartedAt, injectedAt),
-        fault: phaseNumbers(injectedAt, faultEnd),
-        after: phaseNumbers(faultEnd, loadEndedAt),
-      },
-    },
-    zeroLengthResponses: zeroLength.map((sample: Sample) => ({
-      sentAt: sample.sentAt,
-      at: sample.at,
-      target: sample.target,
-    })),
+    samples: load.samples,
     writes,
-    balancerEvents: balancerEvents
-      .filter((event) => event.at >= loadStartedAt)
-      .map((event) => ({
-        at: event.at,
-        target: `${event.region}/${event.server}`,
-        state: event.state,
-        reason: event.reason,
-      })),
-    series: {
-      bucketSeconds: bucketMs / 1000,
-      buckets: buildSeries(samples, loadStartedAt, loadEndedAt, bucketMs),
-    },
-    environment: {
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-      cpus: cpus().length,
-      haproxy: context.binaries.haproxyVersion,
-      memcached: context.binaries.memcachedVersion,
-    },
-  };
+    markers,
+    balancerEvents,
+    regions,
+    router: router !== undefined,
+    document,
+    binaries: context.binaries,
+  });
 }

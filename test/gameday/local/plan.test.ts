@@ -63,6 +63,15 @@ describe('planRun', () => {
     );
   });
 
+  test('holds a zero-length fault long enough that an ejection at the edge of its budget still meets the success budget', () => {
+    // GIVEN one target of three answers empty for the whole detection budget
+    const plan = planRun('zero-length-responder', DEFAULT_CONFIG, { quick: false, rate: 60 });
+    const detect = plan.budget.detectSeconds ?? 0;
+    // THEN the bad share of the run stays within what the success rate allows
+    const badShare = detect / 3 / (plan.baselineSeconds + (plan.holdSeconds ?? 0));
+    expect(badShare).toBeLessThanOrEqual(1 - plan.budget.minSuccessRate);
+  });
+
   test('uses the duration given on the command line as the hold', () => {
     expect(
       planRun('latency', DEFAULT_CONFIG, { quick: true, rate: 60, durationSeconds: 9 }).holdSeconds,

@@ -1,0 +1,177 @@
+import type { RunPlan } from './plan';
+import type { FaultEntry, Region } from './region';
+import type { MarkerKind } from './report';
+
+/**
+ * What each scenario does to the home region, and how its detection and recovery are
+ * recognised. Faults go in the way the chaos functions put them in AWS: a fault document the
+ * replicas read (FAULTS_FILE here, the SSM parameter there), or a task that stops.
+ */
+
+export interface Actions {
+  readonly description: string;
+  /** `region/AZ` targets, or regions, the fault is aimed at. */
+  readonly badTargets: readonly string[];
+  /** target: the balancer ejects a bad target; region: the router moves clients; none: neither. */
+  readonly detection: 'target' | 'region' | 'none';
+  /** What "recovered" means: every target up, clients back home, cache hits, or latency back. */
+  readonly recovery: 'targets' | 'region' | 'cache' | 'latency';
+  /** Injects the fault; resolves with the fault document written, if any. */
+  inject(): Promise<readonly FaultEntry[] | undefined>;
+  /** Takes the fault out (scenarios that ECS does not heal by itself). */
+  restore?(): Promise<void>;
+}
+
+export interface ActionHooks {
+  readonly mark: (at: number, kind: MarkerKind, label: string) => void;
+  /** Starts a replacement task in the AZ after the delay, as ECS would. */
+  readonly replace: (az: string, delaySeconds: number) => void;
+  readonly injectedAt: () => number;
+  readonly restoredAt: () => number | undefined;
+}
+
+export function scenarioActions(plan: RunPlan, home: Region, hooks: ActionHooks): Actions {
+  const { mark, replace } = hooks;
+  const zones = home.availabilityZones;
+  // Faults expire by themselves well after the run, even if this process dies without a restore.
+  const expiresAt = () =>
+    new Date(Date.now() + ((plan.holdSeconds ?? 0) + 120) * 1000).toISOString();
+  const taskIn = (az: string) => home.replicas.get(az)?.taskId ?? az;
+  switch (plan.scenario) {
+    case 'task-loss': {
+      const az = zones[0];
+      return {
+        description: `SIGKILL the task in ${az}; its replacement starts ${plan.replacementDelaySeconds} s later, as ECS would start one`,
+        badTargets: [`${home.name}/${az}`],
+        detection: 'target',
+        recovery: 'targets',
+        inject: async () => {
+          const killed = await home.killReplica(az);
+          mark(hooks.injectedAt(), 'injected', `killed ${killed?.taskId ?? az} (SIGKILL)`);
+          replace(az, plan.replacementDelaySeconds);
+          return undefined;
+        },
+      };
+    }
+    case 'az-outage': {
+      const az = zones[1];
+      return {
+        description: `SIGKILL the task and the memcached node in ${az}; after the restore both start again (the task after ${plan.replacementDelaySeconds} s)`,
+        badTargets: [`${home.name}/${az}`],
+        detection: 'target',
+        recovery: 'targets',
+        inject: async () => {
+          await Promise.all([home.killReplica(az), home.memcached.get(az)?.kill()]);
+          mark(hooks.injectedAt(), 'injected', `${az} lost: its task and memcached node killed`);
+          return undefined;
+        },
+        restore: async () => {
+          mark(
+            hooks.restoredAt() ?? Date.now(),
+            'restored',
+            `${az} restored: memcached back, task scheduled`,
+          );
+          await home.memcached.get(az)?.restart();
+          replace(az, plan.replacementDelaySeconds);
+        },
+      };
+    }
+    case 'zero-length-responder': {
+      const az = zones[0];
+      const task = taskIn(az);
+      const faults: FaultEntry[] = [
+        { type: 'empty-response', targets: [task], expiresAt: expiresAt(), params: { ratio: 1 } },
+      ];
+      return {
+        description: `the empty-response fault (ratio 1) on ${task}: fast 200s with empty bodies`,
+        badTargets: [`${home.name}/${az}`],
+        detection: 'target',
+        recovery: 'targets',
+        inject: async () => {
+          await home.writeFaults(faults);
+          mark(hooks.injectedAt(), 'injected', `empty-response fault written for ${task}`);
+          return faults;
+        },
+        restore: async () => {
+          await home.writeFaults([]);
+          mark(hooks.restoredAt() ?? Date.now(), 'restored', 'fault document emptied');
+        },
+      };
+    }
+    case 'region-evacuation': {
+      const faults: FaultEntry[] = [
+        { type: 'health-fail', targets: ['*'], expiresAt: expiresAt(), params: { status: 503 } },
+      ];
+      return {
+        description: `the health-fail fault on every task of ${home.name}: its readiness answers 503, so the string-match check fails`,
+        badTargets: [home.name],
+        detection: 'region',
+        recovery: 'region',
+        inject: async () => {
+          await home.writeFaults(faults);
+          mark(
+            hooks.injectedAt(),
+            'injected',
+            `health-fail fault written for every task of ${home.name}`,
+          );
+          return faults;
+        },
+        restore: async () => {
+          await home.writeFaults([]);
+          mark(hooks.restoredAt() ?? Date.now(), 'restored', `${home.name} fault document emptied`);
+        },
+      };
+    }
+    case 'cache-outage': {
+      const faults: FaultEntry[] = [
+        { type: 'cache-blackhole', targets: ['*'], expiresAt: expiresAt() },
+      ];
+      return {
+        description: `the cache-blackhole fault on every task of ${home.name}: cache calls hang until their timeout`,
+        badTargets: [],
+        detection: 'none',
+        recovery: 'cache',
+        inject: async () => {
+          await home.writeFaults(faults);
+          mark(hooks.injectedAt(), 'injected', 'cache-blackhole fault written for every task');
+          return faults;
+        },
+        restore: async () => {
+          await home.writeFaults([]);
+          mark(hooks.restoredAt() ?? Date.now(), 'restored', 'fault document emptied');
+        },
+      };
+    }
+    case 'latency': {
+      const az = zones[0];
+      const task = taskIn(az);
+      const faults: FaultEntry[] = [
+        {
+          type: 'latency',
+          targets: [task],
+          expiresAt: expiresAt(),
+          params: { ratio: 1, latencyMs: plan.latencyMs },
+        },
+      ];
+      return {
+        description: `the latency fault (+${plan.latencyMs} ms on every response) on ${task}`,
+        badTargets: [],
+        detection: 'none',
+        recovery: 'latency',
+        inject: async () => {
+          await home.writeFaults(faults);
+          mark(
+            hooks.injectedAt(),
+            'injected',
+            `latency fault (+${plan.latencyMs} ms) written for ${task}`,
+          );
+          return faults;
+        },
+        restore: async () => {
+          await home.writeFaults([]);
+          mark(hooks.restoredAt() ?? Date.now(), 'restored', 'fault document emptied');
+        },
+      };
+    }
+  }
+}
