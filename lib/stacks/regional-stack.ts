@@ -48,6 +48,16 @@ export class RegionalStack extends Stack {
   public readonly cache: MemcachedCluster;
   public readonly catalog: CatalogService;
   public readonly alarms: RegionAlarms;
+  private readonly configuredAzs: string[];
+
+  /**
+   * The configured AZ names. With an explicit account, the default asks AWS at synth (a context
+   * lookup); synth must work offline, so the config's names are the answer.
+   */
+  public override get availabilityZones(): string[] {
+    return this.configuredAzs;
+  }
+
   /** The guarded chaos functions, canary and FIS templates; absent when chaos is off. */
   public readonly chaos?: ChaosFunctions;
   /** The game-day state machine that runs one scenario here; absent when chaos is off. */
@@ -57,6 +67,7 @@ export class RegionalStack extends Stack {
     super(scope, id, props);
     const { config, regionConfig } = props;
     this.regionConfig = regionConfig;
+    this.configuredAzs = [...regionConfig.availabilityZones];
     const hc = config.healthCheck;
 
     this.network = new Network(this, 'Network', {

@@ -134,6 +134,17 @@ describe('a blueprint configured for cost', () => {
     expect(blueprint.global.account).toBe('123456789012');
   });
 
+  test('needs no context lookup even with an explicit account, so synth stays offline', () => {
+    // GIVEN an account, with which the CDK would otherwise ask AWS for each region's AZs
+    const { app } = synthBlueprint({ account: '123456789012' });
+    // WHEN
+    const assembly = app.synth();
+    // THEN nothing is left for the CLI to look up
+    const missing = assembly.manifest.missing ?? [];
+    expect(missing.map((m) => m.key)).toEqual([]);
+    expect(assembly.getStackByName('Blueprint-eu-west-1').template).toBeDefined();
+  });
+
   test('lets a throwaway environment delete its table', () => {
     const { blueprint } = synthBlueprint({ data: { deletionProtection: false } });
     const template = Template.fromStack(blueprint.data);

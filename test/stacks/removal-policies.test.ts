@@ -72,13 +72,18 @@ describe('cdk destroy --all with the default config', () => {
   // One synthesis of all five stacks; the tests only read it.
   const resources = synthesizeResources({});
 
-  test('retains exactly the catalog global table and the alarm topic key', () => {
+  test('retains exactly the catalog global table', () => {
     // THEN nothing else survives `cdk destroy`
     expect(retainedPaths(resources)).toEqual([
       // data.deletionProtection (default true): customer data is never deleted by accident.
       'Blueprint-Data/Catalog/Table/Resource (AWS::DynamoDB::GlobalTable, Retain)',
-      // The CDK's default for a KMS key, set by lib/constructs/geo-routing/region-health-alarms.ts.
-      'Blueprint-Global/RegionHealthAlarms/TopicKey/Resource (AWS::KMS::Key, Retain)',
+    ]);
+  });
+
+  test("schedules the alarm topic's KMS key for deletion after the shortest waiting period", () => {
+    const keys = ofType(resources, 'AWS::KMS::Key');
+    expect(keys.map((k) => [k.path, k.deletionPolicy, k.properties.PendingWindowInDays])).toEqual([
+      ['Blueprint-Global/RegionHealthAlarms/TopicKey/Resource', 'Delete', 7],
     ]);
   });
 
@@ -202,11 +207,9 @@ describe('cdk destroy --all with the default config', () => {
 describe('cdk destroy --all with deletion protection off', () => {
   const resources = synthesizeResources({ data: { deletionProtection: false } });
 
-  test('deletes the global table and its replicas too, retaining only the alarm topic key', () => {
+  test('deletes the global table and its replicas too, retaining nothing', () => {
     // THEN
-    expect(retainedPaths(resources)).toEqual([
-      'Blueprint-Global/RegionHealthAlarms/TopicKey/Resource (AWS::KMS::Key, Retain)',
-    ]);
+    expect(retainedPaths(resources)).toEqual([]);
     const [table] = ofType(resources, 'AWS::DynamoDB::GlobalTable');
     const replicas = table.properties.Replicas as { DeletionProtectionEnabled: boolean }[];
     expect(replicas.map((r) => r.DeletionProtectionEnabled)).toEqual([false, false, false]);

@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -67,6 +67,10 @@ export class RegionHealthAlarms extends Construct {
     const key = new Key(this, 'TopicKey', {
       description: 'Encrypts the region health alarm topic',
       enableKeyRotation: true,
+      // It protects alarm notifications, not data at rest: nothing is lost with it, so it goes
+      // with the stack (after KMS's shortest waiting period) rather than billing forever.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
     });
     // CloudWatch publishes alarm notifications to the encrypted topic, so it needs the key.
     key.addToResourcePolicy(
