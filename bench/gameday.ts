@@ -2,6 +2,7 @@
  * The local game day (`npm run gameday:local`), run as a subprocess per scenario; its report JSON
  * holds the measured time-to-detect and time-to-recover and the budgets they are scored against.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -44,6 +45,8 @@ export interface GamedayScenarioResult {
 
 export interface GamedayResults {
   readonly command: string;
+  /** Where the game day's servers listened. */
+  readonly isolation: string;
   readonly scenarios: readonly GamedayScenarioResult[];
 }
 
@@ -109,6 +112,25 @@ export function gamedayAvailable(): boolean {
   );
 }
 
+/**
+ * How the game day is started. test/support/dynalite.ts's startDynaliteProcess binds dynalite's
+ * fixed default port 4567 (it passes --port 0, which dynalite reads as "use the default"), so two
+ * local game days on one machine collide. As root, with unshare and ip at hand, each run gets a
+ * network namespace of its own, whose loopback nothing else uses; otherwise it shares the
+ * machine's loopback and waits for the port.
+ */
+export function gamedayLauncher(): { isolation: string; wrap: (args: string[]) => string[] } {
+  const works = (command: string, args: string[]) =>
+    spawnSync(command, args, { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  if (process.getuid?.() === 0 && works('unshare', ['-n', 'ip', 'link', 'set', 'lo', 'up'])) {
+    return {
+      isolation: 'its own network namespace (unshare -n, loopback only)',
+      wrap: (args) => ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', ...args],
+    };
+  }
+  return { isolation: "the machine's loopback", wrap: (args) => args };
+}
+
 /** Tries before giving up when a fixed port the game day needs is taken by another run. */
 const PORT_CLASH_ATTEMPTS = 4;
 const PORT_CLASH_WAIT_MS = 15_000;
@@ -116,15 +138,14 @@ const PORT_CLASH_WAIT_MS = 15_000;
 async function runOnce(
   scenario: GamedayScenario,
   quick: boolean,
+  wrap: (args: string[]) => string[],
   log: (line: string) => void,
 ): Promise<GamedayRun & { derivation: string }> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await runAttempt(scenario, quick);
+      return await runAttempt(scenario, quick, wrap);
     } catch (error) {
-      // test/support/dynalite.ts's startDynaliteProcess binds dynalite's fixed default port 4567
-      // (it passes --port 0, which dynalite reads as "use the default"); another game day or test
-      // on the machine may hold it for a while.
+      // Another game day or test on the machine may hold dynalite's port 4567 for a while.
       const clash = error instanceof Error && /EADDRINUSE[^\n]*4567/.test(error.message);
       if (!clash || attempt >= PORT_CLASH_ATTEMPTS) throw error;
       log(`  port 4567 is taken by another process; trying ${scenario} again in 15 s`);
@@ -136,11 +157,21 @@ async function runOnce(
 async function runAttempt(
   scenario: GamedayScenario,
   quick: boolean,
+  wrap: (args: string[]) => string[],
 ): Promise<GamedayRun & { derivation: string }> {
   const before = reportsOf(scenario);
-  const args = ['run', '--silent', 'gameday:local', '--', scenario, '--out', REPORT_DIR];
-  if (quick) args.push('--quick');
-  const result = await runCommand('npm', args, {
+  const [command, ...args] = wrap([
+    'npm',
+    'run',
+    '--silent',
+    'gameday:local',
+    '--',
+    scenario,
+    '--out',
+    REPORT_DIR,
+    ...(quick ? ['--quick'] : []),
+  ]);
+  const result = await runCommand(command, args, {
     cwd: ROOT,
     env: { ...process.env, FORCE_COLOR: '0' },
     timeoutMs: GAMEDAY_TIMEOUT_MS,
@@ -163,12 +194,14 @@ export async function runGamedays(
   quick: boolean,
   log: (line: string) => void,
 ): Promise<GamedayResults> {
+  const launcher = gamedayLauncher();
+  log(`  each run in ${launcher.isolation}`);
   const taken = new Map<GamedayScenario, (GamedayRun & { derivation: string })[]>(
     GAMEDAY_SCENARIOS.map((s) => [s, []]),
   );
   for (const [round, order] of interleavedOrder(GAMEDAY_SCENARIOS, runs).entries()) {
     for (const scenario of order) {
-      const run = await runOnce(scenario, quick, log);
+      const run = await runOnce(scenario, quick, launcher.wrap, log);
       taken.get(scenario)!.push(run);
       log(
         `  game day ${round + 1}/${runs} ${scenario}: detect ${run.timeToDetectSeconds ?? 'never'} s ` +
@@ -183,6 +216,7 @@ export async function runGamedays(
   };
   return {
     command: `npm run gameday:local -- <scenario>${quick ? ' --quick' : ''}`,
+    isolation: launcher.isolation,
     scenarios: GAMEDAY_SCENARIOS.map((scenario) => {
       const series = taken.get(scenario)!;
       return {
