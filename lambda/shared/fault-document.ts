@@ -16,16 +16,22 @@
  */
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
+import {
+  FAULT_TYPES,
+  MAX_FAULTS,
+  MAX_TARGETS_PER_FAULT,
+  type FaultType,
+} from '../../service/src/faults/fault-document';
+
 import { GuardrailRefusal, isErrorLike } from './errors';
 
-export const FAULT_TYPES = [
-  'empty-response',
-  'latency',
-  'error-status',
-  'health-fail',
-  'cache-blackhole',
-] as const;
-export type FaultType = (typeof FAULT_TYPES)[number];
+// The service owns the contract; its types and limits are the ones writers must keep.
+export {
+  FAULT_TYPES,
+  MAX_FAULTS,
+  MAX_TARGETS_PER_FAULT,
+} from '../../service/src/faults/fault-document';
+export type { FaultType } from '../../service/src/faults/fault-document';
 
 export interface FaultParams {
   readonly ratio?: number;
@@ -47,10 +53,6 @@ export interface FaultDocument {
 
 /** Standard-tier String parameters hold at most 4 KB. */
 export const MAX_DOCUMENT_CHARS = 4096;
-/** The service refuses (and applies none of) a document with more faults or targets than this. */
-export const MAX_FAULTS = 50;
-export const MAX_TARGETS_PER_FAULT = 100;
-
 export const EMPTY_DOCUMENT: FaultDocument = { faults: [] };
 
 /** Parses the parameter's text. Refuses (rather than overwrites) a document it cannot read. */

@@ -36,8 +36,9 @@ export interface Fault {
 
 export const DEFAULT_FAULT_PARAMS: FaultParams = { ratio: 1, latencyMs: 1000, status: 503 };
 
-const MAX_FAULTS = 50;
-const MAX_TARGETS = 100;
+/** Limits every writer of the document (the chaos functions, the local game day) must keep. */
+export const MAX_FAULTS = 50;
+export const MAX_TARGETS_PER_FAULT = 100;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export class FaultDocumentError extends Error {
@@ -98,11 +99,11 @@ function parseFault(entry: unknown, at: string, problems: string[]): Fault {
   const targets = entry.targets;
   const targetsValid =
     Array.isArray(targets) &&
-    targets.length <= MAX_TARGETS &&
+    targets.length <= MAX_TARGETS_PER_FAULT &&
     targets.every((target) => typeof target === 'string' && target.length > 0);
   if (!targetsValid) {
     problems.push(
-      `${at}.targets must be a list of up to ${MAX_TARGETS} non-empty strings (task ids or "*"), got ${describe(targets)}`,
+      `${at}.targets must be a list of up to ${MAX_TARGETS_PER_FAULT} non-empty strings (task ids or "*"), got ${describe(targets)}`,
     );
   }
   const expiresAt = entry.expiresAt;
