@@ -154,11 +154,12 @@ function timelineChart(report: LocalReport): string {
         `<line x1="${f.left}" x2="${f.width - f.right}" y1="${fixed(yRate(rate))}" y2="${fixed(yRate(rate))}" class="grid"/><text x="${f.left - 6}" y="${fixed(yRate(rate) + 4)}" text-anchor="end" class="tick">${fixed(rate)}%</text>`,
     )
     .join('');
-  const rightTicks = [0, 0.25, 0.5, 0.75, 1]
+  // Fifths of a round maximum are round numbers too (50 → 10, 20, ...; 250 → 50, 100, ...).
+  const rightTicks = [0, 0.2, 0.4, 0.6, 0.8, 1]
     .map((share) => share * latencyMax)
     .map(
       (ms) =>
-        `<text x="${f.width - f.right + 6}" y="${fixed(yLatency(ms) + 4)}" class="tick">${fixed(ms, ms < 10 ? 1 : 0)} ms</text>`,
+        `<line x1="${f.width - f.right}" x2="${f.width - f.right + 4}" y1="${fixed(yLatency(ms))}" y2="${fixed(yLatency(ms))}" stroke="#999"/><text x="${f.width - f.right + 6}" y="${fixed(yLatency(ms) + 4)}" class="tick">${fixed(ms, ms < 10 ? 1 : 0)} ms</text>`,
     )
     .join('');
 

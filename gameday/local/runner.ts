@@ -331,7 +331,9 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
   }, 250);
   cleanup.defer('ticker', () => Promise.resolve(clearInterval(ticker)));
 
-  await sleep(plan.baselineSeconds * 1000);
+  // A real failure is not aligned with the health checks: the fault goes in at a random moment
+  // within one check interval after the baseline.
+  await sleep(plan.baselineSeconds * 1000 + Math.random() * plan.balancer.intervalMs);
   injectedAt = Date.now();
   baselineHitRatio = cacheHitRatio(baselineWindow());
   baselineP99 = summarizeLatency(baselineWindow()).p99;
