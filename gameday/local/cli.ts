@@ -56,6 +56,12 @@ async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof ConfigError) fail(`gameday:local: ${error.message}`, EXIT.usage);
     throw error;
   }
+  if (scenario === 'region-evacuation' && config.regions.length < 2) {
+    fail(
+      `gameday:local: region-evacuation needs two regions in the config's regions, got ${config.regions.length}`,
+      EXIT.usage,
+    );
+  }
   let binaries;
   try {
     binaries = findBinaries();

@@ -1,4 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { DEFAULT_RATE, parseCliArgs, UsageError } from '../../gameday/local/args';
+import { findBinaries, MissingBinaryError } from '../../gameday/local/binaries';
 import { SCENARIO_NAMES, SCENARIOS } from '../../lib/gameday/scenarios';
 
 import { runCli } from './local/run-cli';
@@ -46,6 +51,23 @@ describe('the gameday:local process', () => {
       "gameday:local: unknown option '--fast'; allowed: --quick, --list, --duration <seconds>, --rate <requests/s>, --out <dir>, --config <file>, --help",
     );
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('a config file with a bad health check exits 2 and names the problem', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'gameday-config-'));
+    try {
+      const config = join(directory, 'config.json');
+      await writeFile(config, JSON.stringify({ healthCheck: { albIntervalSeconds: 1 } }));
+
+      const result = await runCli(['latency', '--quick', '--config', config], {}, 30_000);
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        'healthCheck.albIntervalSeconds: must be an integer from 5 to 300 (seconds), got 1',
+      );
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   test('a missing haproxy exits 3 and says how to install it, before anything starts', async () => {
@@ -135,5 +157,27 @@ describe('parseCliArgs', () => {
 
   test('says which option lacks its value', () => {
     expect(usageError(['latency', '--rate'])).toMatch(/^--rate needs a value; allowed: --quick/);
+  });
+});
+
+describe('findBinaries', () => {
+  test('names every missing program with its install command', () => {
+    // GIVEN neither haproxy nor memcached can be found
+    const env = { HAPROXY_BIN: '/nonexistent/haproxy', MEMCACHED_BIN: '/nonexistent/memcached' };
+    // WHEN / THEN
+    expect(() => findBinaries(env)).toThrow(MissingBinaryError);
+    expect(() => findBinaries(env)).toThrow(
+      [
+        "haproxy is not installed: run `sudo apt-get install haproxy` (Debian/Ubuntu) or `bash scripts/install.sh --test` (tried '/nonexistent/haproxy')",
+        "memcached is not installed: run `sudo apt-get install memcached` (Debian/Ubuntu) or `bash scripts/install.sh --test` (tried '/nonexistent/memcached')",
+      ].join('\n'),
+    );
+  });
+
+  test('reports the versions of the programs it found', () => {
+    const found = findBinaries({});
+    expect(found.haproxy).toBe('haproxy');
+    expect(found.haproxyVersion).toMatch(/^HAProxy \d+\.\d+/);
+    expect(found.memcachedVersion).toMatch(/^memcached \d+\.\d+/);
   });
 });
