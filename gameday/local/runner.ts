@@ -73,6 +73,13 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
   const startedAt = new Date();
   const say = (text: string) => progress.event(text);
 
+  const wanted = plan.scenario === 'region-evacuation' ? 2 : 1;
+  if (context.regions.length < wanted) {
+    throw new Error(
+      `region-evacuation needs two regions in the config's regions, got ${context.regions.length}`,
+    );
+  }
+
   // The service, bundled once exactly as the image bundles it.
   const bundleDirectory = join(context.directory, 'dist');
   await run('sh', ['service/bundle.sh', bundleDirectory], { cwd: context.repositoryRoot });
@@ -82,12 +89,6 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
   cleanup.defer('dynalite', () => dynalite.stop());
   await createServiceTable(dynalite.endpoint, TABLE_NAME);
 
-  const wanted = plan.scenario === 'region-evacuation' ? 2 : 1;
-  if (context.regions.length < wanted) {
-    throw new Error(
-      `region-evacuation needs two regions in the config's regions, got ${context.regions.length}`,
-    );
-  }
   const regions = context.regions.slice(0, wanted).map(
     (spec) =>
       new Region({
