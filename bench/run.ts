@@ -39,6 +39,7 @@ import {
   growthSubjects,
   phaseSweep,
   sweep,
+  SYNTH_ENVIRONMENT,
   synthRatio,
 } from './synth';
 
@@ -174,8 +175,7 @@ async function synthAndDetection(
       blueprintOverBaseline: synthRatio(blueprint, baseline),
       growth,
       phases,
-      environment:
-        'node_modules/.bin/cdk synth --quiet -o <fresh temp dir>; every AWS_* variable removed, AWS_EC2_METADATA_DISABLED=true, CDK_DISABLE_VERSION_CHECK=true; the blueprint includes esbuild bundling of its Lambda functions and the cdk-nag checks, as `npm run synth` does',
+      environment: SYNTH_ENVIRONMENT,
     };
   });
   return { synth, detection };

@@ -47,6 +47,10 @@ export interface SynthSeries {
   readonly runs: readonly number[];
 }
 
+/** How every timed synth runs, for the report. */
+export const SYNTH_ENVIRONMENT =
+  "run with the repository's own CLI (node_modules/.bin/cdk), a fresh output directory per run, every AWS_* variable removed, AWS_EC2_METADATA_DISABLED=true, CDK_DISABLE_VERSION_CHECK=true and CDK_DISABLE_CLI_TELEMETRY=true. The blueprint's synth includes esbuild bundling of its Lambda functions and the cdk-nag checks, as `npm run synth` does";
+
 /** The environment `cdk synth` runs in: ours minus every AWS_* variable, metadata lookups off. */
 export function offlineEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const clean = Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('AWS_')));
