@@ -8,14 +8,15 @@
  * `npm run bench` calls runLambdaBench() and keeps the result in bench/results.json instead.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import * as path from 'node:path';
 
 import { build, version as esbuildVersion } from 'esbuild';
 
 import { CHAOS_BUNDLING, CHAOS_FUNCTION_NAMES, chaosEntry } from '../lib/constructs/chaos/bundling';
 
+import { makeTempDir, removeTempDir, stopEverythingOnSignals } from './processes';
 import { summarize, type Summary } from './stats';
 
 export const LAMBDA_BENCH_DEFAULT_RUNS = 7;
@@ -114,7 +115,7 @@ export async function runLambdaBench(
     throw new Error(`lambda bench: runs must be a whole number of at least 1, got ${runs}`);
   }
 
-  const out = mkdtempSync(path.join(tmpdir(), 'chaos-bench-'));
+  const out = makeTempDir('chaos-bench-');
   const results: LambdaFunctionResult[] = [];
   try {
     for (const name of CHAOS_FUNCTION_NAMES) {
@@ -167,7 +168,7 @@ export async function runLambdaBench(
       );
     }
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    removeTempDir(out);
   }
 
   return {
@@ -197,6 +198,7 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
+  stopEverythingOnSignals();
   const report = await runLambdaBench(runs, (line) => console.log(line));
   const file = path.join(__dirname, 'lambda-results.json');
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

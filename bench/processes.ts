@@ -4,6 +4,9 @@
  * Cleanups registered here run on Ctrl-C/SIGTERM before the benchmark exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 
 export interface CommandResult {
   readonly exitCode: number | null;
@@ -28,6 +31,20 @@ const STOP_GRACE_MS = 10_000;
 
 const running = new Set<ChildProcess>();
 const cleanups = new Set<() => Promise<void>>();
+const tempDirs = new Set<string>();
+
+/** A fresh directory under the system temp dir, removed on Ctrl-C if still there. */
+export function makeTempDir(prefix: string): string {
+  const directory = mkdtempSync(path.join(tmpdir(), prefix));
+  tempDirs.add(directory);
+  return directory;
+}
+
+/** Removes a directory made by makeTempDir (or any other); safe to call twice. */
+export function removeTempDir(directory: string): void {
+  rmSync(directory, { recursive: true, force: true });
+  tempDirs.delete(directory);
+}
 
 /** Signals the command's whole process group (its pid), whether or not the leader still runs. */
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -114,7 +131,10 @@ export function stopEverythingOnSignals(): void {
     stopping = true;
     process.stderr.write(`\n${signal}: stopping what the benchmark started...\n`);
     const work = [...[...running].map(stopGroup), ...[...cleanups].map((cleanup) => cleanup())];
-    void Promise.allSettled(work).then(() => process.exit(130));
+    void Promise.allSettled(work).then(() => {
+      tempDirs.forEach(removeTempDir);
+      process.exit(130);
+    });
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -9,7 +9,7 @@
  *   npm run bench -- --render          # re-draw BENCHMARKS.md from bench/results.json
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import * as path from 'node:path';
 
@@ -20,7 +20,7 @@ import { detectionBudgets, readTemplates } from './detection';
 import { fullDevLoop, quickDevLoop } from './devloop';
 import { gamedayAvailable, runGamedays } from './gameday';
 import { LAMBDA_BENCH_DEFAULT_RUNS, runLambdaBench } from './lambda';
-import { stopEverythingOnSignals } from './processes';
+import { removeTempDir, stopEverythingOnSignals } from './processes';
 import { renderBenchmarks } from './render';
 import {
   RESULTS_SCHEMA,
@@ -129,7 +129,7 @@ async function synthAndDetection(
     } catch (error) {
       detection = { failed: error instanceof Error ? error.message : String(error) };
     } finally {
-      pair.keptDirectories.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+      pair.keptDirectories.forEach(removeTempDir);
     }
     const [blueprint, baseline] = pair.series;
 
@@ -141,7 +141,7 @@ async function synthAndDetection(
       const { subjects, directory } = growthSubjects();
       try {
         const sweepResult = await sweep(subjects, plan.growthRounds, log);
-        sweepResult.keptDirectories.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+        sweepResult.keptDirectories.forEach(removeTempDir);
         const points = sweepResult.series.map((series, index) => {
           const regions = ([1, 3, 6] as const)[index];
           return {
@@ -154,7 +154,7 @@ async function synthAndDetection(
       } catch (error) {
         growth = { failed: error instanceof Error ? error.message : String(error) };
       } finally {
-        rmSync(directory, { recursive: true, force: true });
+        removeTempDir(directory);
       }
     }
     let phases: SynthSection['phases'] = {

@@ -3,15 +3,14 @@
  * metadata, no version check, every output to its own temp directory. Subjects are timed in turn
  * (see interleavedOrder), so a busy moment on the machine lands on both sides of a comparison.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import type { BlueprintConfig } from '../lib/config';
 import { resolveConfig } from '../lib/load-config';
 
 import { readTemplates } from './detection';
-import { runCommand } from './processes';
+import { makeTempDir, removeTempDir, runCommand } from './processes';
 import {
   interleavedOrder,
   pairedDifferences,
@@ -112,7 +111,7 @@ function describe(subject: SynthSubject): string {
 
 /** One timed `cdk synth` into a fresh directory; returns the directory for the caller to read. */
 async function synthOnce(subject: SynthSubject): Promise<SynthRun & { directory: string }> {
-  const directory = mkdtempSync(path.join(tmpdir(), 'bench-synth-'));
+  const directory = makeTempDir('bench-synth-');
   try {
     const result = await runCommand(CDK, ['synth', '--quiet', '-o', directory, ...subject.args], {
       cwd: ROOT,
@@ -131,7 +130,7 @@ async function synthOnce(subject: SynthSubject): Promise<SynthRun & { directory:
       resources: templates.reduce((n, t) => n + Object.keys(t.Resources ?? {}).length, 0),
     };
   } catch (error) {
-    rmSync(directory, { recursive: true, force: true });
+    removeTempDir(directory);
     throw error;
   }
 }
@@ -158,7 +157,7 @@ export async function sweep(
       for (const subject of order) {
         const run = await synthOnce(subject);
         runs.get(subject.name)!.push(run);
-        if (kept.has(subject.name)) rmSync(run.directory, { recursive: true, force: true });
+        if (kept.has(subject.name)) removeTempDir(run.directory);
         else kept.set(subject.name, run.directory);
         log(
           `  synth round ${round + 1}/${rounds}: ${subject.name} ${run.wallSeconds.toFixed(1)} s`,
@@ -166,7 +165,7 @@ export async function sweep(
       }
     }
   } catch (error) {
-    kept.forEach((directory) => rmSync(directory, { recursive: true, force: true }));
+    kept.forEach(removeTempDir);
     throw error;
   }
   return {
@@ -191,7 +190,7 @@ export async function sweep(
 
 /** Writes the 1-, 3- and 6-region configs to a temp dir; returns their subjects and the dir. */
 export function growthSubjects(): { subjects: SynthSubject[]; directory: string } {
-  const directory = mkdtempSync(path.join(tmpdir(), 'bench-configs-'));
+  const directory = makeTempDir('bench-configs-');
   const subjects = ([1, 3, 6] as const).map((count) => {
     const file = path.join(directory, `${count}-regions.json`);
     writeFileSync(file, JSON.stringify(growthConfig(count), null, 2));
