@@ -2,7 +2,6 @@
  * The local game day (`npm run gameday:local`), run as a subprocess per scenario; its report JSON
  * holds the measured time-to-detect and time-to-recover and the budgets they are scored against.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -112,55 +111,12 @@ export function gamedayAvailable(): boolean {
   );
 }
 
-/**
- * How the game day is started. test/support/dynalite.ts's startDynaliteProcess binds dynalite's
- * fixed default port 4567 (it passes --port 0, which dynalite reads as "use the default"), so two
- * local game days on one machine collide. As root, with unshare and ip at hand, each run gets a
- * network namespace of its own, whose loopback nothing else uses; otherwise it shares the
- * machine's loopback and waits for the port.
- */
-export function gamedayLauncher(): { isolation: string; wrap: (args: string[]) => string[] } {
-  const works = (command: string, args: string[]) =>
-    spawnSync(command, args, { stdio: 'ignore', timeout: 10_000 }).status === 0;
-  if (process.getuid?.() === 0 && works('unshare', ['-n', 'ip', 'link', 'set', 'lo', 'up'])) {
-    return {
-      isolation: 'its own network namespace (unshare -n, loopback only)',
-      wrap: (args) => ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', ...args],
-    };
-  }
-  return { isolation: "the machine's loopback", wrap: (args) => args };
-}
-
-/** Tries before giving up when a fixed port the game day needs is taken by another run. */
-const PORT_CLASH_ATTEMPTS = 4;
-const PORT_CLASH_WAIT_MS = 15_000;
-
 async function runOnce(
   scenario: GamedayScenario,
   quick: boolean,
-  wrap: (args: string[]) => string[],
-  log: (line: string) => void,
-): Promise<GamedayRun & { derivation: string }> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await runAttempt(scenario, quick, wrap);
-    } catch (error) {
-      // Another game day or test on the machine may hold dynalite's port 4567 for a while.
-      const clash = error instanceof Error && /EADDRINUSE[^\n]*4567/.test(error.message);
-      if (!clash || attempt >= PORT_CLASH_ATTEMPTS) throw error;
-      log(`  port 4567 is taken by another process; trying ${scenario} again in 15 s`);
-      await new Promise((resolve) => setTimeout(resolve, PORT_CLASH_WAIT_MS));
-    }
-  }
-}
-
-async function runAttempt(
-  scenario: GamedayScenario,
-  quick: boolean,
-  wrap: (args: string[]) => string[],
 ): Promise<GamedayRun & { derivation: string }> {
   const before = reportsOf(scenario);
-  const [command, ...args] = wrap([
+  const [command, ...args] = [
     'npm',
     'run',
     '--silent',
@@ -170,7 +126,7 @@ async function runAttempt(
     '--out',
     REPORT_DIR,
     ...(quick ? ['--quick'] : []),
-  ]);
+  ];
   const result = await runCommand(command, args, {
     cwd: ROOT,
     env: { ...process.env, FORCE_COLOR: '0' },
@@ -194,14 +150,12 @@ export async function runGamedays(
   quick: boolean,
   log: (line: string) => void,
 ): Promise<GamedayResults> {
-  const launcher = gamedayLauncher();
-  log(`  each run in ${launcher.isolation}`);
   const taken = new Map<GamedayScenario, (GamedayRun & { derivation: string })[]>(
     GAMEDAY_SCENARIOS.map((s) => [s, []]),
   );
   for (const [round, order] of interleavedOrder(GAMEDAY_SCENARIOS, runs).entries()) {
     for (const scenario of order) {
-      const run = await runOnce(scenario, quick, launcher.wrap, log);
+      const run = await runOnce(scenario, quick);
       taken.get(scenario)!.push(run);
       log(
         `  game day ${round + 1}/${runs} ${scenario}: detect ${run.timeToDetectSeconds ?? 'never'} s ` +
@@ -216,7 +170,7 @@ export async function runGamedays(
   };
   return {
     command: `npm run gameday:local -- <scenario>${quick ? ' --quick' : ''}`,
-    isolation: launcher.isolation,
+    isolation: "the machine's loopback",
     scenarios: GAMEDAY_SCENARIOS.map((scenario) => {
       const series = taken.get(scenario)!;
       return {

@@ -30,10 +30,13 @@ import { format } from 'prettier';
 import { AwsCaller, createDynamoDbClient, DEFAULT_AWS_TIMEOUTS } from '../service/src/aws/clients';
 import { ItemsStore } from '../service/src/items/items-store';
 import { DependencyMetrics } from '../service/src/metrics/emf';
-import { createServiceTable, type DynaliteServer } from '../test/support/dynalite';
+import {
+  createServiceTable,
+  startDynaliteProcess,
+  type DynaliteServer,
+} from '../test/support/dynalite';
 import { freePort, startMemcached, type MemcachedServer } from '../test/support/memcached';
 
-import { startDynaliteOnFreePort } from './dynalite';
 import { onInterrupt, stopEverythingOnSignals } from './processes';
 import {
   interleavedOrder,
@@ -296,7 +299,7 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
   try {
     execFileSync('sh', ['service/bundle.sh', path.join(directory, 'dist')], { cwd: ROOT });
     memcached = await Promise.all([startMemcached(), startMemcached()]);
-    dynalite = await startDynaliteOnFreePort();
+    dynalite = await startDynaliteProcess();
     await createServiceTable(dynalite.endpoint, TABLE);
 
     // Seed: one hot item, the dead-node items, and a fresh item for every cache-miss request.

@@ -8,6 +8,8 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 
+import { freePort } from './memcached';
+
 /**
  * Starts dynalite, a real DynamoDB-API server (LevelDB in memory), on a free loopback port for
  * tests, the local service and the game day. Only 127.0.0.1 is ever bound.
@@ -49,36 +51,63 @@ export async function startDynalite(): Promise<DynaliteServer> {
   };
 }
 
-/** dynalite in its own process, so it does not share a CPU with the caller (benchmarks). */
+/**
+ * dynalite in its own process, so it does not share a CPU with the caller (benchmarks, the local
+ * game day). Its CLI reads `--port 0` as "no port" and falls back to 4567, so a free port is
+ * picked here, and another one tried if something takes it first.
+ */
 export async function startDynaliteProcess(): Promise<DynaliteServer> {
+  const attempts = 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnDynalite(await freePort());
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt === attempts) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {
+  override readonly name = 'PortTakenError';
+}
+
+async function spawnDynalite(port: number): Promise<DynaliteServer> {
   const cli = require.resolve('dynalite/cli.js');
   const child = spawn(
     process.execPath,
-    [cli, '--host', HOST, '--port', '0', '--createTableMs', '0', '--deleteTableMs', '0'],
+    [cli, '--host', HOST, '--port', String(port), '--createTableMs', '0', '--deleteTableMs', '0'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`dynalite did not start within 10 s: ${output}`));
-    }, 10_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening at: https?:\/\/[^:]+:(\d+)/.exec(output);
-      if (match) {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`dynalite did not start within 10 s: ${output}`));
+      }, 10_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/listening at: https?:\/\/[^:]+:\d+/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.once('exit', (code) => {
         clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
+        reject(
+          output.includes('EADDRINUSE')
+            ? new PortTakenError(`port ${port} was taken`)
+            : new Error(`dynalite exited with ${code}: ${output}`),
+        );
+      });
     });
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`dynalite exited with ${code}: ${output}`));
-    });
-  });
+  } catch (error) {
+    process.removeListener('exit', killOnExit);
+    throw error;
+  }
   return {
     port,
     endpoint: `http://${HOST}:${port}`,
