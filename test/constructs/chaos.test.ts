@@ -1,27 +1,14 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
-import {
-  Cluster,
-  ContainerImage,
-  FargateService,
-  FargateTaskDefinition,
-  PropagatedTagSource,
-} from 'aws-cdk-lib/aws-ecs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
 import { CHAOS_FUNCTION_NAMES } from '../../lib/constructs/chaos/bundling';
 import { ChaosFunctions, ChaosFunctionsProps } from '../../lib/constructs/chaos/chaos-functions';
+import { minimalRegion } from '../support/minimal-region';
 import { nagErrors } from '../support/nag';
-
-// The feature flags `cdk synth` runs with (cdk.json), so templates here match real ones.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { context: cdkJsonContext } = require('../../cdk.json') as {
-  context: Record<string, unknown>;
-};
 
 const CANARY_TARGETS = [
   { name: 'us-east-1', url: 'https://us-east-1.api.example.com/health/ready' },
@@ -31,27 +18,7 @@ const CANARY_TARGETS = [
 
 /** A fresh app and a minimal region: VPC, cluster, Fargate service, fault parameter, alarm, topic. */
 function region(props: Partial<ChaosFunctionsProps> = {}, options: { nag?: boolean } = {}) {
-  const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'Region', { env: { account: '111111111111', region: 'us-east-1' } });
-  const vpc = new Vpc(stack, 'Vpc', {
-    availabilityZones: ['us-east-1a', 'us-east-1b'],
-    natGateways: 1,
-    subnetConfiguration: [
-      { name: 'Public', subnetType: SubnetType.PUBLIC },
-      { name: 'Private', subnetType: SubnetType.PRIVATE_WITH_EGRESS },
-    ],
-  });
-  const cluster = new Cluster(stack, 'Cluster', { vpc });
-  const taskDefinition = new FargateTaskDefinition(stack, 'TaskDef');
-  taskDefinition.addContainer('app', {
-    image: ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'),
-  });
-  const service = new FargateService(stack, 'Service', {
-    cluster,
-    taskDefinition,
-    desiredCount: 3,
-    propagateTags: PropagatedTagSource.SERVICE,
-  });
+  const { app, stack, cluster, service } = minimalRegion('us-east-1');
   const faultParameter = new StringParameter(stack, 'Faults', { stringValue: '{"faults":[]}' });
   const regionImpairedAlarm = new Alarm(stack, 'RegionImpaired', {
     metric: new Metric({ namespace: 'Test', metricName: 'Impaired' }),

@@ -1,13 +1,7 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
-import {
-  Cluster,
-  ContainerImage,
-  FargateService,
-  FargateTaskDefinition,
-} from 'aws-cdk-lib/aws-ecs';
+import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import { ApplicationTargetGroup, TargetType } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -22,33 +16,12 @@ import {
 import { SCENARIO_NAMES } from '../../lib/gameday/scenarios';
 import { resolveConfig } from '../../lib/load-config';
 import { RegionalStack } from '../../lib/stacks/regional-stack';
+import { minimalRegion } from '../support/minimal-region';
 import { nagErrors } from '../support/nag';
-
-// The feature flags `cdk synth` runs with (cdk.json), so templates here match real ones.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { context: cdkJsonContext } = require('../../cdk.json') as {
-  context: Record<string, unknown>;
-};
 
 /** A fresh app with a minimal region (VPC, service, target group, alarm, chaos) and the orchestrator. */
 function region(props: Partial<GameDayOrchestratorProps> = {}, options: { nag?: boolean } = {}) {
-  const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'Region', { env: { account: '111111111111', region: 'eu-west-1' } });
-  const vpc = new Vpc(stack, 'Vpc', {
-    availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-    natGateways: 1,
-    subnetConfiguration: [
-      { name: 'Public', subnetType: SubnetType.PUBLIC },
-      { name: 'Private', subnetType: SubnetType.PRIVATE_WITH_EGRESS },
-    ],
-  });
-  const cluster = new Cluster(stack, 'Cluster', { vpc });
-  const taskDefinition = new FargateTaskDefinition(stack, 'TaskDef');
-  taskDefinition.addContainer('app', {
-    image: ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'),
-    portMappings: [{ containerPort: 8080 }],
-  });
-  const service = new FargateService(stack, 'Service', { cluster, taskDefinition });
+  const { app, stack, vpc, cluster, service } = minimalRegion('eu-west-1');
   const targetGroup = new ApplicationTargetGroup(stack, 'Targets', {
     vpc,
     port: 8080,
