@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
 
 import { loadObserveEnv } from '../gameday-shared/env';
+import { rethrowForStateMachine } from '../gameday-shared/errors';
 import type { Observation, PreflightResult } from '../gameday-shared/run';
 import { cloudWatchClient, documentClient } from '../shared/clients';
-import { ChaosError } from '../shared/errors';
 import { logger } from '../shared/powertools';
 import { readLease } from '../shared/state-table';
 
@@ -49,19 +49,7 @@ export async function handler(
     });
     return result;
   } catch (error) {
-    // The state machine catches any failure and restores; it gets the reason, not our stack.
-    if (error instanceof ChaosError) {
-      logger.warn(`${error.code}: ${error.message}`);
-      throw Object.assign(new Error(`${error.code}: ${error.message}`), {
-        name: error.name,
-        stack: '',
-      });
-    }
-    logger.error(
-      'unexpected failure',
-      error instanceof Error ? { error } : { error: String(error) },
-    );
-    throw error;
+    return rethrowForStateMachine(error);
   }
 }
 

@@ -2,8 +2,8 @@ import type { Context } from 'aws-lambda';
 
 import { s3Client } from '../gameday-shared/clients';
 import { ReportEnv, loadReportEnv } from '../gameday-shared/env';
+import { rethrowForStateMachine } from '../gameday-shared/errors';
 import type { GameDayReport } from '../gameday-shared/report';
-import { ChaosError } from '../shared/errors';
 import { logger, metrics } from '../shared/powertools';
 
 import { buildReport, emitMetrics, parseReportEvent, storeReport } from './report';
@@ -26,18 +26,7 @@ export async function handler(event: unknown, context: Context): Promise<GameDay
     });
     return report;
   } catch (error) {
-    if (error instanceof ChaosError) {
-      logger.warn(`${error.code}: ${error.message}`);
-      throw Object.assign(new Error(`${error.code}: ${error.message}`), {
-        name: error.name,
-        stack: '',
-      });
-    }
-    logger.error(
-      'unexpected failure',
-      error instanceof Error ? { error } : { error: String(error) },
-    );
-    throw error;
+    return rethrowForStateMachine(error);
   } finally {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
