@@ -6,6 +6,12 @@ export const DEFAULT_HEALTH_TOKEN = '"status":"ready"';
 export interface Endpoint {
   readonly host: string;
   readonly port: number;
+  /**
+   * The IP address to dial, when known (auto discovery reports it); TLS is still verified
+   * against `host`.
+   * @default - resolve `host`
+   */
+  readonly address?: string;
 }
 
 /** Where the game-day fault document comes from: a file locally, an SSM parameter in AWS. */

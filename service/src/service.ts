@@ -133,7 +133,7 @@ export async function createService(
     config,
     identity,
     store,
-    itemCache: new ItemCache(cache, config.cacheTtlSeconds),
+    itemCache: new ItemCache(cache, { ttlSeconds: config.cacheTtlSeconds }),
     cache,
     idempotency,
     faults,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 
 import {
@@ -55,11 +56,29 @@ export interface MemcachedCacheOptions {
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
+/** What `gets` finds: the value and its CAS token, or null when the key is absent. */
+export interface CasValue {
+  readonly value: string;
+  readonly cas: Buffer;
+}
+
 interface CacheNode {
+  /** `host:port`: the node's place on the ring, the same in every task. */
   readonly name: string;
+  /** `host|address|port`: a node whose address changed is a new node. */
+  readonly identity: string;
   readonly client: Client;
   readonly breaker: CircuitBreakerPolicy;
   readonly policy: IPolicy;
+  /**
+   * Set when this node may hold entries a write failed to invalidate (an invalidation failed, or
+   * the breaker opened). Nothing is read from or filled into it until it has been flushed.
+   */
+  suspect: boolean;
+  /** Bumped whenever the node becomes suspect: a fill started under an older one is dropped. */
+  generation: number;
+  repairing?: Promise<boolean>;
+  readonly dispose: () => void;
 }
 
 type CacheLog = Pick<FastifyBaseLogger, 'info' | 'warn' | 'debug'>;
@@ -73,64 +92,169 @@ const BREAKER_STATES: Record<CircuitState, BreakerState> = {
 
 const silentLogger = { log: () => undefined };
 
+/** memcached binary-protocol opcodes and statuses this module sends or reads itself. */
+const OPCODE = { get: 0x00, set: 0x01, add: 0x02 } as const;
+const STATUS = { ok: 0x0000, notFound: 0x0001, exists: 0x0002, notStored: 0x0005 } as const;
+
+interface RawResponse {
+  readonly header: { readonly status: number; readonly cas: Buffer };
+  readonly val: Buffer;
+}
+
+/** One binary-protocol request with a CAS field, which memjs 1.3.2 does not send itself. */
+function request(
+  opcode: number,
+  key: string,
+  opaque: number,
+  options: { value?: string; expires?: number; cas?: Buffer } = {},
+): Buffer {
+  const keyBytes = Buffer.from(key, 'utf8');
+  const value = Buffer.from(options.value ?? '', 'utf8');
+  const extras = Buffer.alloc(options.expires === undefined ? 0 : 8);
+  if (options.expires !== undefined) extras.writeUInt32BE(options.expires, 4);
+  const buffer = Buffer.alloc(24 + extras.length + keyBytes.length + value.length);
+  buffer.writeUInt8(0x80, 0);
+  buffer.writeUInt8(opcode, 1);
+  buffer.writeUInt16BE(keyBytes.length, 2);
+  buffer.writeUInt8(extras.length, 4);
+  buffer.writeUInt32BE(extras.length + keyBytes.length + value.length, 8);
+  buffer.writeUInt32BE(opaque, 12);
+  options.cas?.copy(buffer, 16);
+  extras.copy(buffer, 24);
+  keyBytes.copy(buffer, 24 + extras.length);
+  value.copy(buffer, 24 + extras.length + keyBytes.length);
+  return buffer;
+}
+
+function perform(
+  client: Client,
+  key: string,
+  build: (seq: number) => Buffer,
+): Promise<RawResponse> {
+  client.incrSeq();
+  const seq = client.seq;
+  return new Promise((resolve, reject) =>
+    client.perform(key, build(seq), seq, (error: Error | null, response: RawResponse) =>
+      error ? reject(error) : resolve(response),
+    ),
+  );
+}
+
+function unexpected(operation: string, status: number): Error {
+  return new Error(`MemJS ${operation}: unexpected status 0x${status.toString(16)}`);
+}
+
 /**
  * Cache-aside memcached over all nodes. A key lives on the node rendezvous hashing picks; each node
  * has its own timeout and circuit breaker, so a dead node costs one fast miss per call until a
  * probe finds it back. Every method resolves: an error or timeout is a miss, never a client error.
+ *
+ * A node that may have missed an invalidation (one failed, or its breaker opened) is suspect: it is
+ * flushed before anything is read from or written to it again, so a node coming back cannot serve
+ * a version older than a write it missed. The node list can change at run time ({@link setNodes});
+ * surviving nodes keep their connection and breaker, new ones start suspect.
  */
 export class MemcachedCache {
-  private readonly nodes = new Map<string, CacheNode>();
-  private readonly names: string[];
+  private nodes = new Map<string, CacheNode>();
+  private names: string[] = [];
   private readonly blackholed: () => boolean;
+  private readonly timeoutMs: number;
 
   constructor(
-    options: MemcachedCacheOptions,
+    private readonly options: MemcachedCacheOptions,
     private readonly metrics: DependencyMetrics,
     private readonly log: CacheLog,
   ) {
-    const timeoutMs = options.operationTimeoutMs ?? 100;
+    this.timeoutMs = options.operationTimeoutMs ?? 100;
     this.blackholed = options.blackholed ?? (() => false);
-    // memjs's own timeouts (seconds) sit above ours so it cleans up sockets after we have moved on.
-    const serverOptions = {
-      timeout: (2 * timeoutMs) / 1000,
-      conntimeout: (2 * timeoutMs) / 1000,
-      keepAlive: true,
-      keepAliveDelay: 30,
-    };
-    for (const endpoint of options.endpoints) {
-      const name = `${endpoint.host}:${endpoint.port}`;
-      const server = options.tls
-        ? new TlsServer(endpoint.host, endpoint.port, serverOptions, options.tls)
-        : new Server(endpoint.host, endpoint.port, undefined, undefined, serverOptions);
-      // retries: 1 is a single attempt; failover would move keys to other nodes behind our back.
-      const client = new Client([server], { retries: 1, failover: false, logger: silentLogger });
-      const breaker = circuitBreaker(handleAll, {
-        halfOpenAfter: options.halfOpenAfterMs ?? 5000,
-        breaker: new ConsecutiveBreaker(options.breakerFailures ?? 3),
-      });
-      breaker.onBreak(() => this.log.warn({ node: name }, 'memcached node breaker opened'));
-      breaker.onHalfOpen(() => this.log.info({ node: name }, 'memcached node breaker probing'));
-      breaker.onReset(() => this.log.info({ node: name }, 'memcached node breaker closed'));
-      // Aggressive: memjs cannot be cancelled, so the caller stops waiting at the timeout. Nothing
-      // reads the abort signal, so it is not fired after each call (that costs a DOMException).
-      const policy = wrap(
-        breaker,
-        timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }),
-      );
-      this.nodes.set(name, { name, client, breaker, policy });
-    }
-    this.names = [...this.nodes.keys()];
+    this.replaceNodes(options.endpoints, false);
   }
 
-  /** The node that owns a key (`host:port`). */
+  /**
+   * Replaces the node list (auto discovery). Nodes still listed keep their connection, breaker and
+   * state; removed ones are closed; new ones start suspect (they may hold entries from an earlier
+   * membership). Returns whether anything changed.
+   */
+  setNodes(endpoints: readonly Endpoint[]): boolean {
+    return this.replaceNodes(endpoints, true);
+  }
+
+  /** The ring, as `host:port` names. */
+  nodeNames(): readonly string[] {
+    return this.names;
+  }
+
+  /** The node that owns a key (`host:port`), or undefined without nodes. */
   nodeFor(key: string): string {
-    return pickNode(this.names, key);
+    return this.names.length === 0 ? '' : pickNode(this.names, key);
+  }
+
+  /**
+   * The owner of a key and its generation: a fill started under one epoch must not land under
+   * another (the node became suspect, or the key moved to another node).
+   */
+  epoch(key: string): string {
+    const node = this.nodes.get(this.nodeFor(key));
+    return node ? `${node.identity}#${node.generation}` : '';
   }
 
   /** The value, or undefined on a miss or any failure. */
   async get(key: string): Promise<string | undefined> {
     const value = await this.run('get', key, async (client) => (await client.get(key)).value);
     return value ? value.toString('utf8') : undefined;
+  }
+
+  /** The value and its CAS token; null when absent; undefined on any failure. */
+  async gets(key: string): Promise<CasValue | null | undefined> {
+    return this.run('get', key, async (client) => {
+      const response = await perform(client, key, (seq) => request(OPCODE.get, key, seq));
+      if (response.header.status === STATUS.notFound) return null;
+      if (response.header.status !== STATUS.ok) throw unexpected('GETS', response.header.status);
+      return { value: response.val.toString('utf8'), cas: Buffer.from(response.header.cas) };
+    });
+  }
+
+  /** Stores only if absent: the new CAS token, 'exists', or undefined on any failure. */
+  async add(
+    key: string,
+    value: string,
+    ttlSeconds: number,
+  ): Promise<Buffer | 'exists' | undefined> {
+    return this.run('add', key, async (client) => {
+      const response = await perform(client, key, (seq) =>
+        request(OPCODE.add, key, seq, { value, expires: ttlSeconds }),
+      );
+      if (response.header.status === STATUS.exists || response.header.status === STATUS.notStored) {
+        return 'exists' as const;
+      }
+      if (response.header.status !== STATUS.ok) throw unexpected('ADD', response.header.status);
+      return Buffer.from(response.header.cas);
+    });
+  }
+
+  /**
+   * Stores only if the key still holds the version `cas` names (nobody changed or deleted it in
+   * between). True when stored.
+   */
+  async compareAndSet(
+    key: string,
+    value: string,
+    ttlSeconds: number,
+    cas: Buffer,
+  ): Promise<boolean> {
+    return (
+      (await this.run('set', key, async (client) => {
+        const response = await perform(client, key, (seq) =>
+          request(OPCODE.set, key, seq, { value, expires: ttlSeconds, cas }),
+        );
+        const status = response.header.status;
+        if (status === STATUS.ok) return true;
+        if (status === STATUS.exists || status === STATUS.notFound || status === STATUS.notStored) {
+          return false;
+        }
+        throw unexpected('CAS', status);
+      })) ?? false
+    );
   }
 
   /** True when stored. */
@@ -148,6 +272,19 @@ export class MemcachedCache {
     );
   }
 
+  /**
+   * Deletes a key after a write. When that fails the node may still hold the old version, so it
+   * becomes suspect: flushed before it is used again, and fills under way are dropped.
+   */
+  async invalidate(key: string): Promise<boolean> {
+    const deleted = await this.delete(key);
+    if (!deleted) {
+      const node = this.nodes.get(this.nodeFor(key));
+      if (node) this.markSuspect(node, 'invalidation failed');
+    }
+    return deleted;
+  }
+
   breakerStates(): Array<{ node: string; state: BreakerState }> {
     return [...this.nodes.values()].map((node) => ({
       node: node.name,
@@ -155,8 +292,128 @@ export class MemcachedCache {
     }));
   }
 
+  /** Nodes waiting for a flush before they are used again. */
+  suspectNodes(): string[] {
+    return [...this.nodes.values()].filter((node) => node.suspect).map((node) => node.name);
+  }
+
   close(): void {
-    for (const node of this.nodes.values()) node.client.close();
+    for (const node of this.nodes.values()) node.dispose();
+  }
+
+  private replaceNodes(endpoints: readonly Endpoint[], suspectNew: boolean): boolean {
+    const next = new Map<string, CacheNode>();
+    let changed = false;
+    for (const endpoint of endpoints) {
+      const name = `${endpoint.host}:${endpoint.port}`;
+      const identity = `${endpoint.host}|${endpoint.address ?? ''}|${endpoint.port}`;
+      const existing = this.nodes.get(name);
+      if (existing && existing.identity === identity) {
+        next.set(name, existing);
+        continue;
+      }
+      changed = true;
+      next.set(name, this.createNode(name, identity, endpoint, suspectNew));
+    }
+    for (const [name, node] of this.nodes) {
+      if (next.get(name) !== node) {
+        changed = true;
+        node.dispose();
+      }
+    }
+    this.nodes = next;
+    this.names = [...next.keys()];
+    return changed;
+  }
+
+  private createNode(
+    name: string,
+    identity: string,
+    endpoint: Endpoint,
+    suspect: boolean,
+  ): CacheNode {
+    const { options, timeoutMs } = this;
+    // memjs's own timeouts (seconds) sit above ours so it cleans up sockets after we have moved on.
+    const serverOptions = {
+      timeout: (2 * timeoutMs) / 1000,
+      conntimeout: (2 * timeoutMs) / 1000,
+      keepAlive: true,
+      keepAliveDelay: 30,
+    };
+    // Dial the address discovery reported, verify the certificate against the node's name.
+    const dial = endpoint.address ?? endpoint.host;
+    const server = options.tls
+      ? new TlsServer(dial, endpoint.port, serverOptions, {
+          ...(isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {}),
+          ...options.tls,
+        })
+      : new Server(dial, endpoint.port, undefined, undefined, serverOptions);
+    // retries: 1 is a single attempt; failover would move keys to other nodes behind our back.
+    const client = new Client([server], { retries: 1, failover: false, logger: silentLogger });
+    const breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: options.halfOpenAfterMs ?? 5000,
+      breaker: new ConsecutiveBreaker(options.breakerFailures ?? 3),
+    });
+    // Aggressive: memjs cannot be cancelled, so the caller stops waiting at the timeout. Nothing
+    // reads the abort signal, so it is not fired after each call (that costs a DOMException).
+    const policy = wrap(
+      breaker,
+      timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }),
+    );
+    const node: CacheNode = {
+      name,
+      identity,
+      client,
+      breaker,
+      policy,
+      suspect,
+      generation: 0,
+      dispose: () => {
+        for (const listener of listeners) listener.dispose();
+        client.close();
+      },
+    };
+    const listeners = [
+      breaker.onBreak(() => {
+        this.log.warn({ node: name }, 'memcached node breaker opened');
+        // Writes meanwhile cannot invalidate it: whatever it holds is suspect when it is back.
+        this.markSuspect(node, 'breaker opened');
+      }),
+      breaker.onHalfOpen(() => this.log.info({ node: name }, 'memcached node breaker probing')),
+      breaker.onReset(() => this.log.info({ node: name }, 'memcached node breaker closed')),
+    ];
+    return node;
+  }
+
+  private markSuspect(node: CacheNode, reason: string): void {
+    node.generation += 1;
+    if (!node.suspect) this.log.warn({ node: node.name, reason }, 'memcached node suspect');
+    node.suspect = true;
+  }
+
+  /** Flushes a suspect node (one flush however many callers wait). True when it is clean. */
+  private repair(node: CacheNode): Promise<boolean> {
+    node.repairing ??= (async () => {
+      const generation = node.generation;
+      try {
+        await node.policy.execute(() =>
+          this.blackholed() ? new Promise<never>(() => undefined) : node.client.flush(),
+        );
+        this.metrics.record('memcached', 'ok');
+        // A failure while the flush was under way makes it suspect again.
+        if (node.generation === generation) {
+          node.suspect = false;
+          this.log.info({ node: node.name }, 'memcached node flushed; no longer suspect');
+        }
+        return !node.suspect;
+      } catch (error) {
+        this.metrics.record('memcached', classifyCacheFailure(error));
+        return false;
+      } finally {
+        node.repairing = undefined;
+      }
+    })();
+    return node.repairing;
   }
 
   private async run<T>(
@@ -166,6 +423,7 @@ export class MemcachedCache {
   ): Promise<T | undefined> {
     const node = this.nodes.get(this.nodeFor(key));
     if (!node) return undefined;
+    if (node.suspect && !(await this.repair(node))) return undefined;
     try {
       const result = await node.policy.execute(() =>
         this.blackholed() ? new Promise<T>(() => undefined) : call(node.client),

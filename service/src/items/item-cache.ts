@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import type { MemcachedCache } from '../cache/memcached-cache';
 
 import type { Item } from './items-store';
@@ -14,35 +16,96 @@ export function renderItem(item: Item): string {
 }
 
 /**
- * Cache-aside for single items. The cache holds the rendered response (`<etag>\n<body>`), so a hit
- * is sent without parsing or serializing. Entries live `ttlSeconds` at most: a write deletes its
- * entry, and the TTL bounds what a delete can miss (a node unreachable during the write, a
- * reader filling the cache with the version it read just before the write, a write in another
- * region of the global table).
+ * What a lookup found. On a miss the reader may hold a lease: the right to fill the entry with what
+ * it reads next from DynamoDB, as long as nobody touched the key in between.
+ */
+export type CacheLookup =
+  | { readonly kind: 'hit'; readonly item: CachedItem }
+  | { readonly kind: 'miss'; readonly lease?: FillLease };
+
+export interface FillLease {
+  readonly key: string;
+  readonly cas: Buffer;
+  readonly epoch: string;
+}
+
+export interface ItemCacheOptions {
+  /** How long a cached item lives at most. */
+  readonly ttlSeconds: number;
+  /**
+   * How long a fill lease lives: a reader that takes longer between its lookup and its fill does
+   * not fill, and a reader that died holding one blocks fills that long.
+   * @default 5
+   */
+  readonly leaseSeconds?: number;
+}
+
+/** Marks a key being filled; never a valid entry (entries are `<etag>\n<body>`). */
+const LEASE_PREFIX = 'lease:';
+
+/**
+ * Cache-aside for single items with leases, as in "Scaling Memcache at Facebook" (NSDI 2013):
+ *
+ * - A reader that misses `add`s a lease token (only if the key is absent) and gets its CAS.
+ * - It reads DynamoDB, then stores the item with compare-and-set on that CAS: it lands only if
+ *   nobody deleted or replaced the lease in between.
+ * - A writer deletes the key after its conditional write commits. That deletes any lease too,
+ *   so a reader that read the old version before the write cannot fill it after the write.
+ * - If the delete fails (node unreachable, breaker open), the node is suspect: flushed before it
+ *   is used again, and fills begun before are dropped (the lease carries the node's epoch).
+ *
+ * The cache holds the rendered response (`<etag>\n<body>`), so a hit is sent as is.
  */
 export class ItemCache {
+  private readonly ttlSeconds: number;
+  private readonly leaseSeconds: number;
+
   constructor(
     private readonly cache: MemcachedCache,
-    private readonly ttlSeconds: number,
-  ) {}
+    options: ItemCacheOptions,
+  ) {
+    this.ttlSeconds = options.ttlSeconds;
+    this.leaseSeconds = options.leaseSeconds ?? 5;
+  }
 
   static key(id: string): string {
     return `item:v1:${id}`;
   }
 
-  async get(id: string): Promise<CachedItem | undefined> {
-    const value = await this.cache.get(ItemCache.key(id));
-    if (value === undefined) return undefined;
-    const newline = value.indexOf('\n');
-    if (newline <= 0) return undefined;
-    return { etag: value.slice(0, newline), body: value.slice(newline + 1) };
+  /** A hit, or a miss with a lease to fill when this reader is the one to fill. */
+  async lookup(id: string): Promise<CacheLookup> {
+    const key = ItemCache.key(id);
+    // Taken before anything is read: a node that turns suspect after this drops the fill.
+    const epoch = this.cache.epoch(key);
+    const found = await this.cache.gets(key);
+    if (found === undefined) return { kind: 'miss' };
+    if (found !== null) {
+      const newline = found.value.indexOf('\n');
+      if (!found.value.startsWith(LEASE_PREFIX) && newline > 0) {
+        return {
+          kind: 'hit',
+          item: { etag: found.value.slice(0, newline), body: found.value.slice(newline + 1) },
+        };
+      }
+      // Another reader is filling it: read DynamoDB, leave the fill to that reader.
+      return { kind: 'miss' };
+    }
+    const token = `${LEASE_PREFIX}${randomBytes(9).toString('base64url')}`;
+    const cas = await this.cache.add(key, token, this.leaseSeconds);
+    if (cas === undefined || cas === 'exists') return { kind: 'miss' };
+    return { kind: 'miss', lease: { key, cas, epoch } };
   }
 
-  async put(id: string, entry: CachedItem): Promise<void> {
-    await this.cache.set(ItemCache.key(id), `${entry.etag}\n${entry.body}`, this.ttlSeconds);
+  /** Fills the entry if the lookup got a lease and nothing changed since. True when stored. */
+  async fill(lookup: CacheLookup, entry: CachedItem): Promise<boolean> {
+    if (lookup.kind !== 'miss' || !lookup.lease) return false;
+    const { key, cas, epoch } = lookup.lease;
+    if (this.cache.epoch(key) !== epoch) return false;
+    return this.cache.compareAndSet(key, `${entry.etag}\n${entry.body}`, this.ttlSeconds, cas);
   }
 
+  /** After a write: deletes the entry (and any lease), or makes its node suspect. */
   async invalidate(id: string): Promise<boolean> {
-    return this.cache.delete(ItemCache.key(id));
+    return this.cache.invalidate(ItemCache.key(id));
   }
 }

@@ -124,11 +124,11 @@ export function registerItemRoutes(app: FastifyInstance, deps: ItemRoutesDepende
     { schema: { params: idParams } },
     async (request, reply) => {
       const { id } = request.params;
-      const cached = await cache.get(id);
-      if (cached) {
+      const lookup = await cache.lookup(id);
+      if (lookup.kind === 'hit') {
         request.cacheOutcome = 'hit';
         reply.header('x-cache', 'HIT');
-        return sendItemBody(reply, 200, cached.etag, cached.body);
+        return sendItemBody(reply, 200, lookup.item.etag, lookup.item.body);
       }
       request.cacheOutcome = 'miss';
       // Strongly consistent: an eventually consistent read just after a write could return the
@@ -136,7 +136,8 @@ export function registerItemRoutes(app: FastifyInstance, deps: ItemRoutesDepende
       const stored = await store.get(id, { consistent: true });
       if (!stored) throw new NotFoundError(`item '${id}' not found`);
       const body = renderItem(stored.item);
-      await cache.put(id, { etag: stored.etag, body });
+      // Lands only if no write invalidated the key since the lookup (see ItemCache).
+      await cache.fill(lookup, { etag: stored.etag, body });
       reply.header('x-cache', 'MISS');
       return sendItemBody(reply, 200, stored.etag, body);
     },
