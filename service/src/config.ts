@@ -23,7 +23,12 @@ export type FaultsSourceConfig =
 export interface ServiceConfig {
   readonly port: number;
   readonly host: string;
+  /** A static node list (local runs); empty when the nodes are discovered. */
   readonly memcachedEndpoints: readonly Endpoint[];
+  /** The ElastiCache configuration endpoint to discover the nodes from (`config get cluster`). */
+  readonly memcachedConfigEndpoint?: Endpoint;
+  /** How often the node list is read again from the configuration endpoint (jittered). */
+  readonly memcachedDiscoveryIntervalSeconds: number;
   readonly memcachedTls: boolean;
   readonly tableName: string;
   /** Local only (a DynamoDB-API server on loopback); in AWS the SDK finds the regional endpoint. */
@@ -77,7 +82,12 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
   const config: ServiceConfig = {
     port: read.integer('PORT', { default: 8080, min: 0, max: 65535 }),
     host: read.string('HOST', { default: '0.0.0.0' }),
-    memcachedEndpoints: read.endpoints('MEMCACHED_ENDPOINTS'),
+    ...read.memcachedNodes(),
+    memcachedDiscoveryIntervalSeconds: read.number('MEMCACHED_DISCOVERY_INTERVAL_SECONDS', {
+      default: 60,
+      min: 1,
+      max: 3600,
+    }),
     memcachedTls: read.boolean('MEMCACHED_TLS', false),
     tableName: read.tableName('TABLE_NAME'),
     dynamoDbEndpoint,
@@ -185,6 +195,29 @@ class EnvReader {
       return undefined;
     }
     return value.replace(/\/+$/, '');
+  }
+
+  /** Exactly one of a configuration endpoint (AWS) or a static node list (local runs). */
+  memcachedNodes(): { memcachedEndpoints: Endpoint[]; memcachedConfigEndpoint?: Endpoint } {
+    const configEndpoint = this.raw('MEMCACHED_CONFIG_ENDPOINT');
+    const endpoints = this.raw('MEMCACHED_ENDPOINTS');
+    if ((configEndpoint === undefined) === (endpoints === undefined)) {
+      this.problems.push(
+        `set exactly one of MEMCACHED_CONFIG_ENDPOINT (the ElastiCache configuration endpoint, host:port) or MEMCACHED_ENDPOINTS (a static host:port list), got ${configEndpoint === undefined ? 'neither' : 'both'}`,
+      );
+      return { memcachedEndpoints: [] };
+    }
+    if (configEndpoint !== undefined) {
+      if (configEndpoint.includes(',')) {
+        this.problems.push(
+          `MEMCACHED_CONFIG_ENDPOINT must be one host:port, got '${truncate(configEndpoint)}'`,
+        );
+        return { memcachedEndpoints: [] };
+      }
+      const [endpoint] = this.endpoints('MEMCACHED_CONFIG_ENDPOINT');
+      return { memcachedEndpoints: [], memcachedConfigEndpoint: endpoint };
+    }
+    return { memcachedEndpoints: this.endpoints('MEMCACHED_ENDPOINTS') };
   }
 
   endpoints(name: string): Endpoint[] {

@@ -11,6 +11,7 @@ import {
   DEFAULT_AWS_TIMEOUTS,
   type AwsCallTimeouts,
 } from './aws/clients';
+import { NodeDiscovery } from './cache/auto-discovery';
 import { MemcachedCache } from './cache/memcached-cache';
 import type { ServiceConfig } from './config';
 import { FaultPoller } from './faults/fault-poller';
@@ -60,6 +61,8 @@ export interface Service {
   readonly identity: TaskIdentity;
   readonly readiness: Readiness;
   readonly cache: MemcachedCache;
+  /** Set when the nodes come from an ElastiCache configuration endpoint. */
+  readonly discovery?: NodeDiscovery;
   readonly store: ItemsStore;
   readonly idempotency: IdempotencyStore;
   readonly faults: FaultState;
@@ -107,6 +110,15 @@ export async function createService(
     metrics,
     log,
   );
+  const discovery = config.memcachedConfigEndpoint
+    ? new NodeDiscovery({
+        endpoint: config.memcachedConfigEndpoint,
+        tls: config.memcachedTls ? (tuning.cacheTls ?? {}) : undefined,
+        intervalMs: config.memcachedDiscoveryIntervalSeconds * 1000,
+        apply: (nodes) => cache.setNodes(nodes),
+        log,
+      })
+    : undefined;
 
   const ssm =
     config.faultsSource.kind === 'ssm-parameter'
@@ -145,6 +157,7 @@ export async function createService(
   // Runs after the server has drained (Fastify closes the listener first).
   app.addHook('onClose', (_instance, done) => {
     faultPoller.stop();
+    discovery?.stop();
     readiness.close();
     cache.close();
     metrics.stop();
@@ -158,12 +171,16 @@ export async function createService(
     identity,
     readiness,
     cache,
+    discovery,
     store,
     idempotency,
     faults,
     faultPoller,
     async start() {
       await faultPoller.start();
+      // Without a node list every cache call is a miss: the service still answers from DynamoDB,
+      // and the next refresh tries again.
+      await discovery?.start();
       metrics.start(tuning.metricsFlushIntervalMs ?? 10_000);
       try {
         await store.ensure(SENTINEL_ID, { name: 'health sentinel', price: 0 });
@@ -172,7 +189,14 @@ export async function createService(
       }
       const address = await app.listen({ port: config.port, host: config.host });
       log.info(
-        { address, faults: faultSource.description, memcached: config.memcachedEndpoints.length },
+        {
+          address,
+          faults: faultSource.description,
+          memcached: cache.nodeNames().length,
+          ...(config.memcachedConfigEndpoint
+            ? { memcachedDiscoveryVersion: discovery?.config?.version ?? null }
+            : {}),
+        },
         'service listening',
       );
       return address;

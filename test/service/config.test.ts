@@ -71,7 +71,7 @@ test('the local environment: a faults file, a DynamoDB endpoint, TLS, and a task
 test('an empty environment reports every missing variable at once', () => {
   expect(problemsOf({})).toEqual([
     'AWS_REGION environment variable is not set',
-    'MEMCACHED_ENDPOINTS environment variable is not set',
+    'set exactly one of MEMCACHED_CONFIG_ENDPOINT (the ElastiCache configuration endpoint, host:port) or MEMCACHED_ENDPOINTS (a static host:port list), got neither',
     'TABLE_NAME environment variable is not set',
     'set exactly one of FAULTS_FILE or FAULTS_PARAMETER, got neither',
   ]);
@@ -125,4 +125,48 @@ test('the ConfigError message is one line naming every problem', () => {
   expect(() => loadConfig({ ...minimal, PORT: 'x', TABLE_NAME: '' })).toThrow(
     "Invalid configuration: PORT must be an integer 0-65535, got 'x'; TABLE_NAME environment variable is not set",
   );
+});
+
+describe('the memcached nodes: a configuration endpoint (AWS) or a static list (local runs)', () => {
+  const aws = {
+    TABLE_NAME: 'catalog-items',
+    FAULTS_PARAMETER: '/blueprint/faults',
+    AWS_REGION: 'eu-west-1',
+    MEMCACHED_TLS: 'true',
+  };
+
+  test('MEMCACHED_CONFIG_ENDPOINT is read as one host:port, with a 60 s refresh by default', () => {
+    const config = loadConfig({
+      ...aws,
+      MEMCACHED_CONFIG_ENDPOINT: 'catalog.abc123.cfg.euw1.cache.amazonaws.com:11211',
+    });
+
+    expect(config.memcachedConfigEndpoint).toEqual({
+      host: 'catalog.abc123.cfg.euw1.cache.amazonaws.com',
+      port: 11211,
+    });
+    expect(config.memcachedEndpoints).toEqual([]);
+    expect(config.memcachedDiscoveryIntervalSeconds).toBe(60);
+  });
+
+  test('both, a list as the configuration endpoint, or a bad interval are refused by name', () => {
+    expect(
+      problemsOf({ ...aws, MEMCACHED_CONFIG_ENDPOINT: 'cfg:11211', MEMCACHED_ENDPOINTS: 'a:1' }),
+    ).toEqual([
+      'set exactly one of MEMCACHED_CONFIG_ENDPOINT (the ElastiCache configuration endpoint, host:port) or MEMCACHED_ENDPOINTS (a static host:port list), got both',
+    ]);
+    expect(
+      problemsOf({
+        ...aws,
+        MEMCACHED_CONFIG_ENDPOINT: 'a:1,b:2',
+        MEMCACHED_DISCOVERY_INTERVAL_SECONDS: '0',
+      }),
+    ).toEqual([
+      "MEMCACHED_CONFIG_ENDPOINT must be one host:port, got 'a:1,b:2'",
+      "MEMCACHED_DISCOVERY_INTERVAL_SECONDS must be a number 1-3600, got '0'",
+    ]);
+    expect(problemsOf({ ...aws, MEMCACHED_CONFIG_ENDPOINT: 'cfg' })).toEqual([
+      "MEMCACHED_CONFIG_ENDPOINT must be comma-separated host:port entries, got 'cfg'",
+    ]);
+  });
 });
