@@ -120,7 +120,7 @@ export class RegionalStack extends Stack {
         }),
       listener: edge.listener,
       tableName: props.tableName,
-      memcachedEndpoints: this.cache.endpoints,
+      memcachedConfigEndpoint: this.cache.configurationEndpoint,
       memcachedTls: this.cache.transitEncryption,
       faultParameter: this.faultParameter,
       healthToken: hc.token,

@@ -273,7 +273,7 @@ describe('the default regional stack', () => {
       expect(container.Environment.map((e) => e.Name).sort()).toEqual([
         'FAULTS_PARAMETER',
         'HEALTH_TOKEN',
-        'MEMCACHED_ENDPOINTS',
+        'MEMCACHED_CONFIG_ENDPOINT',
         'MEMCACHED_TLS',
         'METRICS_NAMESPACE',
         'PORT',
@@ -334,17 +334,26 @@ describe('the default regional stack', () => {
       );
     });
 
-    test('reaches the tasks as one host:port per node in MEMCACHED_ENDPOINTS', () => {
+    test('reaches the tasks as the configuration endpoint in MEMCACHED_CONFIG_ENDPOINT, no built node names', () => {
       const taskDefinition = onlyResource(template, 'AWS::ECS::TaskDefinition');
       const [container] = taskDefinition.Properties.ContainerDefinitions as {
         Environment: { Name: string; Value: unknown }[];
       }[];
-      const endpoints = JSON.stringify(
-        container.Environment.find((e) => e.Name === 'MEMCACHED_ENDPOINTS'),
-      );
-      for (const node of ['.0001.', '.0002.', '.0003.']) expect(endpoints).toContain(node);
-      expect(endpoints).toContain('ConfigurationEndpoint.Address');
-      expect(endpoints).toContain(':11211');
+      const cluster = Object.keys(template.findResources('AWS::ElastiCache::CacheCluster'))[0];
+      expect(container.Environment.find((e) => e.Name === 'MEMCACHED_CONFIG_ENDPOINT')).toEqual({
+        Name: 'MEMCACHED_CONFIG_ENDPOINT',
+        Value: {
+          'Fn::Join': [
+            ':',
+            [
+              { 'Fn::GetAtt': [cluster, 'ConfigurationEndpoint.Address'] },
+              { 'Fn::GetAtt': [cluster, 'ConfigurationEndpoint.Port'] },
+            ],
+          ],
+        },
+      });
+      expect(container.Environment.map((e) => e.Name)).not.toContain('MEMCACHED_ENDPOINTS');
+      expect(JSON.stringify(container.Environment)).not.toMatch(/\.000[1-9]\.|\.cfg\./);
     });
   });
 

@@ -26,13 +26,18 @@ export interface MemcachedClusterProps {
 
 /**
  * A memcached cluster with one node per AZ in isolated subnets. Reachable only from what
- * `allowFrom` admits, on 11211. `endpoints` lists every node, as `MEMCACHED_ENDPOINTS` wants.
+ * `allowFrom` admits, on 11211. Clients find the nodes through `configurationEndpoint` with
+ * ElastiCache Auto Discovery (`config get cluster`), as `MEMCACHED_CONFIG_ENDPOINT` wants.
  */
 export class MemcachedCluster extends Construct {
   public readonly cluster: CfnCacheCluster;
   public readonly securityGroup: SecurityGroup;
-  /** Comma-separated `host:port` of every node, in node order. */
-  public readonly endpoints: string;
+  /**
+   * `host:port` of the cluster's configuration endpoint. Node names are not derived from it: with
+   * in-transit encryption they are `<node>.<cluster>.<hash>.<region>.cache.amazonaws.com`, and
+   * nodes are replaced and added at run time, so clients ask the endpoint for the current list.
+   */
+  public readonly configurationEndpoint: string;
   /** Whether clients must speak TLS to the nodes. */
   public readonly transitEncryption: boolean;
 
@@ -74,17 +79,10 @@ export class MemcachedCluster extends Construct {
         'The port is not the boundary: the security group admits only the service tasks, on 11211, which forks expect.',
     });
 
-    // CloudFormation returns only the configuration endpoint, <id>.<hash>.cfg.<region>...; node n
-    // answers at the same name with "cfg" replaced by its zero-padded number (0001, 0002, ...).
-    const [prefix, suffix] = [0, 1].map((i) =>
-      Fn.select(i, Fn.split('.cfg.', this.cluster.attrConfigurationEndpointAddress)),
-    );
-    this.endpoints = Fn.join(
-      ',',
-      azs.map((_az, i) =>
-        Fn.join('', [prefix, `.${String(i + 1).padStart(4, '0')}.`, suffix, `:${MEMCACHED_PORT}`]),
-      ),
-    );
+    this.configurationEndpoint = Fn.join(':', [
+      this.cluster.attrConfigurationEndpointAddress,
+      this.cluster.attrConfigurationEndpointPort,
+    ]);
   }
 
   /** Admits `peer` (the service's tasks) to the nodes on 11211. */

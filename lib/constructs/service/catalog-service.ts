@@ -35,8 +35,11 @@ export interface CatalogServiceProps {
   readonly listener: ApplicationListener;
   /** The DynamoDB table (this region's replica) the tasks read and write. */
   readonly tableName: string;
-  /** Comma-separated `host:port` of every memcached node. */
-  readonly memcachedEndpoints: string;
+  /**
+   * `host:port` of the ElastiCache memcached configuration endpoint: the tasks read the node list
+   * from it (Auto Discovery) at start and every minute.
+   */
+  readonly memcachedConfigEndpoint: string;
   /**
    * Speak TLS to memcached (ElastiCache in-transit encryption).
    * @default false
@@ -179,7 +182,7 @@ export class CatalogService extends Construct {
       environment: {
         PORT: String(CONTAINER_PORT),
         TABLE_NAME: props.tableName,
-        MEMCACHED_ENDPOINTS: props.memcachedEndpoints,
+        MEMCACHED_CONFIG_ENDPOINT: props.memcachedConfigEndpoint,
         MEMCACHED_TLS: String(props.memcachedTls ?? false),
         FAULTS_PARAMETER: props.faultParameter.parameterName,
         HEALTH_TOKEN: props.healthToken,
