@@ -15,14 +15,14 @@ import {
   type IPolicy,
 } from 'cockatiel';
 import type { FastifyBaseLogger } from 'fastify';
-import { Client, Server } from 'memjs';
+import { Client } from 'memjs';
 
 import type { Endpoint } from '../config';
 import { attemptReach, type FailureOutcome } from '../dependencies/outcome';
 import type { DependencyMetrics } from '../metrics/emf';
 
 import { pickNode } from './rendezvous';
-import { TlsServer } from './tls-server';
+import { GuardedServer } from './tls-server';
 
 export interface MemcachedCacheOptions {
   readonly endpoints: readonly Endpoint[];
@@ -342,12 +342,14 @@ export class MemcachedCache {
     };
     // Dial the address discovery reported, verify the certificate against the node's name.
     const dial = endpoint.address ?? endpoint.host;
-    const server = options.tls
-      ? new TlsServer(dial, endpoint.port, serverOptions, {
-          ...(isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {}),
-          ...options.tls,
-        })
-      : new Server(dial, endpoint.port, undefined, undefined, serverOptions);
+    const server = new GuardedServer(
+      dial,
+      endpoint.port,
+      serverOptions,
+      options.tls
+        ? { ...(isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {}), ...options.tls }
+        : undefined,
+    );
     // retries: 1 is a single attempt; failover would move keys to other nodes behind our back.
     const client = new Client([server], { retries: 1, failover: false, logger: silentLogger });
     const breaker = circuitBreaker(handleAll, {

@@ -1,5 +1,5 @@
-import { isIP, type Socket } from 'node:net';
-import { connect, type ConnectionOptions } from 'node:tls';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 
 import { Server, type ServerOptions } from 'memjs';
 
@@ -18,17 +18,20 @@ interface ServerInternals {
 }
 
 /**
- * A memjs server connection over TLS, for ElastiCache in-transit encryption. memjs opens its socket
- * with `net.connect` inside `Server#sock` and offers no hook, so this subclass replaces only the
- * branch that creates a new socket: the same steps as memjs 1.3.2 (kept pinned), with
- * `tls.connect` instead. An established socket is handled by memjs itself.
+ * A memjs server connection, over TLS for ElastiCache in-transit encryption or plain TCP. memjs
+ * opens its socket with `net.connect` inside `Server#sock` and offers no hook, so this subclass
+ * replaces only the branch that creates a new socket: the same steps as memjs 1.3.2 (kept pinned),
+ * with `tls.connect` when TLS is on, and one fix: the events of a socket memjs has already given
+ * up on are ignored. memjs's own `close` handler clears whatever socket is current, so after a
+ * reset a call made before the dead socket's `close` event lost its new connection and hung
+ * until its timeout. An established socket is handled by memjs itself.
  */
-export class TlsServer extends Server {
+export class GuardedServer extends Server {
   constructor(
     host: string,
     port: number,
     options: ServerOptions,
-    private readonly tlsOptions: ConnectionOptions = {},
+    private readonly tlsOptions: ConnectionOptions | undefined,
   ) {
     super(host, port, undefined, undefined, options);
   }
@@ -40,33 +43,38 @@ export class TlsServer extends Server {
       return;
     }
     self.connected = false;
-    const socket = connect(
-      {
-        host: this.host,
-        port: this.port,
-        servername: isIP(this.host) === 0 ? this.host : undefined,
-        ...this.tlsOptions,
-      },
-      () => {
-        self.once('authenticated', () => {
-          if (self._socket !== socket) return;
-          self.connected = true;
-          socket.setTimeout(0);
-          self.timeoutSet = false;
-          go(socket);
-          for (const callback of self.connectCallbacks) callback(socket);
-          self.connectCallbacks = [];
-        });
-        socket.on('data', (data: Buffer) => self.responseHandler(data));
-        if (self.username && self.password) {
-          self.listSasl();
-        } else {
-          self.emit('authenticated');
-        }
-      },
-    );
+    const onConnect = () => {
+      self.once('authenticated', () => {
+        if (self._socket !== socket) return;
+        self.connected = true;
+        socket.setTimeout(0);
+        self.timeoutSet = false;
+        go(socket);
+        for (const callback of self.connectCallbacks) callback(socket);
+        self.connectCallbacks = [];
+      });
+      socket.on('data', (data: Buffer) => self.responseHandler(data));
+      if (self.username && self.password) {
+        self.listSasl();
+      } else {
+        self.emit('authenticated');
+      }
+    };
+    const socket: Socket = this.tlsOptions
+      ? connectTls(
+          {
+            host: this.host,
+            port: this.port,
+            servername: isIP(this.host) === 0 ? this.host : undefined,
+            ...this.tlsOptions,
+          },
+          onConnect,
+        )
+      : connectTcp({ host: this.host, port: this.port }, onConnect);
     self._socket = socket;
-    socket.on('error', (error: Error) => self.error(error));
+    socket.on('error', (error: Error) => {
+      if (self._socket === socket) self.error(error);
+    });
     socket.on('close', () => {
       if (self._socket !== socket) return;
       self.connected = false;
@@ -86,5 +94,17 @@ export class TlsServer extends Server {
       }
     });
     socket.setKeepAlive(self.options.keepAlive, self.options.keepAliveDelay * 1000);
+  }
+}
+
+/** A memjs server connection over TLS (see {@link GuardedServer}). */
+export class TlsServer extends GuardedServer {
+  constructor(
+    host: string,
+    port: number,
+    options: ServerOptions,
+    tlsOptions: ConnectionOptions = {},
+  ) {
+    super(host, port, options, tlsOptions);
   }
 }
