@@ -259,3 +259,48 @@ test('a node that rejoins the ring still holding an old version is flushed befor
   );
   expect(hit.json<{ version: number }>().version).toBe(version1 + 1);
 });
+
+test('the configuration endpoint down at start: the service starts, serves from DynamoDB, and caches once discovery succeeds', async () => {
+  // GIVEN a second task starting while the configuration endpoint refuses connections
+  configEndpoint.setNodes([listed(nodes[1])]);
+  configEndpoint.setMode('refuse');
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MEMCACHED_CONFIG_ENDPOINT: configEndpoint.endpoint,
+    MEMCACHED_TLS: 'true',
+    MEMCACHED_DISCOVERY_INTERVAL_SECONDS: '3600',
+    TABLE_NAME: 'items-discovery',
+    DYNAMODB_ENDPOINT: dynalite.endpoint,
+    AWS_REGION: 'us-east-1',
+    FAULTS_FILE: join(directory, 'faults.json'),
+    SHUTDOWN_DRAIN_SECONDS: '1',
+    TRUST_PROXY_HOPS: '0',
+  });
+  const second = await createService(config, {
+    identity: { ...TEST_IDENTITY, taskId: 'second-task' },
+    tuning: { ...TEST_TUNING, cacheTls: { ca: certificate.cert } },
+    logStream: new LogCapture(),
+  });
+  try {
+    const url = await second.start();
+    await putItem(url, 'late', { name: 'Late', price: 5 });
+
+    // THEN it has no nodes, and reads are misses answered from DynamoDB
+    expect(second.cache.nodeNames()).toEqual([]);
+    const miss = await api(url, '/api/items/late');
+    expect(miss.status).toBe(200);
+    expect(miss.headers.get('x-cache')).toBe('MISS');
+
+    // WHEN the configuration endpoint answers again and the next refresh runs
+    configEndpoint.setMode('answer');
+    expect(await second.discovery!.refresh()).toBe('changed');
+
+    // THEN the node is in use and reads are cached
+    expect(second.cache.nodeNames()).toEqual([nameOf(nodes[1])]);
+    await api(url, '/api/items/late');
+    expect((await api(url, '/api/items/late')).headers.get('x-cache')).toBe('HIT');
+  } finally {
+    await second.stop();
+  }
+});
