@@ -106,6 +106,7 @@ export async function createService(
       halfOpenAfterMs: tuning.cacheHalfOpenAfterMs,
       tls: config.memcachedTls ? (tuning.cacheTls ?? {}) : undefined,
       blackholed: () => faults.hit('cache-blackhole') !== undefined,
+      ringChangeGraceMs: config.cacheTtlSeconds * 1000,
     },
     metrics,
     log,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { fetchClusterConfig, parseClusterConfig } from '../../service/src/cache/auto-discovery';
+import { pickNode } from '../../service/src/cache/rendezvous';
 import { loadConfig } from '../../service/src/config';
 import { ItemCache } from '../../service/src/items/item-cache';
 import { createService, type Service } from '../../service/src/service';
@@ -258,6 +259,37 @@ test('a node that rejoins the ring still holding an old version is flushed befor
     (response) => response.headers.get('x-cache') === 'HIT',
   );
   expect(hit.json<{ version: number }>().version).toBe(version1 + 1);
+});
+
+test('a node that leaves within one TTL of joining: its keys go back to a node that held them, which the writes in between also invalidated', async () => {
+  // GIVEN ring {node 2} and an item cached on node 2 at version 1
+  configEndpoint.setNodes([listed(nodes[2])]);
+  expect(await service.discovery!.refresh()).toBe('changed');
+  let id = '';
+  for (let index = 0; id === ''; index += 1) {
+    const candidate = `leave-${index}`;
+    // an id that moves to node 1 when node 1 joins
+    const owner = pickNode([nameOf(nodes[2]), nameOf(nodes[1])], ItemCache.key(candidate));
+    if (owner === nameOf(nodes[1])) id = candidate;
+  }
+  const cached = await cachedRead(id, 30);
+  expect(cached.headers.get('x-cache')).toBe('HIT');
+  const version1 = cached.json<{ version: number }>().version;
+
+  // WHEN node 1 joins (the item moves to it), the item is updated, and node 1 leaves again
+  configEndpoint.setNodes([listed(nodes[2]), listed(nodes[1])]);
+  expect(await service.discovery!.refresh()).toBe('changed');
+  expect(service.cache.nodeFor(ItemCache.key(id))).toBe(nameOf(nodes[1]));
+  expect((await putItem(baseUrl, id, { name: id, price: 31 })).status).toBe(200);
+  configEndpoint.setNodes([listed(nodes[2])]);
+  expect(await service.discovery!.refresh()).toBe('changed');
+
+  // THEN the read on node 2 returns the new version, not the one node 2 held from before
+  const after = await read(id);
+  expect(after.json<{ version: number; price: number }>()).toMatchObject({
+    version: version1 + 1,
+    price: 31,
+  });
 });
 
 test('the configuration endpoint down at start: the service starts, serves from DynamoDB, and caches once discovery succeeds', async () => {

@@ -52,6 +52,15 @@ export interface MemcachedCacheOptions {
    * @default - never
    */
   readonly blackholed?: () => boolean;
+  /**
+   * After the node list changes, invalidations also go to a key's owner in the earlier lists for
+   * this long, so a key that moves back to a node that held it does not find an old entry there.
+   * Set it to the longest entry TTL.
+   * @default 60000
+   */
+  readonly ringChangeGraceMs?: number;
+  /** @default Date.now */
+  readonly clock?: () => number;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -159,6 +168,10 @@ export class MemcachedCache {
   private names: string[] = [];
   private readonly blackholed: () => boolean;
   private readonly timeoutMs: number;
+  private readonly clock: () => number;
+  private readonly ringChangeGraceMs: number;
+  /** Earlier node lists, each until its grace period ends. */
+  private previousRings: Array<{ names: readonly string[]; until: number }> = [];
 
   constructor(
     private readonly options: MemcachedCacheOptions,
@@ -167,6 +180,8 @@ export class MemcachedCache {
   ) {
     this.timeoutMs = options.operationTimeoutMs ?? 100;
     this.blackholed = options.blackholed ?? (() => false);
+    this.clock = options.clock ?? Date.now;
+    this.ringChangeGraceMs = options.ringChangeGraceMs ?? 60_000;
     this.replaceNodes(options.endpoints, false);
   }
 
@@ -277,12 +292,31 @@ export class MemcachedCache {
    * becomes suspect: flushed before it is used again, and fills under way are dropped.
    */
   async invalidate(key: string): Promise<boolean> {
-    const deleted = await this.delete(key);
-    if (!deleted) {
-      const node = this.nodes.get(this.nodeFor(key));
-      if (node) this.markSuspect(node, 'invalidation failed');
-    }
-    return deleted;
+    const owner = this.nodeFor(key);
+    const now = this.clock();
+    this.previousRings = this.previousRings.filter((ring) => ring.until > now);
+    // The key's owners in recent node lists that are still members: they may hold it too.
+    const earlier = new Set(
+      this.previousRings
+        .filter((ring) => ring.names.length > 0)
+        .map((ring) => pickNode(ring.names, key))
+        .filter((name) => name !== owner && this.nodes.has(name)),
+    );
+    const results = await Promise.all(
+      [owner, ...earlier].map(async (name) => {
+        const deleted =
+          (await this.run(
+            'delete',
+            key,
+            async (client) => (await client.delete(key), true),
+            name,
+          )) ?? false;
+        const node = this.nodes.get(name);
+        if (!deleted && node) this.markSuspect(node, 'invalidation failed');
+        return deleted;
+      }),
+    );
+    return results[0] ?? false;
   }
 
   breakerStates(): Array<{ node: string; state: BreakerState }> {
@@ -320,6 +354,9 @@ export class MemcachedCache {
         changed = true;
         node.dispose();
       }
+    }
+    if (changed && this.names.length > 0) {
+      this.previousRings.push({ names: this.names, until: this.clock() + this.ringChangeGraceMs });
     }
     this.nodes = next;
     this.names = [...next.keys()];
@@ -422,8 +459,9 @@ export class MemcachedCache {
     operation: string,
     key: string,
     call: (client: Client) => Promise<T>,
+    nodeName: string = this.nodeFor(key),
   ): Promise<T | undefined> {
-    const node = this.nodes.get(this.nodeFor(key));
+    const node = this.nodes.get(nodeName);
     if (!node) return undefined;
     if (node.suspect && !(await this.repair(node))) return undefined;
     try {
