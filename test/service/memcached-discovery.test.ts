@@ -2,7 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { fetchClusterConfig, parseClusterConfig } from '../../service/src/cache/auto-discovery';
+import {
+  fetchClusterConfig,
+  parseClusterConfig,
+  refreshDelayMs,
+} from '../../service/src/cache/auto-discovery';
 import { pickNode } from '../../service/src/cache/rendezvous';
 import { loadConfig } from '../../service/src/config';
 import { ItemCache } from '../../service/src/items/item-cache';
@@ -110,6 +114,12 @@ async function cachedRead(id: string, price: number) {
   await read(id);
   return read(id);
 }
+
+test('refreshes are jittered ±20 % around the interval, so tasks started together spread out', () => {
+  expect(refreshDelayMs(60_000, 0.2, () => 0)).toBe(48_000);
+  expect(refreshDelayMs(60_000, 0.2, () => 0.5)).toBe(60_000);
+  expect(refreshDelayMs(60_000, 0.2, () => 0.999_999)).toBeCloseTo(72_000, -1);
+});
 
 describe('parsing the configuration endpoint answer', () => {
   test('the documented format: version, then host|ip|port entries separated by spaces', () => {

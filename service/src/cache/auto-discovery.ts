@@ -192,6 +192,11 @@ export interface NodeDiscoveryOptions {
 
 export type RefreshOutcome = 'changed' | 'unchanged' | 'failed';
 
+/** The wait before the next refresh: `intervalMs` scaled by a random factor in [1 - jitter, 1 + jitter]. */
+export function refreshDelayMs(intervalMs: number, jitter: number, random: () => number): number {
+  return intervalMs * (1 - jitter + 2 * jitter * random());
+}
+
 function sameNodes(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
   const key = (node: Endpoint) => `${node.host}|${node.address ?? ''}|${node.port}`;
   const left = a.map(key).sort();
@@ -270,8 +275,7 @@ export class NodeDiscovery {
 
   private schedule(): void {
     if (this.stopped) return;
-    const jitter = this.options.jitter ?? 0.2;
-    const delay = this.options.intervalMs * (1 - jitter + 2 * jitter * this.random());
+    const delay = refreshDelayMs(this.options.intervalMs, this.options.jitter ?? 0.2, this.random);
     this.timer = setTimeout(() => {
       void this.refresh().finally(() => this.schedule());
     }, delay);
