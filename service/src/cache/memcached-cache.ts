@@ -199,7 +199,7 @@ export class MemcachedCache {
     return this.names;
   }
 
-  /** The node that owns a key (`host:port`), or undefined without nodes. */
+  /** The node that owns a key (`host:port`), or '' without nodes. */
   nodeFor(key: string): string {
     return this.names.length === 0 ? '' : pickNode(this.names, key);
   }
