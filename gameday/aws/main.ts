@@ -162,8 +162,8 @@ async function run(command: Extract<CliCommand, { kind: 'run' }>, deps: CliDeps)
   const { region } = checkPlace(command, config);
   if (!command.dryRun && !command.yes && !deps.interactive) {
     throw new UsageError(
-      'stdin is not a terminal, so I cannot ask before injecting a fault; pass --yes to run ' +
-        'without asking, or --dry-run to change nothing',
+      'stdin is not a terminal, so I cannot ask before injecting a fault; pass --act --yes to ' +
+        'run without asking, or leave out --act for a dry run that changes nothing',
     );
   }
   const clients = deps.clients(region);
@@ -173,7 +173,7 @@ async function run(command: Extract<CliCommand, { kind: 'run' }>, deps: CliDeps)
 
   deps.stdout(
     `Game day: ${command.scenario} (${scenario.title}) in ${region}, account ${target.account}` +
-      (command.dryRun ? ' — dry run, nothing changes' : ''),
+      (command.dryRun ? ' — dry run, nothing changes (pass --act to inject the fault)' : ''),
   );
   deps.stdout(`Hypothesis: ${scenario.hypothesis}`);
   deps.stdout(`Budget from your config: ${budgetLine(command.scenario, config)}`);
