@@ -38,7 +38,8 @@ export function parseGameDayInput(raw: unknown, env: ObserveEnv): GameDayInput {
     {
       scenario: oneOf(SCENARIO_NAMES),
       experimentId: experimentIdField(),
-      dryRun: optional(boolean(), false),
+      // Acting is an explicit opt-in: an input without dryRun changes nothing.
+      dryRun: optional(boolean(), true),
       availabilityZone: optional(oneOf(env.availabilityZones, ` (the AZs of ${env.region})`)),
     },
     raw,

@@ -25,12 +25,26 @@ function problemsOf(parse: () => unknown): readonly string[] {
 }
 
 describe('the common fault fields', () => {
-  test('defaults: not a dry run, 15 minutes', () => {
+  test('defaults: a dry run (acting needs dryRun false), 15 minutes', () => {
     expect(parseStopTasksEvent({ experimentId: 'gd-2026-03-01.a' }, env)).toEqual({
       experimentId: 'gd-2026-03-01.a',
-      dryRun: false,
+      dryRun: true,
       durationMinutes: 15,
     });
+  });
+
+  test('an event without dryRun is a dry run in every fault function', () => {
+    const base = { experimentId: 'a' };
+    const parsed = [
+      parseStopTasksEvent(base, env),
+      parseAzOutageEvent({ ...base, availabilityZone: 'us-east-1a' }, env),
+      parseEmptyResponsesEvent(base, env),
+      parseLatencyEvent({ ...base, latencyMs: 800 }, env),
+      parseCacheOutageEvent(base, env),
+      parseRegionOutageEvent(base, env),
+    ];
+    expect(parsed.map((e) => e.dryRun)).toEqual([true, true, true, true, true, true]);
+    expect(parseStopTasksEvent({ ...base, dryRun: false }, env).dryRun).toBe(false);
   });
 
   test('a short MAX_FAULT_DURATION_MINUTES shortens the default duration', () => {

@@ -324,11 +324,11 @@ describe('observing scenarios that expect no ejection', () => {
 });
 
 describe('the execution input', () => {
-  test('accepts a scenario with an experiment id and defaults dryRun to false', () => {
+  test('accepts a scenario with an experiment id and defaults to a dry run (acting needs dryRun false)', () => {
     expect(parseGameDayInput({ scenario: 'latency', experimentId: 'gd-1' }, ENV)).toEqual({
       scenario: 'latency',
       experimentId: 'gd-1',
-      dryRun: false,
+      dryRun: true,
     });
   });
 
@@ -378,7 +378,7 @@ describe('preflight', () => {
 
   test('passes a steady region and plans the run: az-outage takes the last AZ', async () => {
     const result = await preflight(
-      { scenario: 'az-outage', experimentId: 'gd-az-1' },
+      { scenario: 'az-outage', experimentId: 'gd-az-1', dryRun: false },
       { targetHealth: healthy, canary: green },
       deps(),
     );

@@ -36,7 +36,7 @@ beforeEach(async () => {
 });
 
 const event = (fields: Record<string, unknown> = {}) =>
-  parseStopTasksEvent({ experimentId: 'exp-1', ...fields }, deps.env);
+  parseStopTasksEvent({ experimentId: 'exp-1', dryRun: false, ...fields }, deps.env);
 
 describe('stop-tasks targeting', () => {
   test('stops the requested number of tasks, each once, naming the experiment', async () => {
