@@ -123,7 +123,10 @@ export interface ExperimentResult {
   readonly restoredExpired?: string;
 }
 
-/** Refuses when the region-impaired alarm is in ALARM, or cannot be found. */
+/**
+ * Fails closed: goes ahead only when the region-impaired alarm is known OK. ALARM, INSUFFICIENT_DATA
+ * (not enough data to know) and a missing alarm are all refusals.
+ */
 export async function assertRegionNotImpaired(
   cloudWatch: CloudWatchClient,
   alarmName: string,
@@ -145,6 +148,13 @@ export async function assertRegionNotImpaired(
     throw new GuardrailRefusal(
       'region-impaired',
       `alarm ${alarmName} is in ALARM: the region is already impaired, so no fault is added`,
+    );
+  }
+  if (alarm.StateValue !== 'OK') {
+    throw new GuardrailRefusal(
+      'region-impaired',
+      `alarm ${alarmName} is ${alarm.StateValue ?? 'in no state'}, not OK: the region is not known ` +
+        'to be healthy, so no fault is added; wait until the alarm has data and is OK',
     );
   }
 }

@@ -149,6 +149,21 @@ describe('stop-tasks guardrails', () => {
     expect(deps.audit.entries.at(-1)).toMatchObject({ action: 'stop-tasks', outcome: 'refused' });
   });
 
+  test('a region-impaired alarm in INSUFFICIENT_DATA is refused (fails closed): the region is not known healthy', async () => {
+    // GIVEN an alarm without enough data to be OK
+    mockAlarm(cloudWatch, 'INSUFFICIENT_DATA');
+
+    // WHEN a real run is asked for
+    const run = stopTasks(event({ count: 1 }), deps);
+
+    // THEN it is refused before any ECS call, and the refusal is audited
+    await expect(run).rejects.toThrow(
+      'alarm blueprint-us-east-1-region-impaired is INSUFFICIENT_DATA, not OK: the region is not known to be healthy',
+    );
+    expect(ecs).not.toReceiveAnyCommand();
+    expect(deps.audit.entries.at(-1)).toMatchObject({ action: 'stop-tasks', outcome: 'refused' });
+  });
+
   test('a missing region-impaired alarm is refused: health cannot be checked', async () => {
     mockAlarm(cloudWatch, 'missing');
     await expect(stopTasks(event({ count: 1 }), deps)).rejects.toThrow(
