@@ -124,6 +124,8 @@ export async function preflight(
   rawInput: unknown,
   state: GameDayState,
   deps: PreflightDeps,
+  /** The execution's name; when given, the experiment id must equal it. */
+  executionName?: string,
 ): Promise<PreflightResult> {
   const { env } = deps;
   const now = deps.now();
@@ -134,6 +136,14 @@ export async function preflight(
   } catch (error) {
     if (!(error instanceof EventValidationError)) throw error;
     problems.push(...error.problems.map((p) => `input: ${p}`));
+  }
+  if (run && executionName !== undefined && run.experimentId !== executionName) {
+    // The restore that follows an aborted, timed-out or failed execution knows only its name.
+    problems.push(
+      `input: experimentId must equal the execution name, got ${JSON.stringify(run.experimentId)} ` +
+        `in an execution named ${JSON.stringify(executionName)}; start the execution with ` +
+        'name = experimentId (npm run gameday does)',
+    );
   }
   if (run) {
     // The fault must outlast its observation, or it would expire while being observed.

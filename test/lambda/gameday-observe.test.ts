@@ -142,9 +142,21 @@ describe('counting target health', () => {
     });
   });
 
+  test('counts the trimmed target states the state machine keeps (its ResultSelector), as the whole answer', () => {
+    expect(countTargets({ states: ['healthy', 'initial', 'draining'] })).toEqual({
+      healthy: 1,
+      unhealthy: 0,
+      initial: 1,
+      draining: 1,
+      other: 0,
+      total: 3,
+    });
+    expect(countTargets({ states: [] })).toMatchObject({ healthy: 0, total: 0 });
+  });
+
   test('refuses a response without the descriptions, naming what it needs', () => {
     expect(() => countTargets({})).toThrow(
-      'targetHealth must be a DescribeTargetHealth response with a TargetHealthDescriptions list',
+      'targetHealth must be { states: [...] } (target states) or a DescribeTargetHealth response with a TargetHealthDescriptions list',
     );
   });
 });
@@ -399,6 +411,28 @@ describe('preflight', () => {
         budget: { detectSeconds: 15, recoverSeconds: 100 },
       },
     });
+  });
+
+  test('refuses an experiment id other than the execution name: the restore after an aborted execution finds the experiment by that name', async () => {
+    // GIVEN an execution started under another name than its experiment id
+    const result = await preflight(
+      { scenario: 'task-loss', experimentId: 'gd-tl-1', dryRun: false },
+      { targetHealth: healthy, canary: green },
+      deps(),
+      'my-console-run',
+    );
+    // THEN nothing is injected, and the problem says how to start it
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([
+      'input: experimentId must equal the execution name, got "gd-tl-1" in an execution named "my-console-run"; start the execution with name = experimentId (npm run gameday does)',
+    ]);
+    const same = await preflight(
+      { scenario: 'task-loss', experimentId: 'gd-tl-1', dryRun: false },
+      { targetHealth: healthy, canary: green },
+      deps(),
+      'gd-tl-1',
+    );
+    expect(same.ok).toBe(true);
   });
 
   test('sends region-evacuation reads to the global name', async () => {
