@@ -47,6 +47,7 @@ import {
   releaseLease,
   writeState,
 } from './state-table';
+import type { TargetHealthEntry } from './targeting';
 
 /** Everything the logic touches, passed in so that tests can pass fakes. */
 export interface ChaosDeps {
@@ -62,6 +63,12 @@ export interface ChaosDeps {
   readonly audit: Audit;
   readonly now: () => Date;
   readonly random: () => number;
+  /**
+   * The service's target health (DescribeTargetHealth of its target group): the blast-radius cap
+   * counts healthy targets, and only tasks with a healthy target are picked (see `targeting.ts`).
+   * @default - capacity from ECS alone: every RUNNING task counts as serving
+   */
+  readonly targetHealth?: () => Promise<readonly TargetHealthEntry[]>;
 }
 
 /** The fields every fault event has (see `events.ts`). */

@@ -3,7 +3,7 @@ import type { ChaosEnv } from '../shared/env';
 import { baseFaultShape, refineTargeting, targetingShape } from '../shared/events';
 import { ChaosDeps, ExperimentResult, Planner, runExperiment } from '../shared/experiment';
 import { faultedTaskIds } from '../shared/fault-document';
-import { assertWithinBlastRadius, pickTasks } from '../shared/targeting';
+import { assertWithinBlastRadius, capacityOf, pickTasks } from '../shared/targeting';
 import { parseObject } from '../shared/validation';
 
 export function parseStopTasksEvent(raw: unknown, env: ChaosEnv) {
@@ -14,11 +14,13 @@ export function parseStopTasksEvent(raw: unknown, env: ChaosEnv) {
 export type StopTasksEvent = ReturnType<typeof parseStopTasksEvent>;
 
 export const planStopTasks: Planner<StopTasksEvent> = async (event, ctx) => {
-  const picked = pickTasks(ctx.tasks, event, ctx.deps.random);
+  const capacity = capacityOf(ctx.tasks, await ctx.deps.targetHealth?.());
+  const picked = pickTasks(ctx.tasks, event, ctx.deps.random, capacity);
   const ids = picked.map((t) => t.taskId);
   assertWithinBlastRadius({
     service: ctx.service,
     tasks: ctx.tasks,
+    capacity,
     affectedTaskIds: new Set([...faultedTaskIds(await ctx.faultDocument(), ctx.now), ...ids]),
     maxTaskShare: ctx.deps.env.maxTaskShare,
     what: `stopping ${ids.length} task(s)`,

@@ -178,7 +178,7 @@ describe('stop-tasks guardrails', () => {
 
     // THEN
     await expect(run).rejects.toThrow(
-      'stopping 3 task(s) would leave 3 of 4 tasks affected (3 by faults or stops, 0 already not running); the cap is 2 (MAX_TASK_SHARE 0.5)',
+      'stopping 3 task(s) would leave 3 of 4 desired tasks affected (3 by faults or stops, 0 not running); the cap is 2 (MAX_TASK_SHARE 0.5 of the desired count)',
     );
     expect(ecs).not.toReceiveCommand(StopTaskCommand);
     expect(await readLease(deps.table, SERVICE_ARN)).toBeUndefined();
@@ -198,7 +198,7 @@ describe('stop-tasks guardrails', () => {
 
     // WHEN 2 more would leave 3 of 4 down
     await expect(stopTasks(event({ count: 2 }), deps)).rejects.toThrow(
-      '(2 by faults or stops, 1 already not running)',
+      '(2 by faults or stops, 1 not running)',
     );
     expect(ecs).not.toReceiveCommand(StopTaskCommand);
   });
@@ -224,7 +224,7 @@ describe('stop-tasks guardrails', () => {
 
     // WHEN stopping 1 more task (task 1) would leave 3 of 4 affected
     await expect(stopTasks(event({ count: 1 }), deps)).rejects.toThrow(
-      'would leave 3 of 4 tasks affected',
+      'would leave 3 of 4 desired tasks affected',
     );
   });
 
