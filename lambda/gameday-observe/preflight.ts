@@ -15,6 +15,7 @@ import {
   faultDurationMinutes,
   injectEvent,
   runLimits,
+  scoredBudget,
 } from '../gameday-shared/run';
 import { EventValidationError } from '../shared/errors';
 import { experimentIdField } from '../shared/events';
@@ -60,8 +61,10 @@ export const defaultOutageZone = (env: ObserveEnv): string =>
   env.availabilityZones[env.availabilityZones.length - 1];
 
 export function planRun(input: GameDayInput, env: ObserveEnv, now: number): RunPlan {
-  const budget = SCENARIOS[input.scenario].budget(env.settings);
-  const limits = runLimits(input.scenario, budget, env.holdSeconds);
+  const fullBudget = SCENARIOS[input.scenario].budget(env.settings);
+  const limits = runLimits(input.scenario, fullBudget, env.holdSeconds);
+  // Scored only on what the scenario's hypothesis says (no "time to detect" for a stopped task).
+  const budget = scoredBudget(input.scenario, fullBudget);
   const run = SCENARIO_RUNS[input.scenario];
   const zone =
     input.scenario === 'az-outage' ? (input.availabilityZone ?? defaultOutageZone(env)) : undefined;

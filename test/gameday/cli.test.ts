@@ -306,13 +306,18 @@ describe('a game day run', () => {
       Key: `reports/task-loss/${EXPERIMENT_ID}.json`,
     });
     expect(c.out()).toContain(`eu-west-1 · experiment ${EXPERIMENT_ID} · completed · verdict PASS`);
-    expect(c.out()).toContain('PASS  time to detect: 12.4 s (budget ≤ 15 s)');
+    expect(c.out()).toContain('PASS  time to recover: 74.4 s (budget ≤ 100 s)');
+    // a stopped task is deregistered at once: the report says so instead of timing it
+    expect(c.out()).not.toContain('PASS  time to detect');
+    expect(c.out()).toContain(
+      '  time to detect: not scored: StopTask deregisters the target at once',
+    );
   });
 
   test('exits 1 when the run misses its budget', async () => {
-    const c = cli(world('slow-detection'));
+    const c = cli(world('slow-recovery'));
     expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(1);
-    expect(c.out()).toContain('FAIL  time to detect: 24.8 s (budget ≤ 15 s)');
+    expect(c.out()).toContain('FAIL  time to recover: 124 s (budget ≤ 100 s)');
   });
 
   test('shows why a refused run did not start, and exits 1', async () => {

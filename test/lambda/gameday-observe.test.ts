@@ -408,9 +408,39 @@ describe('preflight', () => {
           durationMinutes: 6, // ceil((2 × 15 + 30) / 60) + 5
         },
         clientEndpoint: 'https://eu-west-1.api.example.com',
-        budget: { detectSeconds: 15, recoverSeconds: 100 },
+        budget: { recoverSeconds: 100 },
       },
     });
+  });
+
+  test.each(['task-loss', 'az-outage'] as const)(
+    '%s is not scored on time to detect: StopTask deregisters the target at once, so the first poll would time the deregistration',
+    async (scenario) => {
+      const result = await preflight(
+        { scenario, experimentId: 'gd-1', dryRun: false },
+        { targetHealth: healthy, canary: green },
+        deps(),
+      );
+      expect(result.run?.budget.detectSeconds).toBeUndefined();
+      expect(result.run?.budget.derivation).toContain(
+        'the 15 s detect budget is not scored in AWS: StopTask deregisters the target at once',
+      );
+      // The phases still last as long as the whole budget asks.
+      expect(result.run?.limits).toEqual(
+        runLimits(scenario, SCENARIOS[scenario].budget(ENV.settings), ENV.holdSeconds),
+      );
+    },
+  );
+
+  test('zero-length-responder is scored on the health check ejecting the bad task', async () => {
+    const result = await preflight(
+      { scenario: 'zero-length-responder', experimentId: 'gd-1', dryRun: false },
+      { targetHealth: healthy, canary: green },
+      deps(),
+    );
+    expect(result.run?.budget.detectSeconds).toBe(
+      SCENARIOS['zero-length-responder'].budget(ENV.settings).detectSeconds,
+    );
   });
 
   test('refuses an experiment id other than the execution name: the restore after an aborted execution finds the experiment by that name', async () => {
