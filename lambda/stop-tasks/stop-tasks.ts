@@ -1,15 +1,30 @@
-/** stop-tasks: stop N tasks, or P % of them, optionally only in one AZ. */
+/**
+ * stop-tasks: stop N tasks, or P % of them, optionally only in one AZ.
+ *
+ * With `fisExperiment: true` it only reserves: the same preflight, lease and blast-radius cap, but
+ * no StopTask. The guarded FIS state machine (lib/constructs/chaos/fis-templates.ts) invokes it
+ * so, and starts the FIS experiment, which stops that many tasks itself, only once it is applied.
+ */
 import type { ChaosEnv } from '../shared/env';
 import { baseFaultShape, refineTargeting, targetingShape } from '../shared/events';
 import { ChaosDeps, ExperimentResult, Planner, runExperiment } from '../shared/experiment';
 import { faultedTaskIds } from '../shared/fault-document';
 import { assertWithinBlastRadius, capacityOf, pickTasks } from '../shared/targeting';
-import { parseObject } from '../shared/validation';
+import { boolean, optional, parseObject } from '../shared/validation';
 
 export function parseStopTasksEvent(raw: unknown, env: ChaosEnv) {
-  return parseObject({ ...baseFaultShape(env), ...targetingShape() }, raw, {
-    refine: (event, problems) => refineTargeting(env, event, problems),
-  });
+  return parseObject(
+    {
+      ...baseFaultShape(env),
+      ...targetingShape(),
+      /** Reserve for a FIS experiment: lease and cap, but FIS stops the tasks. */
+      fisExperiment: optional(boolean(), false),
+    },
+    raw,
+    {
+      refine: (event, problems) => refineTargeting(env, event, problems),
+    },
+  );
 }
 export type StopTasksEvent = ReturnType<typeof parseStopTasksEvent>;
 
@@ -26,6 +41,17 @@ export const planStopTasks: Planner<StopTasksEvent> = async (event, ctx) => {
     what: `stopping ${ids.length} task(s)`,
   });
   const where = event.availabilityZone ? ` in ${event.availabilityZone}` : '';
+  if (event.fisExperiment) {
+    // FIS picks its own tasks among the service's: the cap counts how many, not which.
+    return {
+      summary:
+        `reserve ${ids.length} of ${ctx.tasks.length} task(s)${where} for a FIS experiment ` +
+        `that stops them, until ${ctx.expiresAt.toISOString()}`,
+      affectedTaskIds: ids,
+      stopTasks: [],
+      addFaults: [],
+    };
+  }
   return {
     summary: `stop ${ids.length} of ${ctx.tasks.length} task(s)${where}`,
     affectedTaskIds: ids,

@@ -224,6 +224,31 @@ describe('experiments against the fake ECS endpoint', () => {
     expect(fake.tasks.get(first.taskArn)?.desiredStatus).toBe('RUNNING');
   });
 
+  test('a FIS reservation takes the same lease and cap, and stops nothing itself', async () => {
+    // GIVEN 3 healthy tasks
+    const { deps } = await world(3);
+    const reserve = (id: string, count: number) =>
+      stopTasks(
+        parseStopTasksEvent(
+          { experimentId: id, dryRun: false, count, fisExperiment: true, durationMinutes: 5 },
+          deps.env,
+        ),
+        deps,
+      );
+
+    // WHEN two tasks are asked for FIS, THEN the cap of 1 of 3 refuses it, as it would a stop
+    await expect(reserve('fis-2', 2)).rejects.toThrow('the cap is 1');
+
+    // WHEN one is, THEN it is applied without any StopTask: FIS will stop it
+    const reserved = await reserve('fis-1', 1);
+    expect(reserved.status).toBe('applied');
+    expect(reserved.plan.summary).toContain('for a FIS experiment');
+    expect(fake.callsOf('StopTask')).toHaveLength(0);
+
+    // AND a chaos function started meanwhile is refused by the lease the reservation holds
+    await expect(stop(deps, 'exp-during-fis', 1)).rejects.toThrow('is leased by experiment fis-1');
+  });
+
   test('during a deployment (4 running, 3 desired) two tasks are refused against the fake ECS', async () => {
     const { deps } = await world(4, 3);
     await expect(stop(deps, 'exp-d', 2)).rejects.toThrow('the cap is 1');

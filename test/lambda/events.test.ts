@@ -30,6 +30,7 @@ describe('the common fault fields', () => {
       experimentId: 'gd-2026-03-01.a',
       dryRun: true,
       durationMinutes: 15,
+      fisExperiment: false,
     });
   });
 
@@ -98,7 +99,7 @@ describe('the common fault fields', () => {
   test('an unknown field (a typo of dryRun) is refused, listing the allowed fields', () => {
     expect(problemsOf(() => parseStopTasksEvent({ experimentId: 'a', dryrun: true }, env))).toEqual(
       [
-        'dryrun is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone',
+        'dryrun is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone, fisExperiment',
       ],
     );
   });
@@ -111,7 +112,7 @@ describe('the common fault fields', () => {
       expect.stringContaining('experimentId is required'),
       'count must be an integer from 1 to 1000, got 0',
       'percent must be a number above 0 to 100, got 101',
-      'colour is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone',
+      'colour is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone, fisExperiment',
     ]);
   });
 
