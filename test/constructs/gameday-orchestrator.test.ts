@@ -81,7 +81,10 @@ interface Asl {
  */
 function renderedAsl(stack: Stack): { asl: Asl; refs: unknown[] } {
   const template = Template.fromStack(stack);
-  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
+  // The game day's own state machine (the chaos construct has FIS guard machines too).
+  const [machine] = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'))
+    .filter(([id]) => id.startsWith('GameDay'))
+    .map(([, resource]) => resource) as {
     Properties: { DefinitionString: { 'Fn::Join': [string, unknown[]] } };
   }[];
   const refs: unknown[] = [];
