@@ -9,6 +9,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 
 import type { ServiceInfo, TaskInfo } from '../../lambda/shared/ecs';
 import { createEcsClient } from '../../lambda/shared/ecs-client';
@@ -127,6 +128,57 @@ describe('what counts as capacity', () => {
     ]);
     expect([...capacity.serving]).toEqual(['t1']);
     expect(capacity.source).toBe('load-balancer');
+  });
+});
+
+describe('the capacity left after any accepted experiment', () => {
+  test('never falls below the desired count less the cap, whatever runs, serves or is asked', () => {
+    // GIVEN any desired count, share, running tasks (some not healthy in the target group, some
+    // extra as in a deployment) and tasks to affect
+    const world = fc
+      .record({
+        desired: fc.integer({ min: 1, max: 12 }),
+        share: fc.double({ min: 0.05, max: 1, noNaN: true }),
+        running: fc.integer({ min: 0, max: 16 }),
+      })
+      .chain((w) =>
+        fc.record({
+          desired: fc.constant(w.desired),
+          share: fc.constant(w.share),
+          states: fc.array(fc.constantFrom('healthy', 'initial', 'draining', 'unhealthy'), {
+            minLength: w.running,
+            maxLength: w.running,
+          }),
+          affected: fc.subarray(Array.from({ length: w.running }, (_, i) => `t${i + 1}`)),
+        }),
+      );
+    fc.assert(
+      fc.property(world, ({ desired, share, states, affected }) => {
+        const tasks = states.map((_, i) => task(i + 1));
+        const capacity = capacityOf(
+          tasks,
+          states.map((state, i) => ({ id: `10.0.0.${i + 1}`, state })),
+        );
+        let accepted = true;
+        try {
+          assertWithinBlastRadius({
+            service: service(desired),
+            tasks,
+            capacity,
+            affectedTaskIds: new Set(affected),
+            maxTaskShare: share,
+            what: 'any',
+          });
+        } catch {
+          accepted = false;
+        }
+        // WHEN accepted, THEN the tasks still serving after it are at least desired - cap
+        const stillServing = [...capacity.serving].filter((id) => !affected.includes(id)).length;
+        const cap = Math.floor(desired * share);
+        return !accepted || stillServing >= desired - cap;
+      }),
+      { numRuns: 500, verbose: true },
+    );
   });
 });
 
