@@ -1,5 +1,5 @@
 /**
- * npm run gameday -- <scenario> [--region r] [--dry-run] [--yes] [--az zone] [--config file]
+ * npm run gameday -- <scenario> [--region r] [--act [--yes]] [--az zone] [--config file]
  * npm run gameday -- --list
  *
  * Runs one game-day scenario in AWS with your credentials (see docs/gameday/). The logic lives in

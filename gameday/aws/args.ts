@@ -19,14 +19,16 @@ export type CliCommand =
     };
 
 export const USAGE = [
-  'Usage: npm run gameday -- <scenario> [--region <region>] [--dry-run] [--yes] [--az <zone>] [--config <file>]',
+  'Usage: npm run gameday -- <scenario> [--region <region>] [--act [--yes]] [--az <zone>] [--config <file>]',
   '       npm run gameday -- --list',
   '',
   `Scenarios: ${SCENARIO_NAMES.join(', ')}`,
   'Flags:',
   "  --region <region>  the region to run in (default: the config's homeRegion)",
-  '  --dry-run          run every check and show the plan; change nothing',
-  '  --yes, -y          do not ask before injecting the fault (needed without a terminal)',
+  '  --act              inject the fault for real; without it the run is a dry run: every check',
+  '                     and the plan, nothing changes',
+  '  --dry-run          the default, said explicitly; cannot be combined with --act',
+  '  --yes, -y          with --act: do not ask before injecting (needed without a terminal)',
   "  --az <zone>        az-outage only: the AZ to take out (default: the region's last AZ)",
   '  --config <file>    the blueprint config the stacks were deployed with (as cdk -c config=)',
   '  --list             show the scenarios, their hypotheses and budgets',
@@ -35,6 +37,7 @@ export const USAGE = [
 
 const OPTIONS = {
   region: { type: 'string' },
+  act: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
   az: { type: 'string' },
@@ -43,7 +46,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const ALLOWED_FLAGS = '--region, --dry-run, --yes, --az, --config, --list, --help';
+const ALLOWED_FLAGS = '--region, --act, --dry-run, --yes, --az, --config, --list, --help';
 
 /** Parses argv (without node and the script); throws UsageError naming what is wrong. */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
@@ -79,6 +82,11 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (values.az !== undefined && scenario !== 'az-outage') {
     throw new UsageError(`--az applies to az-outage only, got it with ${scenario}`);
   }
+  if (values.act && values['dry-run']) {
+    throw new UsageError(
+      '--act and --dry-run contradict each other; give --act to inject the fault, or neither for a dry run',
+    );
+  }
   for (const [flag, value] of [
     ['--region', values.region],
     ['--az', values.az],
@@ -91,7 +99,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   return {
     kind: 'run',
     scenario,
-    dryRun: values['dry-run'] ?? false,
+    // Acting is an explicit opt-in: without --act, nothing changes.
+    dryRun: values.act !== true,
     yes: values.yes ?? false,
     ...(values.region !== undefined ? { region: values.region } : {}),
     ...(values.az !== undefined ? { availabilityZone: values.az } : {}),

@@ -13,7 +13,7 @@ import {
   renderReport,
   reportKey,
 } from '../../lambda/gameday-shared/report';
-import type { GameDayInput } from '../../lambda/gameday-shared/run';
+import { type GameDayInput, scoredBudget } from '../../lambda/gameday-shared/run';
 import { ConfigError, ResolvedConfig } from '../../lib/config';
 import { RUNTIME_DEFAULTS } from '../../lib/constructs/gameday/contract';
 import {
@@ -65,10 +65,14 @@ function budgetLine(scenario: ScenarioName, config: ResolvedConfig): string {
   const budget = SCENARIOS[scenario].budget(
     settingsFromConfig(config.healthCheck, RUNTIME_DEFAULTS),
   );
+  // What the AWS run is scored on: a stopped task's detection is not (see SCENARIO_RUNS).
+  const scored = scoredBudget(scenario, budget);
   return [
-    budget.detectSeconds !== undefined
-      ? `detect ≤ ${budget.detectSeconds} s`
-      : 'no ejection expected',
+    scored.detectSeconds !== undefined
+      ? `detect ≤ ${scored.detectSeconds} s`
+      : budget.detectSeconds !== undefined
+        ? 'detect not scored (StopTask deregisters at once)'
+        : 'no ejection expected',
     `recover ≤ ${budget.recoverSeconds} s`,
     `success ≥ ${budget.minSuccessRate * 100} %`,
   ].join(', ');
@@ -162,8 +166,8 @@ async function run(command: Extract<CliCommand, { kind: 'run' }>, deps: CliDeps)
   const { region } = checkPlace(command, config);
   if (!command.dryRun && !command.yes && !deps.interactive) {
     throw new UsageError(
-      'stdin is not a terminal, so I cannot ask before injecting a fault; pass --yes to run ' +
-        'without asking, or --dry-run to change nothing',
+      'stdin is not a terminal, so I cannot ask before injecting a fault; pass --act --yes to ' +
+        'run without asking, or leave out --act for a dry run that changes nothing',
     );
   }
   const clients = deps.clients(region);
@@ -173,7 +177,7 @@ async function run(command: Extract<CliCommand, { kind: 'run' }>, deps: CliDeps)
 
   deps.stdout(
     `Game day: ${command.scenario} (${scenario.title}) in ${region}, account ${target.account}` +
-      (command.dryRun ? ' — dry run, nothing changes' : ''),
+      (command.dryRun ? ' — dry run, nothing changes (pass --act to inject the fault)' : ''),
   );
   deps.stdout(`Hypothesis: ${scenario.hypothesis}`);
   deps.stdout(`Budget from your config: ${budgetLine(command.scenario, config)}`);

@@ -29,6 +29,17 @@ export const BACKEND = 'service';
 /** Suffix of the unchecked backup servers that make HAProxy fail open like the ALB. */
 export const FAIL_OPEN_SUFFIX = '-failopen';
 
+/**
+ * An ALB does not retry a request on another target: a refused or reset connection to a target is
+ * the client's 502/503. HAProxy's defaults (`retries 3`, and the `redispatch`/`retry-on` options)
+ * would hide those errors and make the success rate look better than AWS, so retries are off.
+ */
+export const ALB_RETRY_BEHAVIOUR = [
+  '  # Like the ALB: a request whose connection to a target fails is an error, not retried or',
+  '  # redispatched to another target (HAProxy would otherwise retry 3 times by default).',
+  '  retries 0',
+] as const;
+
 /** The HAProxy configuration file for one region. */
 export function haproxyConfig(input: HaproxyConfigInput): string {
   const { balancer } = input;
@@ -60,11 +71,7 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
     '  option httpchk GET /health/ready',
     '  http-check expect status 200',
     `  default-server inter ${balancer.intervalMs}ms fastinter ${balancer.intervalMs}ms downinter ${balancer.intervalMs}ms rise ${balancer.healthyThreshold} fall ${balancer.unhealthyThreshold}`,
-    '  # A connection refused (a crashed task) is retried on another target, as ECS deregisters a',
-    '  # stopped task before the ALB would send it requests; nothing that reached a target is retried.',
-    '  retries 1',
-    '  option redispatch 1',
-    '  retry-on conn-failure',
+    ...ALB_RETRY_BEHAVIOUR,
     ...input.targets.map((target) => `  server ${target.name} 127.0.0.1:${target.port} check`),
     '  # The ALB fails open when every target is unhealthy: these unchecked backups stand in for that.',
     '  option allbackups',

@@ -197,6 +197,7 @@ export function planRun(
           `Self-ejection needs ${SELF_EJECTION_MIN_RESPONSES} responses; at ${round(perReplicaRate, 1)} requests/s per replica that takes ${selfEjectionSeconds} s. Bad responses keep a task self-ejected for ${SELF_EJECTION_WINDOW_SECONDS} s, so the fault is held until that window has emptied.`,
         ]
       : []),
+    'What differs from AWS: HAProxy retries nothing (retries 0, no redispatch), as the ALB does not retry a failed connection on another target. A lost task here is a killed process (a crash): requests reach it until the health check ejects it, while in AWS StopTask deregisters the target first and the ALB stops sending it new requests at once. Requests are plain HTTP on loopback: no TLS, no cross-zone hop, no connection draining delay.',
     ...(usesFaultDocument
       ? []
       : [

@@ -9,7 +9,7 @@ import { GuardrailRefusal } from '../shared/errors';
 import { availabilityZoneField, baseFaultShape, refineTargeting } from '../shared/events';
 import { ChaosDeps, ExperimentResult, Planner, runExperiment } from '../shared/experiment';
 import { faultedTaskIds } from '../shared/fault-document';
-import { assertWithinBlastRadius, isRunning } from '../shared/targeting';
+import { assertWithinBlastRadius, capacityOf, isRunning } from '../shared/targeting';
 import { parseObject } from '../shared/validation';
 
 export function parseAzOutageEvent(raw: unknown, env: ChaosEnv) {
@@ -60,6 +60,7 @@ export const planAzOutage: Planner<AzOutageEvent> = async (event, ctx) => {
   assertWithinBlastRadius({
     service: ctx.service,
     tasks: ctx.tasks,
+    capacity: capacityOf(ctx.tasks, await ctx.deps.targetHealth?.()),
     affectedTaskIds: new Set([...faultedTaskIds(await ctx.faultDocument(), ctx.now), ...ids]),
     maxTaskShare: ctx.deps.env.maxTaskShare,
     what: `an outage of ${az} (${ids.length} task(s))`,

@@ -15,7 +15,7 @@ import {
 } from '../gameday-shared/run';
 import { EventValidationError } from '../shared/errors';
 import type { Field } from '../shared/validation';
-import { oneOf, optional, parseObject } from '../shared/validation';
+import { oneOf, optional, parseObject, string } from '../shared/validation';
 
 import { HttpGet, readItems, readWhoami } from './client-reads';
 import { Signals, countTargets, finishedObservation, nextObservation } from './observe';
@@ -50,6 +50,10 @@ export function parseObserveEvent(raw: unknown) {
       action: oneOf(['preflight', 'observe', 'verify'] as const),
       state: anyObject,
       input: optional(anyObject),
+      /** The execution's name, which must be the experiment id (preflight only). */
+      execution: optional(
+        string({ pattern: /^[\s\S]{1,80}$/, expects: 'the execution name (1-80 characters)' }),
+      ),
     },
     raw,
     {
@@ -99,7 +103,7 @@ export async function observeFunction(
   deps: ObserveDeps,
 ): Promise<PreflightResult | Observation> {
   const state = event.state as GameDayState;
-  if (event.action === 'preflight') return preflight(event.input, state, deps);
+  if (event.action === 'preflight') return preflight(event.input, state, deps, event.execution);
 
   const { run, baseline } = state.preflight ?? {};
   if (!run || !baseline) {

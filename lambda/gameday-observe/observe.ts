@@ -44,22 +44,34 @@ export interface ObserveContext {
 }
 
 /** Counts a DescribeTargetHealth response (as the state machine's SDK task returns it). */
+/**
+ * Counts target states, from what the state machine keeps of DescribeTargetHealth (`{ states:
+ * [...] }`, its ResultSelector) or from a whole DescribeTargetHealth answer.
+ */
 export function countTargets(response: unknown): TargetCounts {
+  const selected = (response as { states?: unknown } | null)?.states;
   const descriptions = (response as { TargetHealthDescriptions?: unknown } | null)
     ?.TargetHealthDescriptions;
-  if (!Array.isArray(descriptions)) {
+  let states: unknown[];
+  if (Array.isArray(selected)) {
+    states = selected;
+  } else if (Array.isArray(descriptions)) {
+    states = descriptions.map(
+      (d) => (d as { TargetHealth?: { State?: unknown } } | null)?.TargetHealth?.State,
+    );
+  } else {
     throw new EventValidationError([
-      'targetHealth must be a DescribeTargetHealth response with a TargetHealthDescriptions list',
+      'targetHealth must be { states: [...] } (target states) or a DescribeTargetHealth response ' +
+        'with a TargetHealthDescriptions list',
     ]);
   }
   const counts = { healthy: 0, unhealthy: 0, initial: 0, draining: 0, other: 0 };
-  for (const d of descriptions) {
-    const state = (d as { TargetHealth?: { State?: unknown } } | null)?.TargetHealth?.State;
+  for (const state of states) {
     if (state === 'healthy' || state === 'unhealthy' || state === 'initial' || state === 'draining')
       counts[state] += 1;
     else counts.other += 1;
   }
-  return { ...counts, total: descriptions.length };
+  return { ...counts, total: states.length };
 }
 
 /** Every target healthy, and at least as many as before the fault. */

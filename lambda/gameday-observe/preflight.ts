@@ -15,6 +15,7 @@ import {
   faultDurationMinutes,
   injectEvent,
   runLimits,
+  scoredBudget,
 } from '../gameday-shared/run';
 import { EventValidationError } from '../shared/errors';
 import { experimentIdField } from '../shared/events';
@@ -38,7 +39,8 @@ export function parseGameDayInput(raw: unknown, env: ObserveEnv): GameDayInput {
     {
       scenario: oneOf(SCENARIO_NAMES),
       experimentId: experimentIdField(),
-      dryRun: optional(boolean(), false),
+      // Acting is an explicit opt-in: an input without dryRun changes nothing.
+      dryRun: optional(boolean(), true),
       availabilityZone: optional(oneOf(env.availabilityZones, ` (the AZs of ${env.region})`)),
     },
     raw,
@@ -59,8 +61,10 @@ export const defaultOutageZone = (env: ObserveEnv): string =>
   env.availabilityZones[env.availabilityZones.length - 1];
 
 export function planRun(input: GameDayInput, env: ObserveEnv, now: number): RunPlan {
-  const budget = SCENARIOS[input.scenario].budget(env.settings);
-  const limits = runLimits(input.scenario, budget, env.holdSeconds);
+  const fullBudget = SCENARIOS[input.scenario].budget(env.settings);
+  const limits = runLimits(input.scenario, fullBudget, env.holdSeconds);
+  // Scored only on what the scenario's hypothesis says (no "time to detect" for a stopped task).
+  const budget = scoredBudget(input.scenario, fullBudget);
   const run = SCENARIO_RUNS[input.scenario];
   const zone =
     input.scenario === 'az-outage' ? (input.availabilityZone ?? defaultOutageZone(env)) : undefined;
@@ -123,6 +127,8 @@ export async function preflight(
   rawInput: unknown,
   state: GameDayState,
   deps: PreflightDeps,
+  /** The execution's name; when given, the experiment id must equal it. */
+  executionName?: string,
 ): Promise<PreflightResult> {
   const { env } = deps;
   const now = deps.now();
@@ -133,6 +139,14 @@ export async function preflight(
   } catch (error) {
     if (!(error instanceof EventValidationError)) throw error;
     problems.push(...error.problems.map((p) => `input: ${p}`));
+  }
+  if (run && executionName !== undefined && run.experimentId !== executionName) {
+    // The restore that follows an aborted, timed-out or failed execution knows only its name.
+    problems.push(
+      `input: experimentId must equal the execution name, got ${JSON.stringify(run.experimentId)} ` +
+        `in an execution named ${JSON.stringify(executionName)}; start the execution with ` +
+        'name = experimentId (npm run gameday does)',
+    );
   }
   if (run) {
     // The fault must outlast its observation, or it would expire while being observed.

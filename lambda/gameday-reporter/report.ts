@@ -176,7 +176,7 @@ export function buildReport(event: ReportEvent, env: ReportEnv, finishedAt: Date
     startedAt: event.startedAt,
     finishedAt: finishedAt.toISOString(),
     settings: env.settings,
-    ...(run ? { budget: run.budget } : {}),
+    ...(run ? { budget: run.budget, measures: SCENARIO_RUNS[run.scenario].measures } : {}),
     problems: state.preflight?.problems ?? [],
     ...(run && state.preflight?.ok
       ? {

@@ -5,7 +5,7 @@
 import type { Budget, DeployedSettings } from '../../lib/gameday/scenarios';
 import { Score, renderScore } from '../../lib/gameday/scoring';
 
-import type { ObservationEnd, PollPoint } from './run';
+import type { ObservationEnd, PollPoint, ScenarioMeasures } from './run';
 
 export const REPORT_SCHEMA = 'gameday-report/1';
 
@@ -72,6 +72,8 @@ export interface GameDayReport {
     readonly recovered?: number;
   };
   readonly score?: Score;
+  /** The event each figure times (time to detect, to recover, success rate), in words. */
+  readonly measures?: ScenarioMeasures;
   readonly requests: { readonly total: number; readonly succeeded: number };
   readonly signals: {
     readonly baselineHealthy?: number;
@@ -126,6 +128,14 @@ export function renderReport(report: GameDayReport): string {
     }
   }
   if (report.score) lines.push('', renderScore(report.score));
+  if (report.score && report.measures) {
+    lines.push(
+      'What each figure times:',
+      `  time to detect: ${report.measures.detect}`,
+      `  time to recover: ${report.measures.recover}`,
+      `  success rate: ${report.measures.successRate}`,
+    );
+  }
   if (report.budget) lines.push(`Budget: ${report.budget.derivation}`);
   const { total, succeeded } = report.requests;
   if (total > 0) {

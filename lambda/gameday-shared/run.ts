@@ -38,7 +38,33 @@ export interface ScenarioRun {
    * member in ALARM stops it.
    */
   readonly expectedAlarms: readonly string[];
+  /**
+   * Whether "time to detect" is scored in AWS. Not for a stopped task: StopTask deregisters its
+   * target at once, so the load balancer stops routing to it before any health check could, and
+   * the first poll would time the deregistration, not the hypothesis.
+   */
+  readonly detectionScored: boolean;
+  /** The event each figure of the report times, stated in the report. */
+  readonly measures: ScenarioMeasures;
 }
+
+/** What each figure of a scenario's report times, in words. */
+export interface ScenarioMeasures {
+  /** "time to detect", or why it is not scored. */
+  readonly detect: string;
+  /** "time to recover". */
+  readonly recover: string;
+  /** "success rate". */
+  readonly successRate: string;
+}
+
+const USERS_ERRORS =
+  "users' errors: the share of client reads through the endpoint users reach that succeeded, " +
+  'over every poll after the injection';
+const NOT_EJECTED_BY_HEALTH_CHECK =
+  'not scored: StopTask deregisters the target at once, so the load balancer stops routing to it ' +
+  'before any health check fails and the first poll already sees it gone (the moment is kept in ' +
+  'the timeline as the deregistration); zero-length-responder times a health-check ejection';
 
 export const SCENARIO_RUNS: Readonly<Record<ScenarioName, ScenarioRun>> = {
   'task-loss': {
@@ -47,6 +73,15 @@ export const SCENARIO_RUNS: Readonly<Record<ScenarioName, ScenarioRun>> = {
     recoveryFrom: 'injection',
     recoveryNeedsCacheHits: false,
     expectedAlarms: [],
+    detectionScored: false,
+    measures: {
+      detect: NOT_EJECTED_BY_HEALTH_CHECK,
+      recover:
+        'time to full capacity: injection to the first poll with as many healthy targets as ' +
+        'before, none initial or unhealthy (the replacement passed its health checks), and every ' +
+        'client read ok',
+      successRate: USERS_ERRORS,
+    },
   },
   'az-outage': {
     inject: 'az-outage',
@@ -54,6 +89,15 @@ export const SCENARIO_RUNS: Readonly<Record<ScenarioName, ScenarioRun>> = {
     recoveryFrom: 'restore',
     recoveryNeedsCacheHits: false,
     expectedAlarms: [],
+    detectionScored: false,
+    measures: {
+      detect: NOT_EJECTED_BY_HEALTH_CHECK,
+      recover:
+        'time to full capacity after the restore: restore to the first poll with as many healthy ' +
+        "targets as before (the AZ's replacements passed their health checks), none initial or " +
+        'unhealthy, and every client read ok',
+      successRate: USERS_ERRORS,
+    },
   },
   'zero-length-responder': {
     inject: 'empty-responses',
@@ -61,6 +105,14 @@ export const SCENARIO_RUNS: Readonly<Record<ScenarioName, ScenarioRun>> = {
     recoveryFrom: 'restore',
     recoveryNeedsCacheHits: false,
     expectedAlarms: ['zero-length-responses'],
+    detectionScored: true,
+    measures: {
+      detect:
+        "time to eject: injection to the first poll where the load balancer's health check has " +
+        'taken the bad task out (its target unhealthy, or fewer healthy targets)',
+      recover: 'restore to the first poll with every target healthy again and every client read ok',
+      successRate: USERS_ERRORS,
+    },
   },
   'region-evacuation': {
     inject: 'region-outage',
@@ -68,6 +120,14 @@ export const SCENARIO_RUNS: Readonly<Record<ScenarioName, ScenarioRun>> = {
     recoveryFrom: 'restore',
     recoveryNeedsCacheHits: false,
     expectedAlarms: [],
+    detectionScored: true,
+    measures: {
+      detect:
+        'time to fail over: injection to the first poll where every read of the global name is ' +
+        'answered by another region (Route 53 took this one out)',
+      recover: 'restore to the first poll where the global name answers from this region again',
+      successRate: USERS_ERRORS.replace('the endpoint users reach', 'the global name'),
+    },
   },
   'cache-outage': {
     inject: 'cache-outage',
@@ -75,6 +135,12 @@ export const SCENARIO_RUNS: Readonly<Record<ScenarioName, ScenarioRun>> = {
     recoveryFrom: 'restore',
     recoveryNeedsCacheHits: true,
     expectedAlarms: [],
+    detectionScored: true,
+    measures: {
+      detect: 'not scored: no ejection is expected (one would be reported as unexpected)',
+      recover: 'restore to the first poll where every client read is ok and a cache HIT',
+      successRate: USERS_ERRORS,
+    },
   },
   latency: {
     inject: 'latency',
@@ -82,6 +148,12 @@ export const SCENARIO_RUNS: Readonly<Record<ScenarioName, ScenarioRun>> = {
     recoveryFrom: 'restore',
     recoveryNeedsCacheHits: false,
     expectedAlarms: ['p99-latency'],
+    detectionScored: true,
+    measures: {
+      detect: 'not scored: no ejection is expected (one would be reported as unexpected)',
+      recover: 'restore to the first poll with every target healthy and every client read ok',
+      successRate: USERS_ERRORS,
+    },
   },
 };
 
@@ -118,6 +190,19 @@ export function runLimits(name: ScenarioName, budget: Budget, holdSeconds: numbe
     faultPhaseSeconds = 2 * holdSeconds;
   }
   return { faultPhaseSeconds, recoveryPhaseSeconds, holdSeconds };
+}
+
+/**
+ * The budget an AWS run is scored against: the scenario's, without "time to detect" where the
+ * scenario does not score it (see `detectionScored`). The phase limits keep the whole budget.
+ */
+export function scoredBudget(name: ScenarioName, budget: Budget): Budget {
+  if (SCENARIO_RUNS[name].detectionScored || budget.detectSeconds === undefined) return budget;
+  const { detectSeconds, ...rest } = budget;
+  return {
+    ...rest,
+    derivation: `${budget.derivation} (the ${detectSeconds} s detect budget is not scored in AWS: StopTask deregisters the target at once)`,
+  };
 }
 
 /** Minutes a fault lasts before it expires by itself: the fault phase plus a margin, capped. */

@@ -34,6 +34,8 @@ export interface TaskInfo {
   readonly taskId: string;
   readonly availabilityZone?: string;
   readonly subnetId?: string;
+  /** The task's ENI address: its target id in an IP target group. */
+  readonly privateIpv4Address?: string;
   readonly lastStatus?: string;
   readonly desiredStatus?: string;
 }
@@ -117,6 +119,7 @@ function toTaskInfo(task: Task): TaskInfo {
     taskId: taskIdOf(taskArn),
     availabilityZone: task.availabilityZone,
     subnetId: eni?.details?.find((d) => d.name === 'subnetId')?.value,
+    privateIpv4Address: eni?.details?.find((d) => d.name === 'privateIPv4Address')?.value,
     lastStatus: task.lastStatus,
     desiredStatus: task.desiredStatus,
   };

@@ -8,7 +8,8 @@ export const EXPERIMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export function baseFaultShape(env: ChaosEnv) {
   return {
     experimentId: experimentIdField(),
-    dryRun: optional(boolean(), false),
+    // Acting is an explicit opt-in: an event without dryRun changes nothing.
+    dryRun: optional(boolean(), true),
     region: optional(ownRegionField(env)),
     durationMinutes: optional(
       integer(1, env.maxFaultDurationMinutes, ' (minutes; MAX_FAULT_DURATION_MINUTES caps it)'),

@@ -47,6 +47,7 @@ import {
   releaseLease,
   writeState,
 } from './state-table';
+import type { TargetHealthEntry } from './targeting';
 
 /** Everything the logic touches, passed in so that tests can pass fakes. */
 export interface ChaosDeps {
@@ -62,6 +63,12 @@ export interface ChaosDeps {
   readonly audit: Audit;
   readonly now: () => Date;
   readonly random: () => number;
+  /**
+   * The service's target health (DescribeTargetHealth of its target group): the blast-radius cap
+   * counts healthy targets, and only tasks with a healthy target are picked (see `targeting.ts`).
+   * @default - capacity from ECS alone: every RUNNING task counts as serving
+   */
+  readonly targetHealth?: () => Promise<readonly TargetHealthEntry[]>;
 }
 
 /** The fields every fault event has (see `events.ts`). */
@@ -123,7 +130,10 @@ export interface ExperimentResult {
   readonly restoredExpired?: string;
 }
 
-/** Refuses when the region-impaired alarm is in ALARM, or cannot be found. */
+/**
+ * Fails closed: goes ahead only when the region-impaired alarm is known OK. ALARM, INSUFFICIENT_DATA
+ * (not enough data to know) and a missing alarm are all refusals.
+ */
 export async function assertRegionNotImpaired(
   cloudWatch: CloudWatchClient,
   alarmName: string,
@@ -145,6 +155,13 @@ export async function assertRegionNotImpaired(
     throw new GuardrailRefusal(
       'region-impaired',
       `alarm ${alarmName} is in ALARM: the region is already impaired, so no fault is added`,
+    );
+  }
+  if (alarm.StateValue !== 'OK') {
+    throw new GuardrailRefusal(
+      'region-impaired',
+      `alarm ${alarmName} is ${alarm.StateValue ?? 'in no state'}, not OK: the region is not known ` +
+        'to be healthy, so no fault is added; wait until the alarm has data and is OK',
     );
   }
 }

@@ -1,7 +1,7 @@
 /** Planning shared by the functions that put a fault on some of the service's tasks. */
 import type { Planner, BaseFaultEvent, PlanContext, ExperimentPlan } from './experiment';
 import { Fault, FaultParams, FaultType, faultedTaskIds } from './fault-document';
-import { TaskRequest, assertWithinBlastRadius, pickTasks } from './targeting';
+import { TaskRequest, assertWithinBlastRadius, capacityOf, pickTasks } from './targeting';
 
 /**
  * Picks tasks as asked, checks that they plus the tasks live faults already reach stay within the
@@ -12,12 +12,14 @@ export function taskFaultPlanner<E extends BaseFaultEvent & TaskRequest>(
   params: (event: E) => FaultParams,
 ): Planner<E> {
   return async (event: E, ctx: PlanContext): Promise<ExperimentPlan> => {
-    const picked = pickTasks(ctx.tasks, event, ctx.deps.random);
+    const capacity = capacityOf(ctx.tasks, await ctx.deps.targetHealth?.());
+    const picked = pickTasks(ctx.tasks, event, ctx.deps.random, capacity);
     const ids = picked.map((t) => t.taskId);
     const live = faultedTaskIds(await ctx.faultDocument(), ctx.now);
     assertWithinBlastRadius({
       service: ctx.service,
       tasks: ctx.tasks,
+      capacity,
       affectedTaskIds: new Set([...live, ...ids]),
       maxTaskShare: ctx.deps.env.maxTaskShare,
       what: `a ${type} fault on ${ids.length} task(s)`,

@@ -153,6 +153,8 @@ export class RegionalStack extends Stack {
       ),
       serviceMetricsNamespace: metricsNamespace,
       alarmEmail: config.alarmEmail,
+      // The chaos canary reads the endpoint every minute: no data then means not known healthy.
+      canaryTraffic: config.chaos.enabled,
     });
 
     if (config.chaos.enabled) {

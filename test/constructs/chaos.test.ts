@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -279,10 +279,19 @@ describe('IAM', () => {
     const unscoped = new Set([
       'xray:PutTraceSegments',
       'xray:PutTelemetryRecords',
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
       'ecs:ListTasks',
-      'tag:GetResources',
       'ssm:ListCommands',
       'ssm:CancelCommand',
+      'logs:CreateLogDelivery',
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+      'logs:GetLogDelivery',
+      'logs:UpdateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:ListLogDeliveries',
     ]);
 
     // THEN
@@ -365,9 +374,10 @@ describe('state, schedules and alarms', () => {
 });
 
 describe('FIS experiment templates', () => {
-  test('stop a capped share of the tagged tasks, and stop when the region is impaired', () => {
+  test('target one task of this cluster and service (not every tagged task), log to CloudWatch, and stop when the region is impaired', () => {
     // GIVEN
-    const template = Template.fromStack(region({ maxTaskShare: 0.3 }).stack);
+    const { stack } = region({ maxTaskShare: 0.3 });
+    const template = Template.fromStack(stack);
 
     // THEN
     template.resourceCountIs('AWS::FIS::ExperimentTemplate', 1);
@@ -376,8 +386,18 @@ describe('FIS experiment templates', () => {
       Targets: {
         Tasks: {
           ResourceType: 'aws:ecs:task',
-          ResourceTags: { 'chaos-enabled': 'true' },
-          SelectionMode: 'PERCENT(30)',
+          Parameters: {
+            cluster: { Ref: Match.stringLikeRegexp('^Cluster') },
+            service: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Service'), 'Name'] },
+          },
+          SelectionMode: 'COUNT(1)',
+          ResourceTags: Match.absent(),
+        },
+      },
+      LogConfiguration: {
+        LogSchemaVersion: 2,
+        CloudWatchLogsConfiguration: {
+          LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ChaosFisExperimentLogs'), 'Arn'] },
         },
       },
       StopConditions: [
@@ -397,6 +417,58 @@ describe('FIS experiment templates', () => {
           }),
         ],
       },
+    });
+  });
+
+  test('starts an experiment only through a guard that reserves with stop-tasks (lease and cap) first, as a dry run unless told', () => {
+    // GIVEN
+    const { stack, chaos } = region();
+    const machines = Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine');
+    const [guard] = Object.values(machines) as {
+      Properties: { DefinitionString: { 'Fn::Join': [string, unknown[]] } };
+    }[];
+    expect(Object.keys(machines)).toHaveLength(1);
+    const text = guard.Properties.DefinitionString['Fn::Join'][1]
+      .map((part) => (typeof part === 'string' ? part : JSON.stringify(part).replace(/"/g, "'")))
+      .join('');
+    const asl = JSON.parse(text) as {
+      StartAt: string;
+      States: Record<string, Record<string, unknown>>;
+    };
+
+    // THEN it starts by deciding dry run or not: only a boolean false acts
+    expect(asl.StartAt).toBe('Act?');
+    expect(asl.States['Act?'].Default).toBe('Dry run');
+    expect(asl.States['Dry run']).toMatchObject({
+      Result: true,
+      ResultPath: '$.dryRun',
+      Next: 'Reserve',
+    });
+    // AND it reserves through the stop-tasks function, for FIS, one task
+    expect(asl.States.Reserve.Parameters).toMatchObject({
+      'experimentId.$': '$$.Execution.Name',
+      'dryRun.$': '$.dryRun',
+      count: 1,
+      fisExperiment: true,
+    });
+    expect(JSON.stringify(asl.States.Reserve.Resource)).toContain(
+      stack.getLogicalId(chaos.functions['stop-tasks'].node.defaultChild as CfnElement),
+    );
+    // AND FIS starts only after an applied reservation; a refusal or a failure never reaches it
+    const reachesStart = Object.entries(asl.States)
+      .filter(([, state]) => JSON.stringify(state).includes('"Start experiment"'))
+      .map(([name]) => name);
+    expect(reachesStart).toEqual(['Applied?']);
+    expect(asl.States['Applied?'].Choices).toEqual([
+      expect.objectContaining({ Next: 'Start experiment' }),
+      expect.objectContaining({ Next: 'Dry run done' }),
+    ]);
+    expect(asl.States['Reserved?']).toMatchObject({
+      Choices: [{ Variable: '$.reserve.ok', BooleanEquals: true, Next: 'Applied?' }],
+      Default: 'Refused',
+    });
+    expect(asl.States['Start experiment'].Parameters).toMatchObject({
+      'ClientToken.$': '$$.Execution.Name',
     });
   });
 

@@ -1,4 +1,4 @@
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
@@ -81,7 +81,10 @@ interface Asl {
  */
 function renderedAsl(stack: Stack): { asl: Asl; refs: unknown[] } {
   const template = Template.fromStack(stack);
-  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
+  // The game day's own state machine (the chaos construct has FIS guard machines too).
+  const [machine] = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'))
+    .filter(([id]) => id.startsWith('GameDay'))
+    .map(([, resource]) => resource) as {
     Properties: { DefinitionString: { 'Fn::Join': [string, unknown[]] } };
   }[];
   const refs: unknown[] = [];
@@ -202,6 +205,22 @@ describe('the game-day state machine definition', () => {
     });
   });
 
+  test('keeps only the target states of each DescribeTargetHealth poll, so polls cannot reach States.DataLimitExceeded', () => {
+    const polls = [STATES.baselineTargets, STATES.faultTargets, STATES.recoveryTargets];
+    for (const name of polls) {
+      expect(asl.States[name]).toMatchObject({
+        ResultSelector: { 'states.$': '$.TargetHealthDescriptions[*].TargetHealth.State' },
+        ResultPath: '$.targetHealth',
+      });
+    }
+  });
+
+  test('hands the preflight the execution name, which the end-of-execution restore uses', () => {
+    expect(asl.States[STATES.preflight].Parameters).toMatchObject({
+      'execution.$': '$$.Execution.Name',
+    });
+  });
+
   test('has no execution timeout, which would end a run without its restore', () => {
     expect(asl.TimeoutSeconds).toBeUndefined();
   });
@@ -258,7 +277,7 @@ describe('the path walk', () => {
 });
 
 describe('the game-day orchestrator', () => {
-  const { stack, gameDay } = region();
+  const { stack, gameDay, chaos } = region();
   const template = Template.fromStack(stack);
 
   test('leaves nothing unacknowledged for AwsSolutions in the construct', () => {
@@ -310,6 +329,37 @@ describe('the game-day orchestrator', () => {
       UpdateReplacePolicy: 'Delete',
     });
     template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+  });
+
+  test('restores the experiment of an execution that ends ABORTED, TIMED_OUT or FAILED (exits the definition cannot catch)', () => {
+    // GIVEN the orchestrator, WHEN synthesized, THEN one rule matches the bad ends of its executions
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: { source: ['aws.states'] } },
+    }) as Record<string, { Properties: Record<string, unknown> }>;
+    const [rule] = Object.values(rules);
+    expect(Object.keys(rules)).toHaveLength(1);
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: {
+        status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
+        stateMachineArn: [
+          { Ref: stack.getLogicalId(gameDay.stateMachine.node.defaultChild as CfnElement) },
+        ],
+      },
+    });
+    // AND it invokes restore with the execution's name as the experiment id, for real
+    const [target] = rule.Properties.Targets as Record<string, unknown>[];
+    expect(target.Arn).toEqual({
+      'Fn::GetAtt': [
+        stack.getLogicalId(chaos.functions.restore.node.defaultChild as CfnElement),
+        'Arn',
+      ],
+    });
+    expect(target.InputTransformer).toEqual({
+      InputPathsMap: { 'detail-name': '$.detail.name' },
+      InputTemplate: '{"experimentId":<detail-name>,"dryRun":false}',
+    });
   });
 
   test('runs its functions on Node.js 22, ARM64, traced', () => {

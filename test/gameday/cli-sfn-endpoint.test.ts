@@ -61,7 +61,7 @@ async function runAgainstLocalEndpoint(stateMachineArn: string) {
   const stderr: string[] = [];
   let polls = 0;
   try {
-    const code = await runCli(['task-loss', '--region', 'eu-west-1', '--yes'], {
+    const code = await runCli(['task-loss', '--region', 'eu-west-1', '--act', '--yes'], {
       clients: () => ({ sts, cloudFormation, sfn, s3 }),
       stdout: (line) => stdout.push(line),
       stderr: (line) => stderr.push(line),

@@ -123,7 +123,10 @@ describe('gameday flags', () => {
     expect(await c.run('--list')).toBe(0);
     for (const name of SCENARIO_NAMES)
       expect(c.out()).toContain(`runbook       docs/gameday/${name}.md`);
-    expect(c.out()).toContain('budget        detect ≤ 15 s, recover ≤ 100 s, success ≥ 99 %');
+    expect(c.out()).toContain(
+      'budget        detect not scored (StopTask deregisters at once), recover ≤ 100 s, success ≥ 99 %',
+    );
+    expect(c.out()).toMatch(/budget {8}detect ≤ \d+ s, recover/); // zero-length-responder
     expect(c.regions).toEqual([]);
   });
 
@@ -139,7 +142,7 @@ describe('gameday flags', () => {
     const c = cli(world());
     expect(await c.run('task-loss', '--dryrun')).toBe(2);
     expect(c.err()).toContain(
-      "gameday: Unknown option '--dryrun'; allowed flags: --region, --dry-run, --yes, --az, --config, --list, --help",
+      "gameday: Unknown option '--dryrun'; allowed flags: --region, --act, --dry-run, --yes, --az, --config, --list, --help",
     );
   });
 
@@ -151,7 +154,7 @@ describe('gameday flags', () => {
 
   test('a region the blueprint does not run in is refused with the regions it does', async () => {
     const c = cli(world());
-    expect(await c.run('task-loss', '--region', 'us-west-2', '--yes')).toBe(2);
+    expect(await c.run('task-loss', '--region', 'us-west-2', '--act', '--yes')).toBe(2);
     expect(c.err()).toContain(
       'gameday: --region us-west-2 is not a region of this blueprint; allowed: us-east-1, eu-west-1, ap-northeast-1',
     );
@@ -163,19 +166,19 @@ describe('gameday flags', () => {
       loadConfig: (path) =>
         resolveConfig({ healthCheck: { albIntervalSeconds: 1 } }, `config file ${path}`),
     });
-    expect(await c.run('task-loss', '--config', 'prod.json', '--yes')).toBe(2);
+    expect(await c.run('task-loss', '--config', 'prod.json', '--act', '--yes')).toBe(2);
     expect(c.err()).toMatch(
       /^gameday: config file prod\.json has 1 problem:\n {2}- healthCheck\.albIntervalSeconds/,
     );
     expect(c.regions).toEqual([]);
   });
 
-  test('without a terminal and without --yes it refuses before any AWS call', async () => {
+  test('without a terminal, --act without --yes refuses before any AWS call', async () => {
     const w = world();
     const c = cli(w);
-    expect(await c.run('task-loss', '--region', 'eu-west-1')).toBe(2);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act')).toBe(2);
     expect(c.err()).toContain(
-      'gameday: stdin is not a terminal, so I cannot ask before injecting a fault; pass --yes to run without asking, or --dry-run to change nothing',
+      'gameday: stdin is not a terminal, so I cannot ask before injecting a fault; pass --act --yes to run without asking, or leave out --act for a dry run that changes nothing',
     );
     expect(c.regions).toEqual([]);
   });
@@ -190,7 +193,7 @@ describe('gameday against AWS it cannot use', () => {
       }),
     );
     const c = cli(w);
-    expect(await c.run('task-loss', '--region', 'eu-west-1', '--yes')).toBe(1);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(1);
     expect(c.err()).toContain('gameday: No AWS credentials found. Sign in first');
     expect(c.err()).not.toMatch(/\n\s+at /); // no stack trace
     expect(w.sfn).not.toHaveReceivedCommand(StartExecutionCommand);
@@ -204,7 +207,7 @@ describe('gameday against AWS it cannot use', () => {
       }),
     );
     const c = cli(w);
-    expect(await c.run('task-loss', '--region', 'eu-west-1', '--yes')).toBe(1);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(1);
     expect(c.err()).toContain(
       'gameday: No stack Blueprint-eu-west-1 in account 123456789012, region eu-west-1. Deploy the blueprint there first (npx cdk deploy Blueprint-eu-west-1), or name the region it runs in with --region.',
     );
@@ -214,7 +217,7 @@ describe('gameday against AWS it cannot use', () => {
     const w = world();
     w.cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ ...STACK, Outputs: [] }] });
     const c = cli(w);
-    expect(await c.run('task-loss', '--region', 'eu-west-1', '--yes')).toBe(1);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(1);
     expect(c.err()).toContain('it was deployed with chaos.enabled false');
   });
 
@@ -226,7 +229,7 @@ describe('gameday against AWS it cannot use', () => {
       }),
     );
     const c = cli(w);
-    expect(await c.run('task-loss', '--region', 'eu-west-1', '--yes')).toBe(1);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(1);
     expect(c.err()).toContain(
       `gameday: Your credentials may not start the game day on ${STATE_MACHINE_ARN}`,
     );
@@ -249,7 +252,7 @@ describe('a game day run', () => {
         return Promise.resolve('yes');
       },
     });
-    expect(await c.run('task-loss', '--region', 'eu-west-1')).toBe(0);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act')).toBe(0);
     expect(questions[0]).toContain(
       'Inject task-loss into Blueprint-eu-west-1 (account 123456789012)? Blast radius: One task in one region',
     );
@@ -267,14 +270,14 @@ describe('a game day run', () => {
   test('does nothing when the answer is not yes', async () => {
     const w = world();
     const c = cli(w, { interactive: true, ask: () => Promise.resolve('n') });
-    expect(await c.run('task-loss', '--region', 'eu-west-1')).toBe(1);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act')).toBe(1);
     expect(c.err()).toContain('Cancelled; nothing was started.');
     expect(w.sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   test('shows each phase with the elapsed time, and the canary success rate after every poll', async () => {
     const c = cli(world());
-    expect(await c.run('task-loss', '--region', 'eu-west-1', '--yes')).toBe(0);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(0);
     const out = c.out();
     const phases = [...out.matchAll(/^\[\s*[\d.]+ s\] (\w+)/gm)].map((m) => m[1]);
     expect([...new Set(phases)]).toEqual([
@@ -300,27 +303,66 @@ describe('a game day run', () => {
   test('prints the scored report it reads from the report bucket', async () => {
     const w = world();
     const c = cli(w);
-    expect(await c.run('task-loss', '--region', 'eu-west-1', '--yes')).toBe(0);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(0);
     expect(w.s3).toHaveReceivedCommandWith(GetObjectCommand, {
       Bucket: REPORT_BUCKET,
       Key: `reports/task-loss/${EXPERIMENT_ID}.json`,
     });
     expect(c.out()).toContain(`eu-west-1 · experiment ${EXPERIMENT_ID} · completed · verdict PASS`);
-    expect(c.out()).toContain('PASS  time to detect: 12.4 s (budget ≤ 15 s)');
+    expect(c.out()).toContain('PASS  time to recover: 74.4 s (budget ≤ 100 s)');
+    // a stopped task is deregistered at once: the report says so instead of timing it
+    expect(c.out()).not.toContain('PASS  time to detect');
+    expect(c.out()).toContain(
+      '  time to detect: not scored: StopTask deregisters the target at once',
+    );
   });
 
   test('exits 1 when the run misses its budget', async () => {
-    const c = cli(world('slow-detection'));
-    expect(await c.run('task-loss', '--region', 'eu-west-1', '--yes')).toBe(1);
-    expect(c.out()).toContain('FAIL  time to detect: 24.8 s (budget ≤ 15 s)');
+    const c = cli(world('slow-recovery'));
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(1);
+    expect(c.out()).toContain('FAIL  time to recover: 124 s (budget ≤ 100 s)');
   });
 
   test('shows why a refused run did not start, and exits 1', async () => {
     const c = cli(world('refused'));
-    expect(await c.run('task-loss', '--region', 'eu-west-1', '--yes')).toBe(1);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(1);
     expect(c.out()).toContain('steady state does not hold:');
     expect(c.out()).toContain(
       'refused: alarm Blueprint-eu-west-1-region-impaired is ALARM, not OK',
+    );
+  });
+
+  test('dry run is the default: without --act nothing is asked and the execution input says dryRun true', async () => {
+    // GIVEN a terminal that would answer yes to anything
+    const w = world();
+    const questions: string[] = [];
+    const c = cli(w, {
+      interactive: true,
+      ask: (q) => {
+        questions.push(q);
+        return Promise.resolve('yes');
+      },
+    });
+    // WHEN the scenario is named without --act
+    expect(await c.run('task-loss', '--region', 'eu-west-1')).toBe(0);
+    // THEN the state machine is told to change nothing
+    expect(w.fake.only().input).toMatchObject({ dryRun: true });
+    expect(questions).toEqual([]);
+    expect(c.out()).toContain('— dry run, nothing changes (pass --act to inject the fault)');
+  });
+
+  test('--act and --dry-run together are refused as a contradiction', async () => {
+    const c = cli(world());
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--dry-run')).toBe(2);
+    expect(c.err()).toContain('gameday: --act and --dry-run contradict each other');
+    expect(c.regions).toEqual([]);
+  });
+
+  test('--help names --act as the only way to inject the fault', async () => {
+    const c = cli(world());
+    expect(await c.run('--help')).toBe(0);
+    expect(c.out()).toContain(
+      '--act              inject the fault for real; without it the run is a dry run',
     );
   });
 
@@ -342,7 +384,7 @@ describe('a game day run', () => {
         Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }),
       );
     const c = cli(w);
-    expect(await c.run('task-loss', '--region', 'eu-west-1', '--yes')).toBe(1);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(1);
     expect(c.err()).toContain(
       `gameday: The run ended SUCCEEDED without a report at s3://${REPORT_BUCKET}/reports/task-loss/${EXPERIMENT_ID}.json`,
     );
@@ -358,7 +400,7 @@ describe('a game day run', () => {
         return Promise.reject(new Error('aborted'));
       },
     });
-    expect(await c.run('task-loss', '--region', 'eu-west-1', '--yes')).toBe(130);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(130);
     expect(c.err()).toContain(
       'Stopped following. The execution goes on, restores and reports by itself',
     );
@@ -367,7 +409,7 @@ describe('a game day run', () => {
 
   test('stops following after the longest wait, and says the execution goes on', async () => {
     const c = cli(world(), { maxWaitMs: 5_000, pollMs: 3_000 });
-    expect(await c.run('task-loss', '--region', 'eu-west-1', '--yes')).toBe(1);
+    expect(await c.run('task-loss', '--region', 'eu-west-1', '--act', '--yes')).toBe(1);
     expect(c.err()).toContain('gameday: Stopped following after 0 min; the execution goes on');
   });
 });

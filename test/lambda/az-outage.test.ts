@@ -39,7 +39,7 @@ beforeEach(async () => {
 
 const outage = (fields: Record<string, unknown> = {}) =>
   parseAzOutageEvent(
-    { experimentId: 'exp-az', availabilityZone: 'us-east-1a', ...fields },
+    { experimentId: 'exp-az', dryRun: false, availabilityZone: 'us-east-1a', ...fields },
     deps.env,
   );
 const restoreEvent = (fields: Record<string, unknown>) => parseRestoreEvent(fields, deps.env);
@@ -251,7 +251,7 @@ describe('restore after az-outage', () => {
 
     // WHEN stop-tasks (which may not update the service) wants to start
     const run = stopTasks(
-      parseStopTasksEvent({ experimentId: 'exp-stop', count: 1 }, deps.env),
+      parseStopTasksEvent({ experimentId: 'exp-stop', dryRun: false, count: 1 }, deps.env),
       deps,
     );
 
@@ -270,7 +270,7 @@ describe('restore after az-outage', () => {
 
     // WHEN a second outage of 1b starts
     const result = await azOutage(
-      outage({ experimentId: 'exp-az-2', availabilityZone: 'us-east-1b' }),
+      outage({ experimentId: 'exp-az-2', dryRun: false, availabilityZone: 'us-east-1b' }),
       deps,
     );
 

@@ -25,12 +25,27 @@ function problemsOf(parse: () => unknown): readonly string[] {
 }
 
 describe('the common fault fields', () => {
-  test('defaults: not a dry run, 15 minutes', () => {
+  test('defaults: a dry run (acting needs dryRun false), 15 minutes', () => {
     expect(parseStopTasksEvent({ experimentId: 'gd-2026-03-01.a' }, env)).toEqual({
       experimentId: 'gd-2026-03-01.a',
-      dryRun: false,
+      dryRun: true,
       durationMinutes: 15,
+      fisExperiment: false,
     });
+  });
+
+  test('an event without dryRun is a dry run in every fault function', () => {
+    const base = { experimentId: 'a' };
+    const parsed = [
+      parseStopTasksEvent(base, env),
+      parseAzOutageEvent({ ...base, availabilityZone: 'us-east-1a' }, env),
+      parseEmptyResponsesEvent(base, env),
+      parseLatencyEvent({ ...base, latencyMs: 800 }, env),
+      parseCacheOutageEvent(base, env),
+      parseRegionOutageEvent(base, env),
+    ];
+    expect(parsed.map((e) => e.dryRun)).toEqual([true, true, true, true, true, true]);
+    expect(parseStopTasksEvent({ ...base, dryRun: false }, env).dryRun).toBe(false);
   });
 
   test('a short MAX_FAULT_DURATION_MINUTES shortens the default duration', () => {
@@ -84,7 +99,7 @@ describe('the common fault fields', () => {
   test('an unknown field (a typo of dryRun) is refused, listing the allowed fields', () => {
     expect(problemsOf(() => parseStopTasksEvent({ experimentId: 'a', dryrun: true }, env))).toEqual(
       [
-        'dryrun is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone',
+        'dryrun is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone, fisExperiment',
       ],
     );
   });
@@ -97,7 +112,7 @@ describe('the common fault fields', () => {
       expect.stringContaining('experimentId is required'),
       'count must be an integer from 1 to 1000, got 0',
       'percent must be a number above 0 to 100, got 101',
-      'colour is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone',
+      'colour is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone, fisExperiment',
     ]);
   });
 

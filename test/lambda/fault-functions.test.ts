@@ -64,7 +64,7 @@ describe('empty-responses', () => {
   test('adds one empty-response fault on the chosen task ids, expiring with the experiment', async () => {
     // WHEN
     const event = parseEmptyResponsesEvent(
-      { experimentId: 'exp-empty', count: 1, ratio: 0.5, durationMinutes: 10 },
+      { experimentId: 'exp-empty', dryRun: false, count: 1, ratio: 0.5, durationMinutes: 10 },
       deps.env,
     );
     await emptyResponses(event, deps);
@@ -90,27 +90,39 @@ describe('empty-responses', () => {
   });
 
   test('ratio defaults to every response', async () => {
-    await emptyResponses(parseEmptyResponsesEvent({ experimentId: 'exp-empty' }, deps.env), deps);
+    await emptyResponses(
+      parseEmptyResponsesEvent({ experimentId: 'exp-empty', dryRun: false }, deps.env),
+      deps,
+    );
     expect(faultDocument()).toMatchObject({ faults: [OTHER_FAULT, { params: { ratio: 1 } }] });
   });
 
   test('a missing parameter is treated as an empty document', async () => {
     faultDocument = mockFaultParameter(ssm);
-    await emptyResponses(parseEmptyResponsesEvent({ experimentId: 'exp-empty' }, deps.env), deps);
+    await emptyResponses(
+      parseEmptyResponsesEvent({ experimentId: 'exp-empty', dryRun: false }, deps.env),
+      deps,
+    );
     expect(faultDocument()).toMatchObject({ faults: [{ type: 'empty-response' }] });
   });
 
   test('an unreadable fault document is refused, not overwritten', async () => {
     faultDocument = mockFaultParameter(ssm, { faults: [{ type: 'meteor-strike' }] });
     await expect(
-      emptyResponses(parseEmptyResponsesEvent({ experimentId: 'exp-empty' }, deps.env), deps),
+      emptyResponses(
+        parseEmptyResponsesEvent({ experimentId: 'exp-empty', dryRun: false }, deps.env),
+        deps,
+      ),
     ).rejects.toThrow('the fault document has an unreadable fault at index 0');
     expect(ssm).not.toReceiveCommand(PutParameterCommand);
   });
 
   test('restore removes exactly its fault and leaves the others', async () => {
     // GIVEN
-    await emptyResponses(parseEmptyResponsesEvent({ experimentId: 'exp-empty' }, deps.env), deps);
+    await emptyResponses(
+      parseEmptyResponsesEvent({ experimentId: 'exp-empty', dryRun: false }, deps.env),
+      deps,
+    );
 
     // WHEN
     const result = await restore(parseRestoreEvent({ experimentId: 'exp-empty' }, deps.env), deps);
@@ -124,7 +136,7 @@ describe('empty-responses', () => {
 describe('latency', () => {
   test('adds a latency fault with latencyMs and ratio', async () => {
     const event = parseLatencyEvent(
-      { experimentId: 'exp-slow', percent: 50, latencyMs: 800, ratio: 0.25 },
+      { experimentId: 'exp-slow', dryRun: false, percent: 50, latencyMs: 800, ratio: 0.25 },
       deps.env,
     );
     const result = await latency(event, deps);
@@ -141,7 +153,7 @@ describe('latency', () => {
 
   test('a share over the cap is refused and the document is untouched', async () => {
     const event = parseLatencyEvent(
-      { experimentId: 'exp-slow', percent: 75, latencyMs: 800 },
+      { experimentId: 'exp-slow', dryRun: false, percent: 75, latencyMs: 800 },
       deps.env,
     );
     await expect(latency(event, deps)).rejects.toThrow(
@@ -154,7 +166,7 @@ describe('latency', () => {
 describe('cache-outage', () => {
   test('adds a cache-blackhole fault and reboots no node unless asked', async () => {
     await cacheOutage(
-      parseCacheOutageEvent({ experimentId: 'exp-cache', count: 2 }, deps.env),
+      parseCacheOutageEvent({ experimentId: 'exp-cache', dryRun: false, count: 2 }, deps.env),
       deps,
     );
     expect(faultDocument()).toMatchObject({
@@ -183,7 +195,10 @@ describe('cache-outage', () => {
     elastiCache.on(RebootCacheClusterCommand).resolves({});
 
     // WHEN
-    const event = parseCacheOutageEvent({ experimentId: 'exp-cache', rebootNodes: true }, deps.env);
+    const event = parseCacheOutageEvent(
+      { experimentId: 'exp-cache', dryRun: false, rebootNodes: true },
+      deps.env,
+    );
     const result = await cacheOutage(event, deps);
 
     // THEN floor(3 x 0.5) = 1 node
@@ -200,7 +215,10 @@ describe('cache-outage', () => {
     elastiCache.on(DescribeCacheClustersCommand).resolves({
       CacheClusters: [{ CacheNodes: [{ CacheNodeId: '0001', CacheNodeStatus: 'available' }] }],
     });
-    const event = parseCacheOutageEvent({ experimentId: 'exp-cache', rebootNodes: true }, deps.env);
+    const event = parseCacheOutageEvent(
+      { experimentId: 'exp-cache', dryRun: false, rebootNodes: true },
+      deps.env,
+    );
     await expect(cacheOutage(event, deps)).rejects.toThrow(
       'cache cluster blueprint-cache has 1 available node(s); rebooting even one is over the cap of 0',
     );
@@ -222,7 +240,7 @@ describe('region-outage', () => {
   test('gives every task health-fail when every other region is healthy', async () => {
     deps = testDeps(deps.table, { probes: [healthy('eu-west-1'), healthy('ap-northeast-1')] });
     const result = await regionOutage(
-      parseRegionOutageEvent({ experimentId: 'exp-region' }, deps.env),
+      parseRegionOutageEvent({ experimentId: 'exp-region', dryRun: false }, deps.env),
       deps,
     );
     expect(result.plan.affectedTaskIds).toEqual(['*']);
@@ -247,7 +265,10 @@ describe('region-outage', () => {
       ],
     });
     await expect(
-      regionOutage(parseRegionOutageEvent({ experimentId: 'exp-region' }, deps.env), deps),
+      regionOutage(
+        parseRegionOutageEvent({ experimentId: 'exp-region', dryRun: false }, deps.env),
+        deps,
+      ),
     ).rejects.toThrow(
       'other region(s) are not healthy right now: ap-northeast-1 (status); only one region may be out at a time',
     );
@@ -256,13 +277,19 @@ describe('region-outage', () => {
 
   test('refuses when no other region is configured to take the traffic', async () => {
     await expect(
-      regionOutage(parseRegionOutageEvent({ experimentId: 'exp-region' }, deps.env), deps),
+      regionOutage(
+        parseRegionOutageEvent({ experimentId: 'exp-region', dryRun: false }, deps.env),
+        deps,
+      ),
     ).rejects.toThrow('CANARY_TARGETS names no other region');
   });
 
   test('restore takes health-fail off every task', async () => {
     deps = testDeps(deps.table, { probes: [healthy('eu-west-1')] });
-    await regionOutage(parseRegionOutageEvent({ experimentId: 'exp-region' }, deps.env), deps);
+    await regionOutage(
+      parseRegionOutageEvent({ experimentId: 'exp-region', dryRun: false }, deps.env),
+      deps,
+    );
     await restore(parseRestoreEvent({ experimentId: 'exp-region' }, deps.env), deps);
     expect(faultDocument()).toEqual({ faults: [OTHER_FAULT] });
   });

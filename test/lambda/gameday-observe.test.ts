@@ -142,9 +142,21 @@ describe('counting target health', () => {
     });
   });
 
+  test('counts the trimmed target states the state machine keeps (its ResultSelector), as the whole answer', () => {
+    expect(countTargets({ states: ['healthy', 'initial', 'draining'] })).toEqual({
+      healthy: 1,
+      unhealthy: 0,
+      initial: 1,
+      draining: 1,
+      other: 0,
+      total: 3,
+    });
+    expect(countTargets({ states: [] })).toMatchObject({ healthy: 0, total: 0 });
+  });
+
   test('refuses a response without the descriptions, naming what it needs', () => {
     expect(() => countTargets({})).toThrow(
-      'targetHealth must be a DescribeTargetHealth response with a TargetHealthDescriptions list',
+      'targetHealth must be { states: [...] } (target states) or a DescribeTargetHealth response with a TargetHealthDescriptions list',
     );
   });
 });
@@ -324,11 +336,11 @@ describe('observing scenarios that expect no ejection', () => {
 });
 
 describe('the execution input', () => {
-  test('accepts a scenario with an experiment id and defaults dryRun to false', () => {
+  test('accepts a scenario with an experiment id and defaults to a dry run (acting needs dryRun false)', () => {
     expect(parseGameDayInput({ scenario: 'latency', experimentId: 'gd-1' }, ENV)).toEqual({
       scenario: 'latency',
       experimentId: 'gd-1',
-      dryRun: false,
+      dryRun: true,
     });
   });
 
@@ -378,7 +390,7 @@ describe('preflight', () => {
 
   test('passes a steady region and plans the run: az-outage takes the last AZ', async () => {
     const result = await preflight(
-      { scenario: 'az-outage', experimentId: 'gd-az-1' },
+      { scenario: 'az-outage', experimentId: 'gd-az-1', dryRun: false },
       { targetHealth: healthy, canary: green },
       deps(),
     );
@@ -396,9 +408,61 @@ describe('preflight', () => {
           durationMinutes: 6, // ceil((2 × 15 + 30) / 60) + 5
         },
         clientEndpoint: 'https://eu-west-1.api.example.com',
-        budget: { detectSeconds: 15, recoverSeconds: 100 },
+        budget: { recoverSeconds: 100 },
       },
     });
+  });
+
+  test.each(['task-loss', 'az-outage'] as const)(
+    '%s is not scored on time to detect: StopTask deregisters the target at once, so the first poll would time the deregistration',
+    async (scenario) => {
+      const result = await preflight(
+        { scenario, experimentId: 'gd-1', dryRun: false },
+        { targetHealth: healthy, canary: green },
+        deps(),
+      );
+      expect(result.run?.budget.detectSeconds).toBeUndefined();
+      expect(result.run?.budget.derivation).toContain(
+        'the 15 s detect budget is not scored in AWS: StopTask deregisters the target at once',
+      );
+      // The phases still last as long as the whole budget asks.
+      expect(result.run?.limits).toEqual(
+        runLimits(scenario, SCENARIOS[scenario].budget(ENV.settings), ENV.holdSeconds),
+      );
+    },
+  );
+
+  test('zero-length-responder is scored on the health check ejecting the bad task', async () => {
+    const result = await preflight(
+      { scenario: 'zero-length-responder', experimentId: 'gd-1', dryRun: false },
+      { targetHealth: healthy, canary: green },
+      deps(),
+    );
+    expect(result.run?.budget.detectSeconds).toBe(
+      SCENARIOS['zero-length-responder'].budget(ENV.settings).detectSeconds,
+    );
+  });
+
+  test('refuses an experiment id other than the execution name: the restore after an aborted execution finds the experiment by that name', async () => {
+    // GIVEN an execution started under another name than its experiment id
+    const result = await preflight(
+      { scenario: 'task-loss', experimentId: 'gd-tl-1', dryRun: false },
+      { targetHealth: healthy, canary: green },
+      deps(),
+      'my-console-run',
+    );
+    // THEN nothing is injected, and the problem says how to start it
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([
+      'input: experimentId must equal the execution name, got "gd-tl-1" in an execution named "my-console-run"; start the execution with name = experimentId (npm run gameday does)',
+    ]);
+    const same = await preflight(
+      { scenario: 'task-loss', experimentId: 'gd-tl-1', dryRun: false },
+      { targetHealth: healthy, canary: green },
+      deps(),
+      'gd-tl-1',
+    );
+    expect(same.ok).toBe(true);
   });
 
   test('sends region-evacuation reads to the global name', async () => {

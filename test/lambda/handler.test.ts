@@ -74,7 +74,10 @@ describe('an invalid event', () => {
     const handler = createGuardedHandler(stopTasksFunction, () => deps);
 
     // WHEN
-    const response = await handler({ experimentId: 'exp-1', count: 'two' }, fakeContext());
+    const response = await handler(
+      { experimentId: 'exp-1', dryRun: false, count: 'two' },
+      fakeContext(),
+    );
 
     // THEN
     expect(response).toEqual({
@@ -132,7 +135,7 @@ describe('idempotency on a real DynamoDB-API server', () => {
   test('a retried invocation acts once and returns the first result', async () => {
     // GIVEN
     const handler = createGuardedHandler(stopTasksFunction, () => deps);
-    const event = { experimentId: 'exp-retry', count: 2 };
+    const event = { experimentId: 'exp-retry', dryRun: false, count: 2 };
 
     // WHEN
     const first = ok(await handler(event, fakeContext()));
@@ -158,9 +161,12 @@ describe('idempotency on a real DynamoDB-API server', () => {
 
   test('the same experimentId with a different event is EVENT_MISMATCH and acts no more', async () => {
     const handler = createGuardedHandler(stopTasksFunction, () => deps);
-    ok(await handler({ experimentId: 'exp-mismatch', count: 1 }, fakeContext()));
+    ok(await handler({ experimentId: 'exp-mismatch', dryRun: false, count: 1 }, fakeContext()));
 
-    const response = await handler({ experimentId: 'exp-mismatch', count: 2 }, fakeContext());
+    const response = await handler(
+      { experimentId: 'exp-mismatch', dryRun: false, count: 2 },
+      fakeContext(),
+    );
 
     expect(response).toEqual({
       ok: false,
@@ -178,7 +184,9 @@ describe('idempotency on a real DynamoDB-API server', () => {
     const dry = ok(
       await handler({ experimentId: 'exp-dry', count: 1, dryRun: true }, fakeContext()),
     );
-    const real = ok(await handler({ experimentId: 'exp-dry', count: 1 }, fakeContext()));
+    const real = ok(
+      await handler({ experimentId: 'exp-dry', dryRun: false, count: 1 }, fakeContext()),
+    );
 
     expect(dry.status).toBe('dry-run');
     expect(real.status).toBe('applied');
@@ -191,13 +199,18 @@ describe('idempotency on a real DynamoDB-API server', () => {
     const handler = createGuardedHandler(stopTasksFunction, () => deps);
 
     // WHEN / THEN
-    const refused = await handler({ experimentId: 'exp-later', count: 1 }, fakeContext());
+    const refused = await handler(
+      { experimentId: 'exp-later', dryRun: false, count: 1 },
+      fakeContext(),
+    );
     expect(refused).toMatchObject({ ok: false, error: { code: 'REFUSED' } });
     expect(ecs).not.toReceiveCommand(StopTaskCommand);
 
     // WHEN the alarm clears
     mockAlarm(cloudWatch, 'OK');
-    const applied = ok(await handler({ experimentId: 'exp-later', count: 1 }, fakeContext()));
+    const applied = ok(
+      await handler({ experimentId: 'exp-later', dryRun: false, count: 1 }, fakeContext()),
+    );
 
     // THEN
     expect(applied.status).toBe('applied');
@@ -206,8 +219,11 @@ describe('idempotency on a real DynamoDB-API server', () => {
 
   test('a lease held by another experiment is LEASE_HELD', async () => {
     const handler = createGuardedHandler(stopTasksFunction, () => deps);
-    ok(await handler({ experimentId: 'exp-a', count: 1 }, fakeContext()));
-    const response = await handler({ experimentId: 'exp-b', count: 1 }, fakeContext());
+    ok(await handler({ experimentId: 'exp-a', dryRun: false, count: 1 }, fakeContext()));
+    const response = await handler(
+      { experimentId: 'exp-b', dryRun: false, count: 1 },
+      fakeContext(),
+    );
     expect(response).toMatchObject({ ok: false, error: { code: 'LEASE_HELD' } });
     expect(!response.ok && response.error.message).toContain(
       'is leased by experiment exp-a until 2026-03-01T12:15:00.000Z',
@@ -218,7 +234,7 @@ describe('idempotency on a real DynamoDB-API server', () => {
     // GIVEN a restored experiment
     const stop = createGuardedHandler(stopTasksFunction, () => deps);
     const restoreHandler = createGuardedHandler(restoreFunction, () => deps);
-    ok(await stop({ experimentId: 'exp-undo', count: 1 }, fakeContext()));
+    ok(await stop({ experimentId: 'exp-undo', dryRun: false, count: 1 }, fakeContext()));
     const first = ok(await restoreHandler({ experimentId: 'exp-undo' }, fakeContext()));
 
     // WHEN the same restore is retried
@@ -233,7 +249,12 @@ describe('idempotency on a real DynamoDB-API server', () => {
     // GIVEN a 10-minute experiment
     const stop = createGuardedHandler(stopTasksFunction, () => deps);
     const restoreHandler = createGuardedHandler(restoreFunction, () => deps);
-    ok(await stop({ experimentId: 'exp-sweep', count: 1, durationMinutes: 10 }, fakeContext()));
+    ok(
+      await stop(
+        { experimentId: 'exp-sweep', dryRun: false, count: 1, durationMinutes: 10 },
+        fakeContext(),
+      ),
+    );
 
     // WHEN the sweep runs before and after expiry
     const early = ok(await restoreHandler({ sweep: true }, fakeContext()));
@@ -249,9 +270,10 @@ describe('idempotency on a real DynamoDB-API server', () => {
     ecs.on(DescribeServicesCommand).rejects(new Error('socket hang up'));
     const handler = createGuardedHandler(stopTasksFunction, () => deps);
 
-    const failure = await handler({ experimentId: 'exp-boom', count: 1 }, fakeContext()).catch(
-      (e: unknown) => e,
-    );
+    const failure = await handler(
+      { experimentId: 'exp-boom', dryRun: false, count: 1 },
+      fakeContext(),
+    ).catch((e: unknown) => e);
 
     expect(failure).toMatchObject({
       name: 'InternalError',
@@ -277,7 +299,7 @@ describe('the deployed handler', () => {
     const { handler } = await import('../../lambda/stop-tasks/index');
 
     // WHEN
-    const response = await handler({ experimentId: 'exp-1' }, fakeContext());
+    const response = await handler({ experimentId: 'exp-1', dryRun: false }, fakeContext());
 
     // THEN
     expect(response).toEqual({

@@ -141,7 +141,7 @@ describe('two experiments started at once', () => {
     mockFaultParameter(ssm, { faults: [] });
     const deps = testDeps(table);
     const run = (id: string) =>
-      stopTasks(parseStopTasksEvent({ experimentId: id, count: 2 }, deps.env), deps);
+      stopTasks(parseStopTasksEvent({ experimentId: id, dryRun: false, count: 2 }, deps.env), deps);
 
     // WHEN
     const [a, b] = await Promise.allSettled([run('exp-a'), run('exp-b')]);

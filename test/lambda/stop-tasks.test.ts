@@ -36,7 +36,7 @@ beforeEach(async () => {
 });
 
 const event = (fields: Record<string, unknown> = {}) =>
-  parseStopTasksEvent({ experimentId: 'exp-1', ...fields }, deps.env);
+  parseStopTasksEvent({ experimentId: 'exp-1', dryRun: false, ...fields }, deps.env);
 
 describe('stop-tasks targeting', () => {
   test('stops the requested number of tasks, each once, naming the experiment', async () => {
@@ -149,6 +149,21 @@ describe('stop-tasks guardrails', () => {
     expect(deps.audit.entries.at(-1)).toMatchObject({ action: 'stop-tasks', outcome: 'refused' });
   });
 
+  test('a region-impaired alarm in INSUFFICIENT_DATA is refused (fails closed): the region is not known healthy', async () => {
+    // GIVEN an alarm without enough data to be OK
+    mockAlarm(cloudWatch, 'INSUFFICIENT_DATA');
+
+    // WHEN a real run is asked for
+    const run = stopTasks(event({ count: 1 }), deps);
+
+    // THEN it is refused before any ECS call, and the refusal is audited
+    await expect(run).rejects.toThrow(
+      'alarm blueprint-us-east-1-region-impaired is INSUFFICIENT_DATA, not OK: the region is not known to be healthy',
+    );
+    expect(ecs).not.toReceiveAnyCommand();
+    expect(deps.audit.entries.at(-1)).toMatchObject({ action: 'stop-tasks', outcome: 'refused' });
+  });
+
   test('a missing region-impaired alarm is refused: health cannot be checked', async () => {
     mockAlarm(cloudWatch, 'missing');
     await expect(stopTasks(event({ count: 1 }), deps)).rejects.toThrow(
@@ -163,7 +178,7 @@ describe('stop-tasks guardrails', () => {
 
     // THEN
     await expect(run).rejects.toThrow(
-      'stopping 3 task(s) would leave 3 of 4 tasks affected (3 by faults or stops, 0 already not running); the cap is 2 (MAX_TASK_SHARE 0.5)',
+      'stopping 3 task(s) would leave 3 of 4 desired tasks affected (3 by faults or stops, 0 not running); the cap is 2 (MAX_TASK_SHARE 0.5 of the desired count)',
     );
     expect(ecs).not.toReceiveCommand(StopTaskCommand);
     expect(await readLease(deps.table, SERVICE_ARN)).toBeUndefined();
@@ -183,7 +198,7 @@ describe('stop-tasks guardrails', () => {
 
     // WHEN 2 more would leave 3 of 4 down
     await expect(stopTasks(event({ count: 2 }), deps)).rejects.toThrow(
-      '(2 by faults or stops, 1 already not running)',
+      '(2 by faults or stops, 1 not running)',
     );
     expect(ecs).not.toReceiveCommand(StopTaskCommand);
   });
@@ -209,7 +224,7 @@ describe('stop-tasks guardrails', () => {
 
     // WHEN stopping 1 more task (task 1) would leave 3 of 4 affected
     await expect(stopTasks(event({ count: 1 }), deps)).rejects.toThrow(
-      'would leave 3 of 4 tasks affected',
+      'would leave 3 of 4 desired tasks affected',
     );
   });
 

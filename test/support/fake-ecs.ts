@@ -44,6 +44,8 @@ export interface FakeEcsTask {
   lastStatus: string;
   desiredStatus: string;
   subnetId?: string;
+  /** The ENI's address, reported as the `privateIPv4Address` attachment detail. */
+  privateIp?: string;
 }
 
 /** What to do to the next call of an operation. */
@@ -305,7 +307,10 @@ function renderTask(t: FakeEcsTask) {
             id: 'eni-attachment',
             type: 'ElasticNetworkInterface',
             status: 'ATTACHED',
-            details: [{ name: 'subnetId', value: t.subnetId }],
+            details: [
+              { name: 'subnetId', value: t.subnetId },
+              ...(t.privateIp ? [{ name: 'privateIPv4Address', value: t.privateIp }] : []),
+            ],
           },
         ]
       : [],
@@ -355,6 +360,7 @@ export function fakeFleet(options: {
         lastStatus: 'RUNNING',
         desiredStatus: 'RUNNING',
         subnetId: subnetOf(az),
+        privateIp: `10.0.0.${i + 1}`,
       };
     }),
   };

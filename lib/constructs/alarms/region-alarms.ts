@@ -45,6 +45,15 @@ export interface RegionAlarmsProps {
    */
   readonly alarmEmail?: string;
   /**
+   * A canary reads this region's endpoint every minute (the chaos canary does), so the load
+   * balancer's request metrics always have data and no data means the region is not known healthy.
+   * Then the region-impaired composite fails closed on missing data: its children breach, or, for
+   * the alarms that also roll deployments back, count INSUFFICIENT_DATA as impaired (ECS rolls back
+   * only on ALARM, so a deployment without traffic is not rolled back for want of data).
+   * @default false - missing data counts as healthy, as suits a region nobody probes
+   */
+  readonly canaryTraffic?: boolean;
+  /**
    * p99 target response time above which the region is slow.
    * @default Duration.seconds(1)
    */
@@ -85,12 +94,18 @@ export class RegionAlarms extends Construct {
     );
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
+    const canary = props.canaryTraffic ?? false;
+    // See `canaryTraffic`: deployment alarms go INSUFFICIENT_DATA without data, the others breach.
+    const deploymentMissing = canary ? TreatMissingData.MISSING : TreatMissingData.NOT_BREACHING;
+    const otherMissing = canary ? TreatMissingData.BREACHING : TreatMissingData.NOT_BREACHING;
     const lb = props.loadBalancer.metrics;
     const tg = props.targetGroup.metrics;
     const requests = lb.requestCount({ period: ONE_MINUTE });
     const rate = (label: string, errors: Metric) =>
       new MathExpression({
-        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+        // The ALB publishes a 5xx count only when it is not zero: a missing count is 0. A missing
+        // request count leaves the rate missing.
+        expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)',
         usingMetrics: { errors, requests },
         period: ONE_MINUTE,
         label,
@@ -117,6 +132,7 @@ export class RegionAlarms extends Construct {
       threshold: 5,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
+      treatMissingData: deploymentMissing,
       description: 'More than 5% of requests got a 5xx from the load balancer itself.',
     });
     const target5xxRate = this.alarm('Target5xxRate', target5xx, {
@@ -127,12 +143,14 @@ export class RegionAlarms extends Construct {
       threshold: 5,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
+      treatMissingData: deploymentMissing,
       description: 'More than 5% of requests got a 5xx from the service.',
     });
     const zeroLengthResponses = this.alarm('ZeroLength', zeroLengthAlarm, {
       metric: zeroLength,
       threshold: 0,
       evaluationPeriods: 1,
+      treatMissingData: deploymentMissing,
       description: 'The service sent a zero-length response: a target may be answering empty.',
     });
     this.alarm('UnhealthyHosts', `${prefix}-unhealthy-hosts`, {
@@ -154,6 +172,7 @@ export class RegionAlarms extends Construct {
       metric: tg.targetResponseTime({ period: ONE_MINUTE, statistic: 'p99' }),
       threshold: p99.toMilliseconds() / 1000,
       evaluationPeriods: 3,
+      treatMissingData: otherMissing,
       description: `p99 target response time above ${p99.toSeconds()} s.`,
     });
     this.alarm('EcsCpu', `${prefix}-ecs-cpu`, {
@@ -197,6 +216,12 @@ export class RegionAlarms extends Construct {
         ...[alb5xxRate, target5xxRate, zeroLengthResponses, healthyHostsLow, latency].map((a) =>
           AlarmRule.fromAlarm(a, AlarmState.ALARM),
         ),
+        // Fails closed: a child without data does not vouch for the region.
+        ...(canary
+          ? [alb5xxRate, target5xxRate, zeroLengthResponses].map((a) =>
+              AlarmRule.fromAlarm(a, AlarmState.INSUFFICIENT_DATA),
+            )
+          : []),
       ),
     });
     this.regionImpaired.addAlarmAction(new SnsAction(this.topic));

@@ -36,7 +36,7 @@ export interface ChaosFunctionsProps {
   readonly cluster: ICluster;
   /**
    * The region's service. The functions act only while it is tagged `chaos-enabled=true`; the FIS
-   * templates reach its tasks only if it also propagates that tag to them.
+   * templates target its tasks by cluster and service name, through the stop-tasks guard.
    */
   readonly service: IBaseService;
   /** The region's fault document (a String parameter the service reads). */
@@ -356,9 +356,12 @@ export class ChaosFunctions extends Construct {
 
     this.experimentTemplates = new ChaosExperimentTemplates(this, 'Fis', {
       cluster,
+      service,
+      stopTasksFunction: functions['stop-tasks'],
       regionImpairedAlarm: props.regionImpairedAlarm,
-      maxTaskShare,
+      maxFaultDurationMinutes,
       taskCpuStress: props.taskCpuStress ?? false,
+      logRetention: props.logRetention,
     });
   }
 

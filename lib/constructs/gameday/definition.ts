@@ -47,6 +47,10 @@ const TASK_TIMEOUT_MARGIN = Duration.seconds(30);
  *   -> Mark restored -> [Targets (recovery) -> Verify recovery -> Recovered? -> Wait]* -> Report
  *   -> Outcome? -> Done | Refused | Stopped | Aborted | Restore failed
  *
+ * An execution that ends any other way (stopped, timed out, or failed with an error no catch can
+ * take, such as States.DataLimitExceeded or States.Runtime) is restored by an EventBridge rule the
+ * orchestrator adds, which invokes restore with the execution's name: the experiment id.
+ *
  * Every state after an inject that can fail catches every error into the Restore path, and every
  * state writes under its own key, so that Restore always finds the experiment id. Loops end when
  * the observe function says `done`, which it does by its own clock at the latest.
@@ -76,6 +80,9 @@ export function gameDayDefinition(scope: Construct, props: GameDayDefinitionProp
       // DescribeTargetHealth has no resource-level permission.
       iamResources: ['*'],
       parameters: { TargetGroupArn: props.targetGroupArn },
+      // Only each target's state: the whole answer (ids, ports, AZs, reasons) of every poll would
+      // grow the state toward the 256 KB limit, whose States.DataLimitExceeded no catch can take.
+      resultSelector: { 'states.$': '$.TargetHealthDescriptions[*].TargetHealth.State' },
       resultPath: '$.targetHealth',
       taskTimeout: Timeout.duration(Duration.seconds(30)),
     }).addRetry({
@@ -225,6 +232,8 @@ export function gameDayDefinition(scope: Construct, props: GameDayDefinitionProp
     TaskInput.fromObject({
       action: 'preflight',
       input: JsonPath.objectAt('$$.Execution.Input'),
+      // The restore on an aborted, timed-out or failed execution names the experiment by it.
+      execution: JsonPath.stringAt('$$.Execution.Name'),
       state: JsonPath.entirePayload,
     }),
     '$.preflight',

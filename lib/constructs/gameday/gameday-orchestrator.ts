@@ -12,6 +12,8 @@ import {
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IBaseService } from 'aws-cdk-lib/aws-ecs';
 import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -162,7 +164,8 @@ const BASE_URL = /^https?:\/\/[^/\s]+$/;
  * (steady state), inject (the scenario's chaos function), observe (target health, alarms and
  * client reads until detection or timeout), restore, verify recovery, and a report scored against
  * the scenario's budget (lib/gameday), stored in S3 and measured in CloudWatch. Any failure after
- * the inject still runs the restore.
+ * the inject still runs the restore, and an execution that ends without reaching it (stopped,
+ * timed out, an uncatchable error) is restored by an EventBridge rule.
  */
 export class GameDayOrchestrator extends Construct {
   public readonly stateMachine: StateMachine;
@@ -174,6 +177,8 @@ export class GameDayOrchestrator extends Construct {
   public readonly settings: DeployedSettings;
   /** Each scenario's budget, as deployed. */
   public readonly budgets: Readonly<Record<ScenarioName, Budget>>;
+  /** Invokes restore when an execution ends stopped, timed out or failed. */
+  public readonly restoreOnAbnormalEnd: Rule;
 
   constructor(scope: Construct, id: string, props: GameDayOrchestratorProps) {
     super(scope, id);
@@ -320,6 +325,31 @@ export class GameDayOrchestrator extends Construct {
       // observe function's clock, and every fault expires by itself (maxFaultDurationMinutes).
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
+    });
+    // Every exit restores: an execution stopped, timed out or failed with an error no catch can
+    // take (States.DataLimitExceeded, States.Runtime, the history limit) never reaches Restore, so
+    // its end invokes restore with the execution's name, which the preflight holds to be the
+    // experiment id. Restore is idempotent: after a run that restored, it finds nothing to do.
+    this.restoreOnAbnormalEnd = new Rule(this, 'RestoreOnAbnormalEnd', {
+      description:
+        'Restores the experiment of a game-day execution that was stopped, timed out or failed',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+        },
+      },
+      targets: [
+        new LambdaFunctionTarget(functions.restore, {
+          event: RuleTargetInput.fromObject({
+            experimentId: EventField.fromPath('$.detail.name'),
+            dryRun: false,
+          }),
+          retryAttempts: 4,
+        }),
+      ],
     });
     this.acknowledgeStateMachineRole([
       ...Object.values(functions),

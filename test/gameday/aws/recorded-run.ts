@@ -24,6 +24,7 @@ import {
   faultDurationMinutes,
   injectEvent,
   runLimits,
+  scoredBudget,
 } from '../../../lambda/gameday-shared/run';
 import { SCENARIOS } from '../../../lib/gameday/scenarios';
 
@@ -69,7 +70,7 @@ const reads = (failed: number) =>
     ...(i >= failed ? { cache: 'HIT' as const } : {}),
   }));
 
-export type Variant = 'pass' | 'slow-detection' | 'refused';
+export type Variant = 'pass' | 'slow-recovery' | 'refused';
 
 export interface RecordedRun {
   readonly script: ExecutionScript;
@@ -78,8 +79,9 @@ export interface RecordedRun {
 
 /** The recorded run for `input`, as the state machine would have carried it. */
 export function recordedTaskLoss(input: GameDayInput, variant: Variant = 'pass'): RecordedRun {
-  const budget = SCENARIOS['task-loss'].budget(SETTINGS);
-  const limits = runLimits('task-loss', budget, 30);
+  // As the preflight plans it: the limits from the whole budget, scored without time to detect.
+  const limits = runLimits('task-loss', SCENARIOS['task-loss'].budget(SETTINGS), 30);
+  const budget = scoredBudget('task-loss', SCENARIOS['task-loss'].budget(SETTINGS));
   const run: RunPlan = {
     scenario: 'task-loss',
     experimentId: input.experimentId,
@@ -166,7 +168,9 @@ export function recordedTaskLoss(input: GameDayInput, variant: Variant = 'pass')
   if (input.dryRun) return dryRun(input, state, first, s, iso);
 
   // Observe: one poll per step, with the recorded signals.
-  const drainedAtPoll = variant === 'slow-detection' ? 4 : 2;
+  const drainedAtPoll = 2;
+  // The replacement's target turns healthy at 74.4 s, or at 124 s, past the 100 s budget.
+  const replacedAt = variant === 'slow-recovery' ? 124 : 74.4;
   let observation: Observation | undefined;
   for (let poll = 1; ; poll++) {
     const sinceInjection = Math.round(poll * POLL_SECONDS * 10) / 10;
@@ -176,7 +180,7 @@ export function recordedTaskLoss(input: GameDayInput, variant: Variant = 'pass')
       targets:
         poll < drainedAtPoll
           ? targets(3)
-          : sinceInjection < 74.4
+          : sinceInjection < replacedAt
             ? targets(2, poll === drainedAtPoll ? 1 : 0, poll === drainedAtPoll ? 0 : 1)
             : targets(3),
       alarms: { [IMPAIRED]: 'OK' },

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,9 +10,12 @@ import {
   isRouting,
   parseShowStat,
   parseStateLine,
+  startHaproxy,
 } from '../../../gameday/local/haproxy';
 import { planRun } from '../../../gameday/local/plan';
+import { ProcessRegistry } from '../../../gameday/local/processes';
 import { DEFAULT_CONFIG } from '../../../lib/config';
+import { freePort } from '../../support/memcached';
 
 /** HAProxy plays the ALB: its config comes from the same health-check settings. */
 
@@ -64,6 +68,65 @@ describe('haproxyConfig', () => {
     }
   });
 });
+
+describe('HAProxy behaves like the ALB on a refused connection', () => {
+  test('config: no retry and no redispatch of a request whose connection to a target failed', () => {
+    expect(config).toContain('  retries 0\n');
+    expect(config).not.toMatch(/option redispatch/);
+    expect(config).not.toMatch(/retry-on/);
+  });
+
+  test('a request round-robined to a dead target (connection refused) fails instead of being retried on a live one', async () => {
+    // GIVEN one live target and one dead one (nothing listens), still UP: the health check needs
+    // 3 failures 60 s apart before it ejects the dead one, far longer than this test sends.
+    const directory = await mkdtemp(join(tmpdir(), 'haproxy-refused-'));
+    const registry = new ProcessRegistry();
+    let live: Server | undefined;
+    try {
+      live = createServer((_req, res) => res.writeHead(200).end('ok'));
+      const livePort = await freePort();
+      await new Promise<void>((resolve) => live?.listen(livePort, '127.0.0.1', resolve));
+      const deadPort = await freePort();
+      const balancer = await startHaproxy(registry, {
+        binary: process.env.HAPROXY_BIN ?? 'haproxy',
+        directory,
+        name: 'refused',
+        port: await freePort(),
+        balancer: {
+          intervalMs: 60_000,
+          timeoutMs: 1000,
+          healthyThreshold: 2,
+          unhealthyThreshold: 3,
+        },
+        targets: [
+          { name: 'us-east-1a', port: livePort },
+          { name: 'us-east-1b', port: deadPort },
+        ],
+      });
+      // WHEN four requests go through it, one after the other (round robin: two per target)
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push(await statusOf(`${balancer.url}/items/x`));
+      // THEN those sent to the dead target are errors, as the ALB answers them: nothing redispatched
+      expect(statuses.filter((s) => s === 200)).toHaveLength(2);
+      expect(statuses.filter((s) => s === 503)).toHaveLength(2);
+    } finally {
+      await registry.stopAll(1000);
+      await new Promise<void>((resolve) => (live ? live.close(() => resolve()) : resolve()));
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+function statusOf(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('reading HAProxy', () => {
   test('parses a logged state change with its reason', () => {

@@ -46,6 +46,14 @@ describe('planRun', () => {
     expect(plan.notes[0]).toContain('with every duration × 0.2 (quick mode)');
   });
 
+  test('the report says what differs from AWS: no retries, and a lost task is a crash, not a deregistered StopTask', () => {
+    const plan = planRun('task-loss', DEFAULT_CONFIG, { quick: false, rate: 60 });
+
+    const note = plan.notes.find((n) => n.startsWith('What differs from AWS'));
+    expect(note).toContain('retries nothing (retries 0, no redispatch)');
+    expect(note).toContain('StopTask deregisters the target first');
+  });
+
   test('holds the replacement of a lost task back until its slot must have been ejected', () => {
     const plan = planRun('task-loss', DEFAULT_CONFIG, { quick: true, rate: 60 });
 
