@@ -90,15 +90,18 @@ describe('ResponseWindow', () => {
 
     for (let index = 0; index < 8; index += 1) window.record(false);
     window.record(true);
-    window.record(true);
-    expect(window.stats()).toMatchObject({ total: 10, bad: 2, ejected: true });
-
+    expect(window.stats()).toMatchObject({ total: 9, bad: 1, ejected: false });
     now += 5000;
     for (let index = 0; index < 10; index += 1) window.record(false);
-    expect(window.stats()).toMatchObject({ total: 20, bad: 2, ejected: false });
-
+    expect(window.stats()).toMatchObject({ total: 19, bad: 1, ejected: false });
     now += 6000;
     expect(window.stats()).toMatchObject({ total: 10, bad: 0, ejected: false });
+
+    window.record(true);
+    window.record(true);
+    expect(window.stats()).toMatchObject({ total: 12, bad: 2, ejected: false });
+    window.record(true);
+    expect(window.stats()).toMatchObject({ total: 13, bad: 3, ejected: true });
   });
 
   test('too few responses never eject', () => {
