@@ -78,6 +78,21 @@ describe('checkResponse', () => {
   ])('%s', (_name, payload, contentType, status, method, expected) => {
     expect(checkResponse(payload, contentType, status, method)).toEqual(expected);
   });
+
+  test('a body the service serialized itself is not parsed again: only its length is checked', () => {
+    // GIVEN text that would not parse, flagged as produced by the JSON serializer
+    const serialized = checkResponse('{"not":', 'application/json', 200, 'GET', true);
+    // THEN it is taken as JSON (the serializer cannot produce anything else)...
+    expect(serialized).toEqual({ bytes: 7, zeroLength: false, malformed: false });
+    // ...but emptied after serialization (a fault) it is still zero-length
+    expect(checkResponse('', 'application/json', 200, 'GET', true)).toMatchObject({
+      zeroLength: true,
+    });
+    // AND the same text sent as text (a cached item) is parsed and found malformed
+    expect(checkResponse('{"not":', 'application/json', 200, 'GET')).toMatchObject({
+      malformed: true,
+    });
+  });
 });
 
 describe('ResponseWindow', () => {
