@@ -1,11 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
-import { getHeapStatistics } from 'node:v8';
 
 import rateLimit from '@fastify/rate-limit';
-import underPressure from '@fastify/under-pressure';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 
 import './fastify-types';
 import type { MemcachedCache } from './cache/memcached-cache';
@@ -14,8 +17,9 @@ import { DependencyError } from './dependencies/outcome';
 import { handleError, HttpError } from './errors';
 import { registerFaultHooks } from './faults/fault-hooks';
 import type { FaultState } from './faults/fault-state';
+import { LoadShedder, ProcessSampler, type PressureSampler } from './health/load-shedder';
 import { Readiness } from './health/readiness';
-import { checkResponse } from './health/response-check';
+import { registerResponseGuard } from './health/response-guard';
 import type { ResponseWindow } from './health/response-window';
 import type { TaskIdentity } from './identity';
 import type { IdempotencyStore } from './items/idempotency-store';
@@ -34,25 +38,30 @@ export interface InboundLimits {
    */
   readonly bodyLimitBytes?: number;
   /**
-   * Mean event-loop delay above which requests are shed with 503.
-   * @default 1000
+   * Mean event-loop delay at or above which API requests are shed with 503.
+   * @default 500
    */
   readonly maxEventLoopDelayMs?: number;
   /**
-   * Heap use above which requests are shed with 503.
+   * Heap use at or above which API requests are shed with 503.
    * @default - 90% of the V8 heap limit
    */
   readonly maxHeapUsedBytes?: number;
   /**
-   * Event-loop utilization (0-1) above which requests are shed with 503.
-   * @default 0.98
+   * Resident set size at or above which API requests are shed with 503.
+   * @default - 90% of the container's memory limit when the process can see one, else no limit
    */
-  readonly maxEventLoopUtilization?: number;
+  readonly maxRssBytes?: number;
   /**
    * How often pressure is sampled.
    * @default 1000
    */
   readonly pressureSampleIntervalMs?: number;
+  /**
+   * Where pressure samples come from (tests inject overload).
+   * @default - the process: event-loop delay histogram, V8 heap, RSS
+   */
+  readonly pressureSampler?: PressureSampler;
 }
 
 /** Builds the Fastify instance with its logger; the dependencies are created with its log. */
@@ -124,9 +133,22 @@ function isHealthRoute(url: string): boolean {
 }
 
 /**
- * Registers the plugins, hooks and routes, in the order that matters: probe marking, load
- * shedding, rate limiting, faults, then the measuring hook last among onSend hooks.
+ * Whether a response is evidence of how this task serves its API, for self-ejection: a response
+ * of a matched API route, not the readiness probe's own read, not 429 (the rate limiter answers
+ * without the API) and not shed. Health routes, static paths and 404s for unknown paths (a
+ * client asking for /favicon.ico) say nothing about the API, and must not hide a broken one.
  */
+function countsForSelfEjection(request: FastifyRequest, reply: FastifyReply): boolean {
+  const route = request.routeOptions.url;
+  return (
+    !request.isProbe &&
+    !request.shed &&
+    route !== undefined &&
+    route.startsWith('/api/') &&
+    reply.statusCode !== 429
+  );
+}
+
 /**
  * Public, read-only endpoints the static site reads from another origin (its own CloudFront name,
  * or `www.` against `api.`). Plain GETs need no preflight, so one header is all CORS asks; it is
@@ -134,6 +156,10 @@ function isHealthRoute(url: string): boolean {
  */
 const CROSS_ORIGIN_READABLE = new Set(['/api/whoami', '/health/ready']);
 
+/**
+ * Registers the plugins, hooks and routes, in the order that matters: probe marking, load
+ * shedding, rate limiting, faults, then the response guard last among onSend hooks.
+ */
 export async function registerApp(app: FastifyInstance, deps: AppDependencies): Promise<Readiness> {
   const { config, identity, faults, window } = deps;
   const limits = deps.limits ?? {};
@@ -142,6 +168,10 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
   app.decorateRequest('isProbe', false);
   app.decorateRequest('responseCheck', undefined);
   app.decorateRequest('cacheOutcome', undefined);
+  app.decorateRequest('bodySerialized', false);
+  app.decorateRequest('guardBypassed', false);
+  app.decorateRequest('guardReplaced', false);
+  app.decorateRequest('shed', false);
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof DependencyError) {
@@ -174,6 +204,29 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
     request.log.debug({ method: request.method, url: request.url }, 'request received');
   });
 
+  let sampler = limits.pressureSampler;
+  let closeSampler = (): void => undefined;
+  if (!sampler) {
+    const processSampler = new ProcessSampler();
+    sampler = processSampler.sample;
+    closeSampler = () => processSampler.close();
+  }
+  const shedder = new LoadShedder(
+    {
+      maxEventLoopDelayMs: limits.maxEventLoopDelayMs,
+      maxHeapUsedBytes: limits.maxHeapUsedBytes,
+      maxRssBytes: limits.maxRssBytes,
+      sampleIntervalMs: limits.pressureSampleIntervalMs,
+    },
+    sampler,
+  );
+  shedder.start();
+  app.addHook('onClose', (_instance, done) => {
+    shedder.stop();
+    closeSampler();
+    done();
+  });
+
   const readiness = new Readiness(
     {
       app,
@@ -182,7 +235,7 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
       window,
       cache: deps.cache,
       store: deps.store,
-      isUnderPressure: () => app.isUnderPressure(),
+      shedder,
     },
     {
       token: config.healthToken,
@@ -192,22 +245,20 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
     },
   );
 
-  await app.register(underPressure, {
-    maxEventLoopDelay: limits.maxEventLoopDelayMs ?? 1000,
-    maxHeapUsedBytes:
-      limits.maxHeapUsedBytes ?? Math.floor(0.9 * getHeapStatistics().heap_size_limit),
-    maxEventLoopUtilization: limits.maxEventLoopUtilization ?? 0.98,
-    sampleInterval: limits.pressureSampleIntervalMs ?? 1000,
-    // Health routes are not shed: liveness must not fail under load (ECS would replace a busy
-    // task), and readiness reports the overload itself with a 503.
-    pressureHandler: (request) =>
-      isHealthRoute(request.url)
-        ? undefined
-        : Promise.reject(
-            new HttpError(503, 'overloaded', 'the service is overloaded; retry later', {
-              'retry-after': '5',
-            }),
-          ),
+  // Health routes and the readiness probe's own read are never shed: liveness must not fail
+  // under load (ECS would replace a busy task), and readiness must not either (the balancer
+  // would push the load onto the other tasks).
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (isHealthRoute(request.url) || request.isProbe || !shedder.verdict().shedding) {
+      done();
+      return;
+    }
+    request.shed = true;
+    done(
+      new HttpError(503, 'overloaded', 'the service is overloaded; retry later', {
+        'retry-after': '5',
+      }),
+    );
   });
 
   await app.register(rateLimit, {
@@ -225,23 +276,16 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
 
   registerFaultHooks(app, faults);
 
-  // Measures every response as sent (after any fault), so self-ejection sees what clients see.
-  app.addHook('onSend', async (request, reply, payload) => {
-    request.responseCheck = checkResponse(
-      payload,
-      reply.getHeader('content-type'),
-      reply.statusCode,
-      request.method,
-    );
-    return payload;
-  });
+  // Last among onSend hooks: measures every response as sent (after any fault), so self-ejection
+  // sees what clients would see, and replaces a known-bad API body unless a fault bypasses it.
+  registerResponseGuard(app);
 
   const metricsContext = { namespace: config.metricsNamespace, region: identity.region };
   app.addHook('onResponse', async (request, reply) => {
     if (request.isProbe || isHealthRoute(request.url)) return;
     const check = request.responseCheck ?? { bytes: 0, zeroLength: false, malformed: false };
     const bad = check.zeroLength || check.malformed;
-    window.record(bad);
+    if (countsForSelfEjection(request, reply)) window.record(bad);
     const status = reply.statusCode;
     const fields = {
       method: request.method,
@@ -255,6 +299,8 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
         ResponseBytes: check.bytes,
         ZeroLengthResponses: check.zeroLength ? 1 : 0,
         MalformedResponses: check.malformed ? 1 : 0,
+        GuardedResponses: request.guardReplaced ? 1 : 0,
+        ShedRequests: request.shed ? 1 : 0,
         CacheHits: request.cacheOutcome === 'hit' ? 1 : 0,
         CacheMisses: request.cacheOutcome === 'miss' ? 1 : 0,
         Status4xx: status >= 400 && status < 500 ? 1 : 0,
@@ -262,7 +308,8 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
       }),
     };
     if (bad) {
-      request.log.warn(fields, check.zeroLength ? 'zero-length response' : 'malformed response');
+      const what = check.zeroLength ? 'zero-length response' : 'malformed response';
+      request.log.warn(fields, request.guardReplaced ? `${what} replaced by the guard` : what);
     } else {
       request.log.info(fields, 'request completed');
     }

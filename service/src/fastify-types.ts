@@ -4,9 +4,17 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The readiness check's own sentinel read: same pipeline, kept out of traffic statistics. */
     isProbe: boolean;
-    /** Set by the last onSend hook: the measured body of this request's response. */
+    /** Set by the response guard: the measured body of this request's response (before any replacement). */
     responseCheck: ResponseCheck | undefined;
     /** Set by the item read: whether the cache answered. */
     cacheOutcome: 'hit' | 'miss' | undefined;
+    /** Set when Fastify's JSON serializer produced the body (the guard need not parse it). */
+    bodySerialized: boolean;
+    /** Set by a fault that lets a bad body reach the client past the guard. */
+    guardBypassed: boolean;
+    /** Set by the guard when it replaced a bad body. */
+    guardReplaced: boolean;
+    /** Set when the request was shed for overload (it does not count for self-ejection). */
+    shed: boolean;
   }
 }

@@ -1,20 +1,19 @@
 /**
- * The container HEALTHCHECK: healthy only when /health/ready answers 200 with a body that contains
- * the health token. An empty 200 (the failure this service exists to catch) is unhealthy.
- * Run as `node healthcheck.js`; reads PORT and HEALTH_TOKEN like the service. Exit 0 or 1.
+ * The container HEALTHCHECK, a liveness check: healthy when the process answers /health/live with
+ * its own `{"status":"live"}` within the timeout. It never looks at dependencies or readiness: a
+ * DynamoDB or cache outage must make the load balancer stop sending traffic (readiness), not make
+ * ECS replace every task in the region. Run as `node healthcheck.js`; reads PORT like the service.
+ * Exit 0 or 1.
  */
 import { request } from 'node:http';
 
-import { DEFAULT_HEALTH_TOKEN } from './config';
-
-export function checkReady(
+export function checkLive(
   port: number,
-  token: string,
   timeoutMs: number,
 ): Promise<{ healthy: boolean; reason: string }> {
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/health/ready', timeout: timeoutMs },
+      { host: '127.0.0.1', port, path: '/health/live', timeout: timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -22,13 +21,13 @@ export function checkReady(
           const body = Buffer.concat(chunks).toString('utf8');
           if (res.statusCode !== 200) {
             resolve({ healthy: false, reason: `status ${res.statusCode}: ${body.slice(0, 300)}` });
-          } else if (!body.includes(token)) {
+          } else if (!isLiveBody(body)) {
             resolve({
               healthy: false,
-              reason: `200 without the health token (${body.length} bytes)`,
+              reason: `200 without {"status":"live"} (${body.length} bytes)`,
             });
           } else {
-            resolve({ healthy: true, reason: 'ready' });
+            resolve({ healthy: true, reason: 'live' });
           }
         });
         res.on('error', (error) => resolve({ healthy: false, reason: error.message }));
@@ -40,10 +39,17 @@ export function checkReady(
   });
 }
 
+function isLiveBody(body: string): boolean {
+  try {
+    return (JSON.parse(body) as { status?: unknown }).status === 'live';
+  } catch {
+    return false;
+  }
+}
+
 if (require.main === module) {
   const port = Number(process.env.PORT || 8080);
-  const token = process.env.HEALTH_TOKEN || DEFAULT_HEALTH_TOKEN;
-  void checkReady(port, token, 3000).then(({ healthy, reason }) => {
+  void checkLive(port, 3000).then(({ healthy, reason }) => {
     process.stdout.write(`${healthy ? 'healthy' : 'unhealthy'}: ${reason}\n`);
     process.exit(healthy ? 0 : 1);
   });

@@ -14,6 +14,34 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/** A logger that buffers (pino's stdout writer is asynchronous) and can say when it is written. */
+interface Flushable {
+  flush(callback: (error?: Error) => void): void;
+}
+
+function isFlushable(log: object): log is Flushable {
+  return typeof (log as Partial<Flushable>).flush === 'function';
+}
+
+/**
+ * Exits once the logger has written what it holds, so the last lines (`shutdown complete`) reach
+ * stdout, in order, before the process ends. A stdout that never drains does not keep a stopped
+ * task alive: the exit happens after 2 s regardless.
+ */
+function exitWhenLogged(log: object, code: number): void {
+  const exit = () => process.exit(code);
+  if (!isFlushable(log)) {
+    exit();
+    return;
+  }
+  setTimeout(exit, 2000);
+  try {
+    log.flush(exit);
+  } catch {
+    exit();
+  }
+}
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -36,11 +64,11 @@ async function main(): Promise<void> {
     service.stop().then(
       ({ drained }) => {
         log.info({ drained }, 'shutdown complete');
-        process.exit(drained ? 0 : 1);
+        exitWhenLogged(log, drained ? 0 : 1);
       },
       (error: unknown) => {
         log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        exitWhenLogged(log, 1);
       },
     );
   };
@@ -51,7 +79,10 @@ async function main(): Promise<void> {
     await service.start();
   } catch (error) {
     log.error({ err: error }, 'cannot start');
-    fail(`Cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    process.stderr.write(
+      `Cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    exitWhenLogged(log, 1);
   }
 }
 

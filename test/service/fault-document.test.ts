@@ -32,13 +32,13 @@ describe('parseFaultDocument', () => {
         type: 'latency',
         targets: ['abc123'],
         expiresAt: new Date('2030-01-01T00:00:00Z'),
-        params: { ratio: 0.5, latencyMs: 800, status: 503 },
+        params: { ratio: 0.5, latencyMs: 800, status: 503, bypassGuard: true },
       },
       {
         type: 'error-status',
         targets: ['*'],
         expiresAt: new Date('2029-12-31T22:00:00.500Z'),
-        params: { ratio: 1, latencyMs: 1000, status: 503 },
+        params: { ratio: 1, latencyMs: 1000, status: 503, bypassGuard: true },
       },
     ]);
   });
@@ -66,11 +66,12 @@ describe('parseFaultDocument', () => {
       ['faults[0].expiresAt must be an ISO-8601 date-time with a zone, got "2030-01-01"'],
     ],
     [
-      '{"faults":[{"type":"latency","targets":["*"],"expiresAt":"2030-02-28T00:00:00Z","params":{"ratio":2,"latencyMs":-1,"status":200}}]}',
+      '{"faults":[{"type":"latency","targets":["*"],"expiresAt":"2030-02-28T00:00:00Z","params":{"ratio":2,"latencyMs":-1,"status":200,"bypassGuard":"yes"}}]}',
       [
         'faults[0].params.ratio must be a number 0-1, got 2',
         'faults[0].params.latencyMs must be an integer 0-60000, got -1',
         'faults[0].params.status must be an integer 400-599, got 200',
+        'faults[0].params.bypassGuard must be true or false, got "yes"',
       ],
     ],
     [
@@ -91,7 +92,7 @@ describe('FaultState', () => {
     type: 'latency' as const,
     targets: ['arn:aws:ecs:eu-west-1:123:task/cluster/abc'],
     expiresAt: new Date('2030-01-01T00:01:00Z'),
-    params: { ratio: 0.5, latencyMs: 10, status: 503 },
+    params: { ratio: 0.5, latencyMs: 10, status: 503, bypassGuard: true },
   };
 
   test('a fault applies to the task it targets until it expires, by its ratio', () => {

@@ -44,8 +44,8 @@ function fault(
 const ready = () => api(harness.baseUrl, '/health/ready');
 const getGlobe = () => api(harness.baseUrl, '/api/items/globe');
 
-test('empty-response: clients get fast empty 200s, readiness fails and the task self-ejects, and it recovers after expiry', async () => {
-  // GIVEN the fault on every API response
+test('empty-response: clients get fast empty 200s (the guard bypassed, as in the incident), readiness fails and the task self-ejects, and it recovers after expiry', async () => {
+  // GIVEN the fault on every API response, with its default bypassGuard: true
   await harness.writeFaults([fault('empty-response', { ratio: 1 })]);
 
   // WHEN clients read
@@ -62,7 +62,7 @@ test('empty-response: clients get fast empty 200s, readiness fails and the task 
   expect(during.status).toBe(503);
   expect(during.text).not.toContain('"status":"ready"');
   expect(during.json<{ reasons: string[] }>().reasons).toEqual([
-    'self-ejected: 6 of 6 responses in the last 2s were zero-length or malformed',
+    'self-ejected: 5 of 5 API responses in 2s were zero-length or malformed (ejection 1 in a row, hold 2s); ready again 2s after the last bad response, or after 10 good API responses in a row (0 so far)',
     'sentinel read answered an empty body',
   ]);
   // AND the metrics count them

@@ -8,6 +8,7 @@ import type { Fault } from '../../service/src/faults/fault-document';
 import type { TaskIdentity } from '../../service/src/identity';
 import { createService, type Service, type ServiceTuning } from '../../service/src/service';
 import { createServiceTable, startDynalite, type DynaliteServer } from '../support/dynalite';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { startMemcached, type MemcachedServer } from '../support/memcached';
 
 /** Log lines the service wrote, parsed. */
@@ -32,11 +33,18 @@ export interface HarnessOptions {
   readonly memcachedNodes?: number;
   readonly env?: Record<string, string>;
   readonly tuning?: ServiceTuning;
+  /**
+   * Puts a fault proxy between the service and dynalite (`Harness.dynamoDbProxy`).
+   * @default false
+   */
+  readonly proxyDynamoDb?: boolean;
 }
 
 export interface Harness {
   readonly memcached: MemcachedServer[];
   readonly dynalite: DynaliteServer;
+  /** Between the service and dynalite, when `proxyDynamoDb` was set. */
+  readonly dynamoDbProxy?: FaultProxy;
   readonly config: ServiceConfig;
   readonly service: Service;
   readonly baseUrl: string;
@@ -53,12 +61,21 @@ export const TEST_TUNING: ServiceTuning = {
   cacheOperationTimeoutMs: 100,
   cacheBreakerFailures: 2,
   cacheHalfOpenAfterMs: 300,
-  selfEjection: { windowSeconds: 2, threshold: 0.5, minResponses: 5 },
+  // Hysteresis shortened too: a test moves the clock past a hold instead of waiting for it.
+  selfEjection: {
+    windowSeconds: 2,
+    threshold: 0.5,
+    minResponses: 5,
+    holdSeconds: 2,
+    maxHoldSeconds: 8,
+    forgiveSeconds: 20,
+    readmitAfterGoodResponses: 10,
+  },
   sentinelTimeoutMs: 1500,
   metricsFlushIntervalMs: 200,
   // The service shares jest's event loop here, so the tests' own work would count as overload.
-  // Shedding is tested on its own with tighter limits (health.test.ts).
-  limits: { maxEventLoopUtilization: 1, maxEventLoopDelayMs: 10_000 },
+  // Shedding is tested on its own with an injected sampler (health.test.ts).
+  limits: { maxEventLoopDelayMs: 10_000 },
 };
 
 export const TEST_IDENTITY: TaskIdentity = {
@@ -81,12 +98,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   tableCounter += 1;
   const tableName = `items-${process.pid}-${tableCounter}`;
   await createServiceTable(dynalite.endpoint, tableName);
+  const dynamoDbProxy = options.proxyDynamoDb
+    ? await startFaultProxy({ targetPort: Number(new URL(dynalite.endpoint).port) })
+    : undefined;
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     MEMCACHED_ENDPOINTS: memcached.map((node) => node.endpoint).join(','),
     TABLE_NAME: tableName,
-    DYNAMODB_ENDPOINT: dynalite.endpoint,
+    DYNAMODB_ENDPOINT: dynamoDbProxy?.endpoint ?? dynalite.endpoint,
     AWS_REGION: 'us-east-1',
     FAULTS_FILE: faultsFile,
     FAULTS_POLL_SECONDS: '0.1',
@@ -105,6 +125,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   return {
     memcached,
     dynalite,
+    dynamoDbProxy,
     config,
     service,
     baseUrl,
@@ -116,10 +137,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await service.faultPoller.pollOnce();
     },
     async stop() {
-      await service.stop();
-      await Promise.all(memcached.map((node) => node.stop()));
-      await dynalite.stop();
-      await rm(directory, { recursive: true, force: true });
+      // Everything started is stopped, even when stopping the service fails.
+      try {
+        await service.stop();
+      } finally {
+        await dynamoDbProxy?.stop();
+        await Promise.all(memcached.map((node) => node.stop()));
+        await dynalite.stop();
+        await rm(directory, { recursive: true, force: true });
+      }
     },
   };
 }

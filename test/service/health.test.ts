@@ -2,7 +2,7 @@ import { Client } from 'memjs';
 
 import { ItemCache } from '../../service/src/items/item-cache';
 
-import { api, eventually, putItem, startHarness, type Harness } from './harness';
+import { api, eventually, faultFor, putItem, startHarness, type Harness } from './harness';
 
 describe('health endpoints and self-ejection', () => {
   let harness: Harness;
@@ -40,7 +40,7 @@ describe('health endpoints and self-ejection', () => {
     });
   });
 
-  test('malformed responses past the threshold eject the task; it comes back when the window moves on', async () => {
+  test('fault: corrupt cache entries: the guard answers 500 with JSON instead of the malformed body, and the task ejects itself until the hold has passed', async () => {
     // GIVEN items whose cache entries are corrupt (a truncated body, as a broken node might hold)
     const memcached = Client.create(harness.memcached[0].endpoint, {
       logger: { log: () => undefined },
@@ -60,30 +60,50 @@ describe('health endpoints and self-ejection', () => {
       for (const id of ids) reads.push(await api(harness.baseUrl, `/api/items/${id}`));
     }
 
-    // THEN the hook counted each malformed response, and readiness fails on the share alone
-    expect(
-      reads.every((read) => read.status === 200 && read.headers.get('x-cache') === 'HIT'),
-    ).toBe(true);
-    const malformed = harness.logs.find((line) => line.msg === 'malformed response');
+    // THEN no client got the malformed body: the guard answered 500 with a JSON error instead
+    for (const read of reads) {
+      expect(read.status).toBe(500);
+      expect(read.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(read.headers.get('etag')).toBeNull();
+      expect(read.json()).toEqual({
+        error: 'invalid_response',
+        message: 'the service produced an invalid response; retry',
+        requestId: read.headers.get('x-request-id'),
+      });
+    }
+    // AND each one was counted, as malformed and as replaced
+    const malformed = harness.logs.find(
+      (line) => line.msg === 'malformed response replaced by the guard',
+    );
     expect(malformed).toHaveLength(6);
-    expect(malformed[0]).toMatchObject({ MalformedResponses: 1, ZeroLengthResponses: 0 });
+    expect(malformed[0]).toMatchObject({
+      MalformedResponses: 1,
+      ZeroLengthResponses: 0,
+      GuardedResponses: 1,
+      statusCode: 500,
+    });
+    // AND readiness fails on the share alone, saying why and what brings it back
     const ejected = await api(harness.baseUrl, '/health/ready');
     expect(ejected.status).toBe(503);
     expect(ejected.json<{ reasons: string[] }>().reasons).toEqual([
-      'self-ejected: 6 of 6 responses in the last 2s were zero-length or malformed',
+      'self-ejected: 5 of 5 API responses in 2s were zero-length or malformed (ejection 1 in a row, hold 2s); ready again 2s after the last bad response, or after 10 good API responses in a row (0 so far)',
     ]);
 
-    // WHEN the bad entries are gone and the window has moved on
+    // WHEN the bad entries are gone but the hold has not passed
     for (const id of ids) await memcached.delete(ItemCache.key(id));
     memcached.close();
-    clockOffsetMs += 3000;
+    clockOffsetMs += 1000;
 
-    // THEN the task is ready again
+    // THEN it is still ejected
+    expect((await api(harness.baseUrl, '/health/ready')).status).toBe(503);
+
+    // WHEN the hold has passed THEN the task is ready again
+    clockOffsetMs += 1500;
     expect((await api(harness.baseUrl, '/health/ready')).status).toBe(200);
   });
 
   test('a bad response below the threshold does not eject the task', async () => {
-    clockOffsetMs += 3000;
+    clockOffsetMs += 30_000;
     const memcached = Client.create(harness.memcached[0].endpoint, {
       logger: { log: () => undefined },
     });
@@ -141,32 +161,344 @@ describe('a custom health token and the per-client rate limit', () => {
   });
 });
 
-describe('load shedding under pressure', () => {
+describe('self-ejection with its production defaults, over HTTP', () => {
+  // 30 s window, 20 % bad, at least 20 responses, hold 30 s doubling: the service's defaults.
   let harness: Harness;
+  let clockOffsetMs = 0;
+  const now = () => Date.now() + clockOffsetMs;
 
   beforeAll(async () => {
-    // A heap limit of one byte: the service is "under pressure" from its first sample.
     harness = await startHarness({
       memcachedNodes: 1,
-      tuning: { limits: { maxHeapUsedBytes: 1, pressureSampleIntervalMs: 10 } },
+      env: { RATE_LIMIT_PER_MINUTE: '100000' },
+      tuning: { clock: now, selfEjection: {} },
     });
+    await putItem(harness.baseUrl, 'lamp', { name: 'Lamp', price: 9 });
+    clockOffsetMs += 60_000;
   });
 
   afterAll(async () => {
     await harness.stop();
   });
 
-  test('API requests get 503 with Retry-After and JSON, readiness reports the overload, liveness stays up', async () => {
-    const shed = await eventually(
-      () => api(harness.baseUrl, '/api/whoami'),
-      (response) => response.status === 503,
-    );
-    expect(shed.headers.get('retry-after')).toBe('5');
-    expect(shed.json()).toMatchObject({ error: 'overloaded' });
+  afterEach(async () => {
+    await harness.writeFaults([]);
+    clockOffsetMs += 3_600_000; // past any hold, and past the forgiving time
+  });
 
+  const ready = () => api(harness.baseUrl, '/health/ready');
+  /** An empty-response fault in force on the service's (shifted) clock. */
+  const emptyResponses = (params: Record<string, unknown> = {}) => ({
+    type: 'empty-response',
+    targets: ['*'],
+    expiresAt: new Date(now() + 600_000).toISOString(),
+    params,
+  });
+
+  test('fault: empty 200s on every API call are not hidden by 404s for unknown paths or by health checks', async () => {
+    // GIVEN a task that answers every API call with an empty 200 (the guard bypassed, as in the incident)
+    await harness.writeFaults([emptyResponses()]);
+
+    // WHEN 20 API calls are mixed with 100 requests for /favicon.ico and 40 health checks
+    for (let index = 0; index < 20; index += 1) {
+      const response = await api(harness.baseUrl, '/api/items/lamp');
+      expect(response).toMatchObject({ status: 200, text: '' });
+      for (let other = 0; other < 5; other += 1) {
+        expect((await api(harness.baseUrl, '/favicon.ico')).status).toBe(404);
+      }
+      expect((await api(harness.baseUrl, '/health/live')).status).toBe(200);
+      await ready();
+    }
+
+    // THEN only the API responses counted, and 20 of 20 bad ejects the task
+    const ejected = await ready();
+    expect(ejected.status).toBe(503);
+    expect(ejected.json<{ reasons: string[] }>().reasons[0]).toMatch(
+      /^self-ejected: 20 of 20 API responses in 30s were zero-length or malformed \(ejection 1 in a row, hold 30s\)/,
+    );
+  });
+
+  test('fault: a task ejected and then starved of traffic is not readmitted by its emptied window; a second ejection holds it 60 s', async () => {
+    // GIVEN a task ejected once, readmitted after its 30 s hold
+    await harness.writeFaults([emptyResponses()]);
+    for (let index = 0; index < 20; index += 1) await api(harness.baseUrl, '/api/items/lamp');
+    expect((await ready()).status).toBe(503);
+    clockOffsetMs += 29_000;
+    expect((await ready()).status).toBe(503);
+    clockOffsetMs += 1_000;
+    await harness.writeFaults([]);
+    expect((await ready()).status).toBe(200);
+
+    // WHEN it fails again soon after (the same broken part) and then gets no traffic
+    await harness.writeFaults([emptyResponses()]);
+    for (let index = 0; index < 20; index += 1) await api(harness.baseUrl, '/api/items/lamp');
+    await harness.writeFaults([]);
+    clockOffsetMs += 31_000; // the 30 s window is empty now
+
+    // THEN it stays out, and readiness says for how long
+    const held = await ready();
+    expect(held.status).toBe(503);
+    expect(held.json<{ reasons: string[] }>().reasons[0]).toMatch(
+      /^self-ejected: 20 of 20 API responses in 30s were zero-length or malformed \(ejection 2 in a row, hold 60s\); ready again 29s after the last bad response/,
+    );
+    clockOffsetMs += 29_000;
+    expect((await ready()).status).toBe(200);
+  });
+
+  test('fault: with the guard on (bypassGuard false), clients get 500s with JSON bodies, and the task still ejects itself', async () => {
+    await harness.writeFaults([emptyResponses({ bypassGuard: false })]);
+
+    const responses = [];
+    for (let index = 0; index < 20; index += 1) {
+      responses.push(await api(harness.baseUrl, '/api/items/lamp'));
+    }
+
+    for (const response of responses) {
+      expect(response.status).toBe(500);
+      expect(response.headers.get('x-fault-injected')).toBe('empty-response');
+      expect(response.json()).toMatchObject({ error: 'invalid_response' });
+    }
+    expect(
+      harness.logs.find((line) => line.msg === 'zero-length response replaced by the guard'),
+    ).toHaveLength(20);
+    expect((await ready()).status).toBe(503);
+  });
+
+  test('fault: a write whose response body is lost to the guard tells the client it may have been applied', async () => {
+    await harness.writeFaults([emptyResponses({ bypassGuard: false })]);
+
+    const response = await putItem(harness.baseUrl, 'desk', { name: 'Desk', price: 90 });
+
+    expect(response.status).toBe(500);
+    expect(response.json()).toMatchObject({
+      error: 'invalid_response',
+      message:
+        'the service produced an invalid response after handling the request: it may have been applied; read it back, or retry with the same Idempotency-Key',
+    });
+    await harness.writeFaults([]);
+    expect((await api(harness.baseUrl, '/api/items/desk')).json()).toMatchObject({ name: 'Desk' });
+  });
+});
+
+describe('self-ejection and the rate limiter', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness({ memcachedNodes: 1, env: { RATE_LIMIT_PER_MINUTE: '6' } });
+  });
+
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  test('fault: 429s do not count as good responses: they cannot hide empty 200s', async () => {
+    // GIVEN empty 200s on every API call (TEST_TUNING: at least 5 responses, 50 % bad)
+    await harness.writeFaults([faultFor('empty-response', 600_000)]);
+
+    // WHEN a client makes 6 calls within its limit and 20 more over it
+    const statuses = [];
+    for (let index = 0; index < 26; index += 1) {
+      statuses.push((await api(harness.baseUrl, '/api/whoami')).status);
+    }
+
+    // THEN the empty 200s alone decide: the task ejects itself at the fifth
+    expect(statuses.filter((status) => status === 200)).toHaveLength(6);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(20);
     const ready = await api(harness.baseUrl, '/health/ready');
     expect(ready.status).toBe(503);
-    expect(ready.json<{ reasons: string[] }>().reasons).toContain('overloaded');
+    expect(ready.json<{ reasons: string[] }>().reasons[0]).toMatch(
+      /^self-ejected: 5 of 5 API responses/,
+    );
+  });
+});
+
+describe('readiness reads DynamoDB itself, not the cache', () => {
+  let harness: Harness;
+
+  beforeEach(async () => {
+    harness = await startHarness({ memcachedNodes: 1, proxyDynamoDb: true });
+  });
+
+  afterEach(async () => {
+    await harness.stop();
+  });
+
+  async function sentinelIsCached(): Promise<void> {
+    await api(harness.baseUrl, '/health/ready');
+    const read = await api(harness.baseUrl, '/api/items/_health-sentinel');
+    expect(read.headers.get('x-cache')).toBe('HIT');
+  }
+
+  test('fault: DynamoDB black-holed: readiness fails at the next check although the sentinel is cached; liveness stays up; it recovers', async () => {
+    // GIVEN a ready task whose sentinel item is in the cache
+    await sentinelIsCached();
+    expect((await api(harness.baseUrl, '/health/ready')).status).toBe(200);
+
+    // WHEN DynamoDB stops answering (connections accepted, nothing comes back)
+    harness.dynamoDbProxy?.setMode('black-hole');
+
+    // THEN the next readiness check fails, naming DynamoDB, while the cached read still works
+    const down = await api(harness.baseUrl, '/health/ready');
+    expect(down.status).toBe(503);
+    const reasons = down.json<{ reasons: string[] }>().reasons;
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/^DynamoDB sentinel read failed: /);
     expect((await api(harness.baseUrl, '/health/live')).status).toBe(200);
+
+    // WHEN DynamoDB answers again THEN readiness recovers
+    harness.dynamoDbProxy?.heal();
+    const back = await eventually(
+      () => api(harness.baseUrl, '/health/ready'),
+      (response) => response.status === 200,
+      10_000,
+    );
+    expect(back.status).toBe(200);
+  });
+
+  test('fault: DynamoDB stopped: readiness fails at the next check although the sentinel is cached', async () => {
+    await sentinelIsCached();
+
+    await harness.dynalite.stop();
+
+    const down = await api(harness.baseUrl, '/health/ready');
+    expect(down.status).toBe(503);
+    expect(down.json<{ reasons: string[] }>().reasons).toEqual([
+      expect.stringMatching(/^DynamoDB sentinel read failed: /),
+    ]);
+    expect((await api(harness.baseUrl, '/health/live')).status).toBe(200);
+  });
+});
+
+describe('load shedding on real overload only', () => {
+  describe('with the production limits', () => {
+    let harness: Harness;
+
+    beforeAll(async () => {
+      // The production limits (TEST_TUNING raises them), sampled often.
+      harness = await startHarness({
+        memcachedNodes: 1,
+        env: { RATE_LIMIT_PER_MINUTE: '100000' },
+        tuning: { limits: { pressureSampleIntervalMs: 20 } },
+      });
+    });
+
+    afterAll(async () => {
+      await harness.stop();
+    });
+
+    test('busy is not broken: a saturated event loop that still answers quickly sheds nothing and stays ready', async () => {
+      // GIVEN an event loop kept busy in 5 ms slices (utilisation near 1, short delays)
+      let spinning = true;
+      const spin = () => {
+        const until = performance.now() + 5;
+        while (performance.now() < until) {
+          // busy
+        }
+        if (spinning) setImmediate(spin);
+      };
+      setImmediate(spin);
+      try {
+        // WHEN 400 requests arrive, 20 at a time, with readiness checks between the batches
+        const statuses: number[] = [];
+        const readiness: number[] = [];
+        for (let batch = 0; batch < 20; batch += 1) {
+          const responses = await Promise.all(
+            Array.from({ length: 20 }, () => api(harness.baseUrl, '/api/whoami')),
+          );
+          statuses.push(...responses.map((response) => response.status));
+          readiness.push((await api(harness.baseUrl, '/health/ready')).status);
+        }
+
+        // THEN every request was served and readiness never failed
+        expect(statuses.filter((status) => status !== 200)).toEqual([]);
+        expect(readiness.filter((status) => status !== 200)).toEqual([]);
+      } finally {
+        spinning = false;
+      }
+    });
+  });
+
+  describe('with an injected overload signal', () => {
+    let harness: Harness;
+    let eventLoopDelayMs = 0;
+
+    beforeAll(async () => {
+      harness = await startHarness({
+        memcachedNodes: 1,
+        tuning: {
+          limits: {
+            pressureSampleIntervalMs: 10,
+            pressureSampler: () => ({ eventLoopDelayMs, heapUsedBytes: 1, rssBytes: 1 }),
+          },
+        },
+      });
+    });
+
+    afterAll(async () => {
+      await harness.stop();
+    });
+
+    test('fault: event-loop delay 2 s: API requests get 503 with Retry-After and JSON, readiness and liveness stay 200, and it stops when the delay does', async () => {
+      // WHEN the event loop runs 2 s late (the production limit is 500 ms)
+      eventLoopDelayMs = 2000;
+
+      // THEN API requests are shed
+      const shed = await eventually(
+        () => api(harness.baseUrl, '/api/whoami'),
+        (response) => response.status === 503,
+      );
+      expect(shed.status).toBe(503);
+      expect(shed.headers.get('retry-after')).toBe('5');
+      expect(shed.json()).toMatchObject({ error: 'overloaded' });
+      expect(harness.logs.find((line) => line.ShedRequests === 1).length).toBeGreaterThan(0);
+      // AND readiness and liveness stay up, readiness reporting the shedding
+      const ready = await api(harness.baseUrl, '/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.json()).toMatchObject({
+        status: 'ready',
+        load: { shedding: true, reasons: ['event-loop delay 2000ms >= 500ms'] },
+      });
+      expect((await api(harness.baseUrl, '/health/live')).status).toBe(200);
+
+      // WHEN the delay is gone THEN requests are served again
+      eventLoopDelayMs = 1;
+      const served = await eventually(
+        () => api(harness.baseUrl, '/api/whoami'),
+        (response) => response.status === 200,
+      );
+      expect(served.status).toBe(200);
+    });
+  });
+
+  describe('with the real sampler and a heap over its limit', () => {
+    let harness: Harness;
+
+    beforeAll(async () => {
+      // A heap limit of one byte: the real sampler finds the service over it from its first sample.
+      harness = await startHarness({
+        memcachedNodes: 1,
+        tuning: { limits: { maxHeapUsedBytes: 1, pressureSampleIntervalMs: 10 } },
+      });
+    });
+
+    afterAll(async () => {
+      await harness.stop();
+    });
+
+    test('fault: heap over its limit: API requests get 503 with Retry-After and JSON, readiness and liveness stay 200', async () => {
+      const shed = await eventually(
+        () => api(harness.baseUrl, '/api/whoami'),
+        (response) => response.status === 503,
+      );
+      expect(shed.headers.get('retry-after')).toBe('5');
+      expect(shed.json()).toMatchObject({ error: 'overloaded' });
+
+      const ready = await api(harness.baseUrl, '/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.json<{ load: { reasons: string[] } }>().load.reasons[0]).toMatch(
+        /^heap used \d+ bytes >= 1$/,
+      );
+      expect((await api(harness.baseUrl, '/health/live')).status).toBe(200);
+    });
   });
 });

@@ -6,11 +6,14 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 import { createServiceTable, startDynalite, type DynaliteServer } from '../support/dynalite';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { freePort, startMemcached, type MemcachedServer } from '../support/memcached';
 
 /**
  * The service as the container runs it: the bundle service/Dockerfile builds (with the same
- * service/bundle.sh), started as its own process, stopped with SIGTERM.
+ * service/bundle.sh), started as its own process, stopped with SIGTERM. Nothing here depends on
+ * the order of stdout lines or on a quiet CPU, and every process and server a test starts is
+ * stopped after it, pass or fail.
  */
 
 const run = promisify(execFile);
@@ -20,6 +23,12 @@ let directory: string;
 let memcached: MemcachedServer;
 let dynalite: DynaliteServer;
 const tableName = 'process-items';
+/** Every bundle process started, killed after each test if still running. */
+const started = new Set<Running>();
+/** Other things a test started, closed after it. */
+const cleanups: Array<() => Promise<unknown>> = [];
+/** Longest a test waits for a log line before failing (never a timed assertion). */
+const LOG_WAIT_MS = 30_000;
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'service-bundle-'));
@@ -27,6 +36,18 @@ beforeAll(async () => {
   memcached = await startMemcached();
   dynalite = await startDynalite();
   await createServiceTable(dynalite.endpoint, tableName);
+});
+
+afterEach(async () => {
+  for (const running of started) {
+    if (running.child.exitCode === null && running.child.signalCode === null) {
+      running.child.kill('SIGKILL');
+    }
+    await running.exited;
+  }
+  started.clear();
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+  await writeFaults([]);
 });
 
 afterAll(async () => {
@@ -41,11 +62,14 @@ interface Running {
   readonly baseUrl: string;
   readonly lines: Array<Record<string, unknown>>;
   readonly exited: Promise<number | null>;
-  /** Resolves when a log line matches. */
+  /** Resolves when `count` log lines match; rejects if the process exits or the wait is too long. */
   waitForLog(predicate: (line: Record<string, unknown>) => boolean, count?: number): Promise<void>;
 }
 
-async function startBundle(env: Record<string, string>): Promise<Running> {
+async function startBundle(
+  env: Record<string, string>,
+  options: { dynamoDbEndpoint?: string } = {},
+): Promise<Running> {
   const port = await freePort();
   const faultsFile = join(directory, 'faults.json');
   const child = spawn(process.execPath, [join(directory, 'dist', 'main.js')], {
@@ -56,7 +80,7 @@ async function startBundle(env: Record<string, string>): Promise<Running> {
       HOST: '127.0.0.1',
       MEMCACHED_ENDPOINTS: memcached.endpoint,
       TABLE_NAME: tableName,
-      DYNAMODB_ENDPOINT: dynalite.endpoint,
+      DYNAMODB_ENDPOINT: options.dynamoDbEndpoint ?? dynalite.endpoint,
       AWS_REGION: 'us-east-1',
       FAULTS_FILE: faultsFile,
       FAULTS_POLL_SECONDS: '0.1',
@@ -90,17 +114,26 @@ async function startBundle(env: Record<string, string>): Promise<Running> {
     exited,
     waitForLog: (predicate, count = 1) =>
       new Promise<void>((resolveWait, rejectWait) => {
-        const check = () => {
+        const giveUp = setTimeout(() => {
+          waiters.splice(waiters.indexOf(check), 1);
+          rejectWait(new Error(`no matching log line within ${LOG_WAIT_MS}ms`));
+        }, LOG_WAIT_MS);
+        function check() {
           if (lines.filter(predicate).length >= count) {
+            clearTimeout(giveUp);
             waiters.splice(waiters.indexOf(check), 1);
             resolveWait();
           }
-        };
+        }
         waiters.push(check);
-        void exited.then((code) => rejectWait(new Error(`the service exited (${code}) first`)));
+        void exited.then((code) => {
+          clearTimeout(giveUp);
+          rejectWait(new Error(`the service exited (${code}) first`));
+        });
         check();
       }),
   };
+  started.add(running);
   await running.waitForLog((line) => line.msg === 'service listening');
   return running;
 }
@@ -127,6 +160,19 @@ async function writeFaults(faults: unknown[]): Promise<void> {
   await writeFile(join(directory, 'faults.json'), JSON.stringify({ faults }));
 }
 
+/**
+ * What a client does: a 503 `overloaded` (a cold process may shed) is retried after a moment, a
+ * few times; anything else is the answer.
+ */
+async function fetchRetryingShed(url: string, init: RequestInit = {}): Promise<Response> {
+  let response = await fetch(url, init);
+  for (let attempt = 0; attempt < 10 && response.status === 503; attempt += 1) {
+    await new Promise((resolveDelay) => setTimeout(resolveDelay, 200));
+    response = await fetch(url, init);
+  }
+  return response;
+}
+
 function runHealthcheck(port: number): Promise<{ code: number; output: string }> {
   return run(process.execPath, [join(directory, 'dist', 'healthcheck.js')], {
     env: { ...process.env, PORT: String(port) },
@@ -136,53 +182,68 @@ function runHealthcheck(port: number): Promise<{ code: number; output: string }>
   );
 }
 
-afterEach(async () => {
-  await writeFaults([]);
-});
-
-test('the bundle starts, serves the API and answers ready; the container health check agrees', async () => {
+test('the bundle starts, serves the API and answers ready; the container (liveness) check is healthy', async () => {
   await writeFaults([]);
   const service = await startBundle({});
-  try {
-    const put = await fetch(`${service.baseUrl}/api/items/bundled`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Bundled', price: 1 }),
-    });
-    expect(put.status).toBe(201);
-    const ready = await getOnce(`${service.baseUrl}/health/ready`);
-    expect(ready).toMatchObject({ status: 200 });
-    expect('body' in ready && ready.body).toContain('"status":"ready"');
 
-    expect(await runHealthcheck(service.port)).toEqual({ code: 0, output: 'healthy: ready\n' });
+  const put = await fetchRetryingShed(`${service.baseUrl}/api/items/bundled`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Bundled', price: 1 }),
+  });
+  expect(put.status).toBe(201);
+  const ready = await getOnce(`${service.baseUrl}/health/ready`);
+  expect(ready).toMatchObject({ status: 200 });
+  expect('body' in ready && ready.body).toContain('"status":"ready"');
+  expect(await runHealthcheck(service.port)).toEqual({ code: 0, output: 'healthy: live\n' });
+});
 
-    // WHEN readiness fails THEN so does the container health check
-    await writeFaults([
-      {
-        type: 'health-fail',
-        targets: ['bundle-task'],
-        expiresAt: new Date(Date.now() + 60_000).toISOString(),
-      },
-    ]);
-    await service.waitForLog(
-      (line) =>
-        line.msg === 'fault document loaded' &&
-        Array.isArray(line.faults) &&
-        line.faults.length === 1,
-    );
-    const unhealthy = await runHealthcheck(service.port);
-    expect(unhealthy.code).toBe(1);
-    expect(unhealthy.output).toMatch(/^unhealthy: status 503: .*fault: health-fail/);
-  } finally {
-    service.child.kill('SIGKILL');
-    await service.exited;
-  }
+test('fault: health-fail: readiness fails but the container check is liveness and stays healthy', async () => {
+  const service = await startBundle({});
+
+  // WHEN readiness fails
+  await writeFaults([
+    {
+      type: 'health-fail',
+      targets: ['bundle-task'],
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    },
+  ]);
+  await service.waitForLog(
+    (line) =>
+      line.msg === 'fault document loaded' &&
+      Array.isArray(line.faults) &&
+      line.faults.length === 1,
+  );
+  const ready = await getOnce(`${service.baseUrl}/health/ready`);
+  expect(ready).toMatchObject({ status: 503 });
+
+  // THEN the container check still passes: ECS must not replace a task the ALB already avoids
+  expect(await runHealthcheck(service.port)).toEqual({ code: 0, output: 'healthy: live\n' });
+});
+
+test('fault: DynamoDB black-holed: readiness fails, the container (liveness) check stays healthy', async () => {
+  // GIVEN the bundle reaching DynamoDB through a fault proxy, ready
+  const proxy: FaultProxy = await startFaultProxy({ targetPort: dynalite.port });
+  cleanups.push(() => proxy.stop());
+  const service = await startBundle({}, { dynamoDbEndpoint: proxy.endpoint });
+  expect(await getOnce(`${service.baseUrl}/health/ready`)).toMatchObject({ status: 200 });
+
+  // WHEN DynamoDB stops answering
+  proxy.setMode('black-hole');
+
+  // THEN readiness fails, naming DynamoDB, and the container check does not
+  const ready = await getOnce(`${service.baseUrl}/health/ready`);
+  expect(ready).toMatchObject({ status: 503 });
+  expect('body' in ready && ready.body).toContain('DynamoDB sentinel read failed');
+  expect(await runHealthcheck(service.port)).toEqual({ code: 0, output: 'healthy: live\n' });
 });
 
 test('the container health check fails on a fast empty 200', async () => {
   // GIVEN a server that answers everything with an empty 200, like the full-disk server
   const empty: Server = createServer((_request, response) => response.writeHead(200).end());
   await new Promise<void>((resolveListen) => empty.listen(0, '127.0.0.1', resolveListen));
+  cleanups.push(() => new Promise((resolveClose) => empty.close(resolveClose)));
   const address = empty.address();
   const port = typeof address === 'object' && address ? address.port : 0;
 
@@ -190,13 +251,14 @@ test('the container health check fails on a fast empty 200', async () => {
 
   expect(result).toEqual({
     code: 1,
-    output: 'unhealthy: 200 without the health token (0 bytes)\n',
+    output: 'unhealthy: 200 without {"status":"live"} (0 bytes)\n',
   });
-  await new Promise((resolveClose) => empty.close(resolveClose));
 });
 
-test('SIGTERM drains: in-flight requests complete, new connections are refused, the process exits 0', async () => {
-  // GIVEN requests in flight (held for 1.5 s by a latency fault)
+test('SIGTERM drains: in-flight requests complete, new connections are refused, the process exits 0 and logs it', async () => {
+  // GIVEN a warm process (a cold one may shed), then requests in flight (held 1.5 s by a fault)
+  const service = await startBundle({ SHUTDOWN_DRAIN_SECONDS: '10' });
+  expect((await fetchRetryingShed(`${service.baseUrl}/api/whoami`)).status).toBe(200);
   await writeFaults([
     {
       type: 'latency',
@@ -205,12 +267,17 @@ test('SIGTERM drains: in-flight requests complete, new connections are refused, 
       params: { latencyMs: 1500 },
     },
   ]);
-  const service = await startBundle({ SHUTDOWN_DRAIN_SECONDS: '10' });
-  const inFlight = Array.from({ length: 3 }, () => getOnce(`${service.baseUrl}/api/whoami`));
   await service.waitForLog(
-    (line) => line.msg === 'request received' && line.url === '/api/whoami',
-    3,
+    (line) =>
+      line.msg === 'fault document loaded' &&
+      Array.isArray(line.faults) &&
+      line.faults.length === 1,
   );
+  const received = (line: Record<string, unknown>) =>
+    line.msg === 'request received' && line.url === '/api/whoami';
+  const before = service.lines.filter(received).length;
+  const inFlight = Array.from({ length: 3 }, () => getOnce(`${service.baseUrl}/api/whoami`));
+  await service.waitForLog(received, before + 3);
 
   // WHEN ECS stops the task
   service.child.kill('SIGTERM');
@@ -233,8 +300,11 @@ test('SIGTERM drains: in-flight requests complete, new connections are refused, 
       taskId: 'bundle-task',
     });
   }
+  // AND the process exits 0, its last words written before it ended (whatever their order)
   expect(await service.exited).toBe(0);
-  expect(service.lines.at(-1)).toMatchObject({ msg: 'shutdown complete', drained: true });
+  expect(service.lines.filter((line) => line.msg === 'shutdown complete')).toEqual([
+    expect.objectContaining({ drained: true }),
+  ]);
 });
 
 test('SIGTERM with a request outlasting the drain time cuts it off and exits 1', async () => {
@@ -259,6 +329,9 @@ test('SIGTERM with a request outlasting the drain time cuts it off and exits 1',
       (line) => line.msg === 'drain time is up; closing the connections still open',
     ),
   ).toBeDefined();
+  expect(service.lines.find((line) => line.msg === 'shutdown complete')).toMatchObject({
+    drained: false,
+  });
 });
 
 test('a bad environment exits 1 with one clear line and no stack trace', async () => {
@@ -276,12 +349,13 @@ test('a bad environment exits 1 with one clear line and no stack trace', async (
   );
 });
 
-test('the Dockerfile bundles with service/bundle.sh, runs the bundle as a non-root user and checks readiness', async () => {
+test('the Dockerfile bundles with service/bundle.sh, runs the bundle as a non-root user and checks liveness', async () => {
   const dockerfile = await readFile(join(repositoryRoot, 'service', 'Dockerfile'), 'utf8');
   expect(dockerfile).toContain('RUN sh service/bundle.sh /out');
   expect(dockerfile).toMatch(/^FROM node:22-alpine$/m);
   expect(dockerfile).toMatch(/^USER node$/m);
   expect(dockerfile).toMatch(/^EXPOSE 8080$/m);
-  expect(dockerfile).toContain('CMD ["node", "/app/healthcheck.js"]');
+  expect(dockerfile).toMatch(/^HEALTHCHECK .*\\\n\s+CMD \["node", "\/app\/healthcheck.js"\]$/m);
+  expect(dockerfile).toContain('# Liveness only: healthy when the process answers /health/live.');
   expect(dockerfile).toContain('CMD ["node", "--enable-source-maps", "/app/main.js"]');
 });

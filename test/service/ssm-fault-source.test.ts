@@ -62,7 +62,7 @@ test('a missing parameter means no faults', async () => {
       type: 'latency',
       targets: ['*'],
       expiresAt: new Date(Date.now() + 60_000),
-      params: { ratio: 1, latencyMs: 1, status: 503 },
+      params: { ratio: 1, latencyMs: 1, status: 503, bypassGuard: true },
     },
   ]);
 

@@ -78,6 +78,21 @@ describe('checkResponse', () => {
   ])('%s', (_name, payload, contentType, status, method, expected) => {
     expect(checkResponse(payload, contentType, status, method)).toEqual(expected);
   });
+
+  test('a body the service serialized itself is not parsed again: only its length is checked', () => {
+    // GIVEN text that would not parse, flagged as produced by the JSON serializer
+    const serialized = checkResponse('{"not":', 'application/json', 200, 'GET', true);
+    // THEN it is taken as JSON (the serializer cannot produce anything else)...
+    expect(serialized).toEqual({ bytes: 7, zeroLength: false, malformed: false });
+    // ...but emptied after serialization (a fault) it is still zero-length
+    expect(checkResponse('', 'application/json', 200, 'GET', true)).toMatchObject({
+      zeroLength: true,
+    });
+    // AND the same text sent as text (a cached item) is parsed and found malformed
+    expect(checkResponse('{"not":', 'application/json', 200, 'GET')).toMatchObject({
+      malformed: true,
+    });
+  });
 });
 
 describe('ResponseWindow', () => {
@@ -90,15 +105,18 @@ describe('ResponseWindow', () => {
 
     for (let index = 0; index < 8; index += 1) window.record(false);
     window.record(true);
-    window.record(true);
-    expect(window.stats()).toMatchObject({ total: 10, bad: 2, ejected: true });
-
+    expect(window.stats()).toMatchObject({ total: 9, bad: 1, ejected: false });
     now += 5000;
     for (let index = 0; index < 10; index += 1) window.record(false);
-    expect(window.stats()).toMatchObject({ total: 20, bad: 2, ejected: false });
-
+    expect(window.stats()).toMatchObject({ total: 19, bad: 1, ejected: false });
     now += 6000;
     expect(window.stats()).toMatchObject({ total: 10, bad: 0, ejected: false });
+
+    window.record(true);
+    window.record(true);
+    expect(window.stats()).toMatchObject({ total: 12, bad: 2, ejected: false });
+    window.record(true);
+    expect(window.stats()).toMatchObject({ total: 13, bad: 3, ejected: true });
   });
 
   test('too few responses never eject', () => {

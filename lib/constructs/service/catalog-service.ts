@@ -190,14 +190,14 @@ export class CatalogService extends Construct {
         SHUTDOWN_DRAIN_SECONDS: String(drain.toSeconds()),
       },
       healthCheck: {
-        // The image's health script fails unless /health/ready answers with the token in its body.
-        // More patient than the ALB (about 50 s against 15 s): the ALB stops routing to a bad
-        // task at once, while ECS replaces it only if it stays bad, so a short dependency blip
-        // that fails every task's readiness does not churn the whole region.
+        // Liveness, not readiness: the image's health script only asks whether the process
+        // answers /health/live. The deep check (/health/ready, dependencies included) is the
+        // ALB's: it stops routing to a task that cannot serve, while ECS replaces only a process
+        // that no longer answers, so a dependency outage does not replace every task in the region.
         command: ['CMD', 'node', '/app/healthcheck.js'],
         interval: Duration.seconds(10),
         timeout: Duration.seconds(5),
-        retries: 5,
+        retries: 3,
         startPeriod: Duration.seconds(30),
       },
     });

@@ -3,7 +3,7 @@
  * local game day (a file):
  *
  *   {"faults":[{"type":"latency","targets":["<task id>"|"*"],"expiresAt":"<ISO-8601>",
- *               "params":{"ratio":0.5,"latencyMs":800,"status":503}}]}
+ *               "params":{"ratio":0.5,"latencyMs":800,"status":503,"bypassGuard":true}}]}
  */
 export const FAULT_TYPES = [
   'empty-response',
@@ -21,6 +21,12 @@ export interface FaultParams {
   readonly latencyMs: number;
   /** Status answered by `error-status`. */
   readonly status: number;
+  /**
+   * For `empty-response`: the empty body gets past the response guard and reaches clients, as in
+   * the incident the fault replays (the health checks must catch it). `false` shows the guard
+   * turning it into a 500 with a JSON body instead.
+   */
+  readonly bypassGuard: boolean;
 }
 
 export interface Fault {
@@ -34,7 +40,12 @@ export interface Fault {
   readonly params: FaultParams;
 }
 
-export const DEFAULT_FAULT_PARAMS: FaultParams = { ratio: 1, latencyMs: 1000, status: 503 };
+export const DEFAULT_FAULT_PARAMS: FaultParams = {
+  ratio: 1,
+  latencyMs: 1000,
+  status: 503,
+  bypassGuard: true,
+};
 
 /** Limits every writer of the document (the chaos functions, the local game day) must keep. */
 export const MAX_FAULTS = 50;
@@ -128,7 +139,12 @@ function parseParams(params: unknown, at: string, problems: string[]): FaultPara
     problems.push(`${at} must be an object, got ${describe(params)}`);
     return DEFAULT_FAULT_PARAMS;
   }
-  const number = (name: keyof FaultParams, min: number, max: number, integer: boolean): number => {
+  const number = (
+    name: 'ratio' | 'latencyMs' | 'status',
+    min: number,
+    max: number,
+    integer: boolean,
+  ): number => {
     const value = params[name];
     if (value === undefined) return DEFAULT_FAULT_PARAMS[name];
     if (
@@ -145,9 +161,19 @@ function parseParams(params: unknown, at: string, problems: string[]): FaultPara
     }
     return value;
   };
+  const boolean = (name: 'bypassGuard'): boolean => {
+    const value = params[name];
+    if (value === undefined) return DEFAULT_FAULT_PARAMS[name];
+    if (typeof value !== 'boolean') {
+      problems.push(`${at}.${name} must be true or false, got ${describe(value)}`);
+      return DEFAULT_FAULT_PARAMS[name];
+    }
+    return value;
+  };
   return {
     ratio: number('ratio', 0, 1, false),
     latencyMs: number('latencyMs', 0, 60_000, true),
     status: number('status', 400, 599, true),
+    bypassGuard: boolean('bypassGuard'),
   };
 }

@@ -19,8 +19,8 @@ function markFault(reply: FastifyReply, type: FaultType): void {
 /**
  * Applies request faults. `latency` and `error-status` act before the handler; `empty-response`
  * replaces the finished body with nothing and keeps the status and headers, like the full-disk
- * server that answered every request with a fast, empty 200. Register before the hook that
- * measures responses, so it sees what clients get.
+ * server that answered every request with a fast, empty 200. Register before the response guard,
+ * so it measures (and, unless the fault bypasses it, replaces) what the fault produced.
  */
 export function registerFaultHooks(app: FastifyInstance, faults: FaultState): void {
   app.addHook('onRequest', async (request, reply) => {
@@ -42,8 +42,13 @@ export function registerFaultHooks(app: FastifyInstance, faults: FaultState): vo
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
-    if (!isApi(request.url) || !faults.hit('empty-response')) return payload;
+    if (!isApi(request.url)) return payload;
+    const empty = faults.hit('empty-response');
+    if (!empty) return payload;
     markFault(reply, 'empty-response');
+    // By default the empty body gets past the response guard, as it reached clients in the
+    // incident; with `bypassGuard: false` the guard replaces it with a 500.
+    request.guardBypassed = empty.bypassGuard;
     return '';
   });
 }

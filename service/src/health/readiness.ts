@@ -7,6 +7,7 @@ import type { FaultState } from '../faults/fault-state';
 import type { TaskIdentity } from '../identity';
 import { SENTINEL_ID, type ItemsStore } from '../items/items-store';
 
+import type { LoadShedder } from './load-shedder';
 import type { ResponseWindow } from './response-window';
 
 export interface ReadinessOptions {
@@ -14,7 +15,7 @@ export interface ReadinessOptions {
   readonly token: string;
   readonly defaultToken: string;
   /**
-   * Longest the sentinel read may take.
+   * Longest each sentinel read (from DynamoDB, and through the API) may take.
    * @default 2000
    */
   readonly sentinelTimeoutMs?: number;
@@ -29,7 +30,8 @@ export interface ReadinessDependencies {
   readonly window: ResponseWindow;
   readonly cache: MemcachedCache;
   readonly store: ItemsStore;
-  readonly isUnderPressure: () => boolean;
+  /** Reported in the body only: being busy never fails readiness. */
+  readonly shedder: LoadShedder;
 }
 
 export interface ReadinessResult {
@@ -39,10 +41,13 @@ export interface ReadinessResult {
 }
 
 /**
- * The deep readiness check. Ready means: not shutting down, not overloaded, no `health-fail`
- * fault, not self-ejected (too many zero-length or malformed responses in the window), and a
- * sentinel item read through the real route pipeline (an HTTP request to itself over loopback)
- * answers 200 with a non-empty, well-formed body. Concurrent checks share one run.
+ * The deep readiness check, for the load balancer (the container health check is liveness only).
+ * Ready means: not shutting down, no `health-fail` fault, not self-ejected (see ResponseWindow),
+ * the sentinel item read from DynamoDB directly (never through the cache, so an outage shows at
+ * the next check, not after the cache TTL), and the same item read through the real API pipeline
+ * (an HTTP request to itself over loopback) answers 200 with a non-empty, well-formed body. The
+ * two reads run in parallel, each bounded by `sentinelTimeoutMs`. Being busy or shedding load
+ * never fails it. Concurrent checks share one run.
  */
 export class Readiness {
   shuttingDown = false;
@@ -67,19 +72,19 @@ export class Readiness {
   private async run(): Promise<ReadinessResult> {
     const reasons: string[] = [];
     if (this.shuttingDown) reasons.push('shutting-down');
-    if (this.deps.isUnderPressure()) reasons.push('overloaded');
     if (this.deps.faults.hit('health-fail')) reasons.push('fault: health-fail');
     const window = this.deps.window.stats();
-    if (window.ejected) {
-      reasons.push(
-        `self-ejected: ${window.bad} of ${window.total} responses in the last ${window.windowSeconds}s were zero-length or malformed`,
-      );
-    }
+    if (window.reason) reasons.push(window.reason);
     if (!this.shuttingDown) {
-      const sentinelProblem = await this.readSentinel();
-      if (sentinelProblem) reasons.push(sentinelProblem);
+      const problems = await Promise.all([this.readTable(), this.readSentinel()]);
+      for (const problem of problems) if (problem) reasons.push(problem);
     }
-    const details = { ...this.details(), window: { total: window.total, bad: window.bad } };
+    const load = this.deps.shedder.verdict();
+    const details = {
+      ...this.details(),
+      window: { state: window.state, total: window.total, bad: window.bad },
+      load: { shedding: load.shedding, reasons: load.reasons },
+    };
     if (reasons.length > 0) {
       return { ready: false, body: JSON.stringify({ status: 'unavailable', reasons, ...details }) };
     }
@@ -105,22 +110,35 @@ export class Readiness {
     };
   }
 
-  /** Undefined when the sentinel read is healthy, else what is wrong with it. */
+  /**
+   * Undefined when the sentinel item reads from DynamoDB itself, else what is wrong. Not through
+   * the cache: a cached copy would hide an outage for the whole TTL.
+   */
+  private async readTable(): Promise<string | undefined> {
+    let found: boolean;
+    try {
+      found =
+        (await withTimeout(this.deps.store.get(SENTINEL_ID), this.sentinelTimeoutMs)) !== undefined;
+    } catch (error) {
+      return `DynamoDB sentinel read failed: ${clip(error instanceof Error ? error.message : String(error))}`;
+    }
+    if (found) return undefined;
+    // First start against an empty table, or someone removed it: put it back for next time.
+    try {
+      await this.deps.store.ensure(SENTINEL_ID, { name: 'health sentinel', price: 0 });
+      return 'sentinel item was missing (recreated)';
+    } catch {
+      return 'sentinel item is missing and cannot be recreated';
+    }
+  }
+
+  /** Undefined when the sentinel read through the API is healthy, else what is wrong with it. */
   private async readSentinel(): Promise<string | undefined> {
     let response: SelfResponse;
     try {
       response = await this.get(`/api/items/${SENTINEL_ID}`);
     } catch (error) {
       return `sentinel read failed: ${error instanceof Error ? error.message : String(error)}`;
-    }
-    if (response.statusCode === 404) {
-      // First start against an empty table, or someone removed it: put it back for next time.
-      try {
-        await this.deps.store.ensure(SENTINEL_ID, { name: 'health sentinel', price: 0 });
-        return 'sentinel item was missing (recreated)';
-      } catch {
-        return 'sentinel item is missing and cannot be recreated';
-      }
     }
     if (response.statusCode !== 200) return `sentinel read answered ${response.statusCode}`;
     if (response.body.length === 0) return 'sentinel read answered an empty body';
@@ -177,6 +195,19 @@ export class Readiness {
 interface SelfResponse {
   readonly statusCode: number;
   readonly body: string;
+}
+
+function clip(message: string): string {
+  return message.length > 200 ? `${message.slice(0, 197)}...` : message;
+}
+
+/** Rejects when the promise has not settled within `ms` (the call itself runs on to its deadline). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms}ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A wildcard listener is reached over loopback. */

@@ -10,13 +10,15 @@ export interface ResponseCheck {
 /**
  * Inspects a serialized response body. Every response of this service is JSON, so a body that
  * does not parse, or arrives under another content type, is malformed; an empty one is
- * zero-length unless the status or method has no body (204, 304, HEAD).
+ * zero-length unless the status or method has no body (204, 304, HEAD). A body the service's own
+ * JSON serializer produced (`serializedJson`) is not parsed again: only its length is checked.
  */
 export function checkResponse(
   payload: unknown,
   contentType: unknown,
   statusCode: number,
   method: string,
+  serializedJson = false,
 ): ResponseCheck {
   const bodyless = statusCode === 204 || statusCode === 304 || method === 'HEAD';
   let text: string | undefined;
@@ -37,6 +39,9 @@ export function checkResponse(
   }
   if (typeof contentType !== 'string' || !contentType.startsWith('application/json')) {
     return { bytes, zeroLength: false, malformed: true };
+  }
+  if (serializedJson) {
+    return { bytes, zeroLength: false, malformed: false };
   }
   try {
     JSON.parse(text);

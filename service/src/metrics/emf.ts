@@ -21,6 +21,10 @@ export interface RequestMetricValues {
   readonly ResponseBytes: number;
   readonly ZeroLengthResponses: number;
   readonly MalformedResponses: number;
+  /** Bad API bodies the response guard replaced with a 500. */
+  readonly GuardedResponses: number;
+  /** API requests shed for overload (503). */
+  readonly ShedRequests: number;
   readonly CacheHits: number;
   readonly CacheMisses: number;
   readonly Status4xx: number;
@@ -32,6 +36,8 @@ const REQUEST_METRICS: readonly MetricDefinition[] = [
   { Name: 'ResponseBytes', Unit: 'Bytes' },
   { Name: 'ZeroLengthResponses', Unit: 'Count' },
   { Name: 'MalformedResponses', Unit: 'Count' },
+  { Name: 'GuardedResponses', Unit: 'Count' },
+  { Name: 'ShedRequests', Unit: 'Count' },
   { Name: 'CacheHits', Unit: 'Count' },
   { Name: 'CacheMisses', Unit: 'Count' },
   { Name: 'Status4xx', Unit: 'Count' },
