@@ -18,9 +18,9 @@ import { Readiness } from './health/readiness';
 import { checkResponse } from './health/response-check';
 import type { ResponseWindow } from './health/response-window';
 import type { TaskIdentity } from './identity';
-import type { IdempotencyStore } from './items/idempotency-store';
 import type { ItemCache } from './items/item-cache';
 import type { ItemsStore } from './items/items-store';
+import { registerStrictJsonParser } from './json-body';
 import { requestMetricFields } from './metrics/emf';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
@@ -106,7 +106,6 @@ export interface AppDependencies {
   readonly store: ItemsStore;
   readonly itemCache: ItemCache;
   readonly cache: MemcachedCache;
-  readonly idempotency: IdempotencyStore;
   readonly faults: FaultState;
   readonly window: ResponseWindow;
   readonly limits?: InboundLimits;
@@ -143,6 +142,7 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
   app.decorateRequest('responseCheck', undefined);
   app.decorateRequest('cacheOutcome', undefined);
   app.removeContentTypeParser('text/plain');
+  registerStrictJsonParser(app);
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof DependencyError) {
       // The dependency is down or slow: the client may retry, here or in another region.
@@ -273,7 +273,6 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
   registerItemRoutes(app, {
     store: deps.store,
     cache: deps.itemCache,
-    idempotency: deps.idempotency,
   });
   return readiness;
 }
