@@ -8,6 +8,7 @@ import type { Fault } from '../../service/src/faults/fault-document';
 import type { TaskIdentity } from '../../service/src/identity';
 import { createService, type Service, type ServiceTuning } from '../../service/src/service';
 import { createServiceTable, startDynalite, type DynaliteServer } from '../support/dynalite';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { startMemcached, type MemcachedServer } from '../support/memcached';
 
 /** Log lines the service wrote, parsed. */
@@ -32,6 +33,11 @@ export interface HarnessOptions {
   readonly memcachedNodes?: number;
   readonly env?: Record<string, string>;
   readonly tuning?: ServiceTuning;
+  /**
+   * Puts a fault proxy between the service and dynalite, and one before each memcached node.
+   * @default false
+   */
+  readonly faultProxies?: boolean;
 }
 
 export interface Harness {
@@ -42,6 +48,10 @@ export interface Harness {
   readonly baseUrl: string;
   readonly faultsFile: string;
   readonly logs: LogCapture;
+  /** Between the service and dynalite, with `faultProxies`. */
+  readonly dynamoDbProxy?: FaultProxy;
+  /** Before each memcached node (same order), with `faultProxies`. */
+  readonly memcachedProxies?: FaultProxy[];
   /** Writes the fault document the service polls (FAULTS_POLL_SECONDS is 0.1 here). */
   writeFaults(faults: ReadonlyArray<Record<string, unknown>> | string): Promise<void>;
   stop(): Promise<void>;
@@ -81,12 +91,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   tableCounter += 1;
   const tableName = `items-${process.pid}-${tableCounter}`;
   await createServiceTable(dynalite.endpoint, tableName);
+  const dynamoDbProxy = options.faultProxies
+    ? await startFaultProxy({ targetPort: dynalite.port })
+    : undefined;
+  const memcachedProxies = options.faultProxies
+    ? await Promise.all(memcached.map((node) => startFaultProxy({ targetPort: node.port })))
+    : undefined;
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
-    MEMCACHED_ENDPOINTS: memcached.map((node) => node.endpoint).join(','),
+    MEMCACHED_ENDPOINTS: (memcachedProxies ?? memcached)
+      .map((node) => ('address' in node ? node.address : node.endpoint))
+      .join(','),
     TABLE_NAME: tableName,
-    DYNAMODB_ENDPOINT: dynalite.endpoint,
+    DYNAMODB_ENDPOINT: (dynamoDbProxy ?? dynalite).endpoint,
     AWS_REGION: 'us-east-1',
     FAULTS_FILE: faultsFile,
     FAULTS_POLL_SECONDS: '0.1',
@@ -110,13 +128,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     baseUrl,
     faultsFile,
     logs,
+    dynamoDbProxy,
+    memcachedProxies,
     async writeFaults(faults) {
       const text = typeof faults === 'string' ? faults : JSON.stringify({ faults });
       await writeFile(faultsFile, text);
       await service.faultPoller.pollOnce();
     },
     async stop() {
-      await service.stop();
+      try {
+        await service.stop();
+      } finally {
+        const proxies = [dynamoDbProxy, ...(memcachedProxies ?? [])];
+        await Promise.all(proxies.flatMap((proxy) => (proxy ? [proxy.stop()] : [])));
+      }
       await Promise.all(memcached.map((node) => node.stop()));
       await dynalite.stop();
       await rm(directory, { recursive: true, force: true });
