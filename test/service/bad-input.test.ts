@@ -24,7 +24,7 @@ interface BadInput {
   readonly path: string;
   readonly method?: string;
   readonly headers?: Record<string, string>;
-  readonly body?: string | Uint8Array;
+  readonly body?: string | Uint8Array<ArrayBuffer>;
   readonly status: number;
   readonly error: string;
   /** Text the error message must contain (the field it names). */
@@ -32,8 +32,10 @@ interface BadInput {
 }
 
 /** A JSON body with raw bytes (not valid UTF-8) spliced in. */
-function withBytes(before: string, bytes: number[], after: string): Uint8Array {
-  return Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]);
+function withBytes(before: string, bytes: number[], after: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(
+    Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]),
+  );
 }
 
 /** Each case: what a client sent, and the 4xx and error code it must get. */
