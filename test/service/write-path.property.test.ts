@@ -27,16 +27,19 @@ import { api, putItem, startHarness, type ApiResponse, type Harness } from './ha
 
 /**
  * Reads must not return a version older than one acknowledged more than
- * READ_STALENESS_BOUND_MS before the read started. This depends on the cache fill race fix
- * (issue 13 item 3, branch wip-13b): before it, a slow cache fill or a lost invalidation serves the
- * old version for the cache TTL. Until that fix is merged, violations are reported in the log
- * but do not fail the test. Switch this on with the merge.
+ * READ_STALENESS_BOUND_MS before the read started (0: a read that starts after the client got the
+ * acknowledgement). This depends on the cache fill race fix (issue 13 item 3, branch wip-13b):
+ * without it, a lost invalidation or a slow cache fill serves the old version for the cache TTL,
+ * and the LOST_INVALIDATION example below finds that on every run. Until that fix is merged,
+ * violations are printed (console.warn "read staleness bound not enforced yet") but do not fail
+ * the test. When merging it: set ENFORCE_READ_STALENESS_BOUND to true and the bound to the one
+ * service/README.md states for the cache.
  */
 const ENFORCE_READ_STALENESS_BOUND = false;
-const READ_STALENESS_BOUND_MS = 1000;
+const READ_STALENESS_BOUND_MS = 0;
 
 /** Runs and the time they may take: bounded for CI on a loaded 2-core machine. */
-const NUM_RUNS = 10;
+const NUM_RUNS = 25;
 const TIME_LIMIT_MS = 40_000;
 
 let harness: Harness;
@@ -100,6 +103,8 @@ const faultArbitrary: fc.Arbitrary<FaultSpec> = fc.record({
 });
 
 const scenarioArbitrary = fc.record({
+  /** Whether the item exists and is cached before the faults start. */
+  preload: fc.boolean(),
   clients: fc.array(fc.array(opArbitrary, { minLength: 1, maxLength: 4 }), {
     minLength: 2,
     maxLength: 3,
@@ -108,6 +113,19 @@ const scenarioArbitrary = fc.record({
 });
 
 type Scenario = typeof scenarioArbitrary extends fc.Arbitrary<infer T> ? T : never;
+
+/**
+ * Always run first: a cached item whose invalidation never reaches memcached (reset before it
+ * lands), then read again. Without a coherent cache this read is stale for the cache TTL.
+ */
+const LOST_INVALIDATION: Scenario = {
+  preload: true,
+  clients: [
+    [{ kind: 'put', ifMatch: true, key: true, retries: 0 }, { kind: 'get' }],
+    [{ kind: 'get' }],
+  ],
+  faults: [{ target: 'memcached-delete', action: 'reset', delayMs: 10, times: 1 }],
+};
 
 /** One logical write (its retries included) and how it ended. */
 interface WriteRecord {
@@ -135,8 +153,12 @@ interface ReadRecord {
 
 function matcherFor(target: FaultTarget, id: string): RequestMatcher {
   switch (target) {
-    case 'PutItem':
-      return dynamoOperation('PutItem', `${ITEM_PREFIX}${id}"`);
+    case 'PutItem': {
+      // The item's write (UpdateItem matches the writes of the code before this design too).
+      const put = dynamoOperation('PutItem', `${ITEM_PREFIX}${id}"`);
+      const update = dynamoOperation('UpdateItem', `${ITEM_PREFIX}${id}"`);
+      return (request) => put(request) || update(request);
+    }
     case 'GetItem':
       return dynamoOperation('GetItem', `${ITEM_PREFIX}${id}"`);
     case 'memcached-get':
@@ -183,6 +205,19 @@ async function runScenario(scenario: Scenario): Promise<void> {
   const id = `prop-${process.pid}-${runCounter}`;
   const dynamo = harness.dynamoDbProxy!;
   const cache = harness.memcachedProxies![0];
+  const writes: WriteRecord[] = [];
+  if (scenario.preload) {
+    const created = await putItem(harness.baseUrl, id, { name: 'preload', price: 1 });
+    expect(created.status).toBe(201);
+    writes.push({
+      name: 'preload',
+      outcome: 'acked',
+      answers: [{ status: 201, body: created.text }],
+      ackedAt: Date.now(),
+      version: 1,
+    });
+    expect((await api(harness.baseUrl, `/api/items/${id}`)).status).toBe(200);
+  }
   for (const spec of scenario.faults) {
     const proxy = spec.target.startsWith('memcached') ? cache : dynamo;
     proxy.inject({
@@ -191,7 +226,6 @@ async function runScenario(scenario: Scenario): Promise<void> {
       times: spec.times,
     });
   }
-  const writes: WriteRecord[] = [];
   const reads: ReadRecord[] = [];
   const unexpected: string[] = [];
 
@@ -371,6 +405,7 @@ test('concurrent clients under lost, held, delayed and reset dependency answers:
     {
       seed,
       path: process.env.FC_PATH,
+      examples: process.env.FC_PATH ? [] : [[LOST_INVALIDATION]],
       numRuns: NUM_RUNS,
       // Real servers make shrinking slow; the first counterexample and its seed are reported.
       endOnFailure: true,
