@@ -263,8 +263,9 @@ export class ItemsStore {
    * only ever applies on top of the version it saw. The new version records this request's write
    * token (see applied-writes.ts) in the same write, which makes the outcome knowable:
    * - the answer is lost (timeout, reset, 5xx): the item is read back; if it holds the token, the
-   *   write landed and its answer is rebuilt; if not, the next attempt writes (an earlier attempt
-   *   that is still on its way can no longer apply, its ETag condition is stale by then);
+   *   write landed and its answer is rebuilt; if not, the next attempt writes. An earlier attempt
+   *   still on its way is conditioned on the same ETag or an older one, so at most one of them
+   *   applies, and the token tells which;
    * - the condition fails: the item changed since it was read; if it holds the token, it is this
    *   request's own earlier attempt (never a 412 for one's own write), else the attempt is redone
    *   on the new version, or answered 412 if `ifMatch` no longer matches;
