@@ -50,7 +50,7 @@ function invalidUtf8Error(body: Buffer): HttpError {
  * body, malformed JSON, prototype poisoning).
  */
 export function registerStrictJsonParser(app: FastifyInstance): void {
-  const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const raw = body as Buffer;

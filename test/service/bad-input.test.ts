@@ -299,6 +299,15 @@ const corpus: BadInput[] = [
     status: 400,
     error: 'malformed_json',
   },
+  {
+    name: 'a constructor.prototype key (prototype poisoning)',
+    path: '/api/items/a',
+    method: 'PUT',
+    headers: json,
+    body: '{"name":"Lamp","price":1,"constructor":{"prototype":{"admin":true}}}',
+    status: 400,
+    error: 'malformed_json',
+  },
   { name: 'an id with a dot', path: '/api/items/bad.id', status: 400, error: 'validation_failed' },
   {
     name: 'an id with an encoded slash (path traversal)',
