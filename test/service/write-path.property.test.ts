@@ -39,7 +39,7 @@ const ENFORCE_READ_STALENESS_BOUND = false;
 const READ_STALENESS_BOUND_MS = 0;
 
 /**
- * Runs and the time they may take: bounded for CI on a loaded 2-core machine (20 runs took 29 s
+ * Runs and the time they may take: bounded for CI on a loaded 2-core machine (25 runs took 29 s
  * with two busy loops at load 16; the time limit stops further runs, and at least 3 must run).
  */
 const NUM_RUNS = 20;
