@@ -309,7 +309,7 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
     );
     const client = createDynamoDbClient('local', DEFAULT_AWS_TIMEOUTS, dynalite.endpoint);
     const store = new ItemsStore(
-      client,
+      { reads: client, writes: client },
       TABLE,
       new AwsCaller('dynamodb', DEFAULT_AWS_TIMEOUTS, metrics, { warn: () => undefined }),
     );

@@ -22,9 +22,9 @@ import { Readiness } from './health/readiness';
 import { registerResponseGuard } from './health/response-guard';
 import type { ResponseWindow } from './health/response-window';
 import type { TaskIdentity } from './identity';
-import type { IdempotencyStore } from './items/idempotency-store';
 import type { ItemCache } from './items/item-cache';
 import type { ItemsStore } from './items/items-store';
+import { registerStrictJsonParser } from './json-body';
 import { requestMetricFields } from './metrics/emf';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
@@ -115,7 +115,6 @@ export interface AppDependencies {
   readonly store: ItemsStore;
   readonly itemCache: ItemCache;
   readonly cache: MemcachedCache;
-  readonly idempotency: IdempotencyStore;
   readonly faults: FaultState;
   readonly window: ResponseWindow;
   readonly limits?: InboundLimits;
@@ -173,6 +172,7 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
   app.decorateRequest('guardReplaced', false);
   app.decorateRequest('shed', false);
   app.removeContentTypeParser('text/plain');
+  registerStrictJsonParser(app);
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof DependencyError) {
       // The dependency is down or slow: the client may retry, here or in another region.
@@ -320,7 +320,6 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
   registerItemRoutes(app, {
     store: deps.store,
     cache: deps.itemCache,
-    idempotency: deps.idempotency,
   });
   return readiness;
 }

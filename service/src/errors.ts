@@ -35,6 +35,22 @@ export class PreconditionFailedError extends HttpError {
   }
 }
 
+/**
+ * A write whose outcome the service could not learn: it was sent, no answer came, and reading the
+ * item back failed too. It may or may not be stored. Distinct from 503 (certainly not applied).
+ */
+export class WriteOutcomeUnknownError extends HttpError {
+  override readonly name = 'WriteOutcomeUnknownError';
+  constructor(id: string) {
+    super(
+      504,
+      'write_outcome_unknown',
+      `the write to item '${id}' may or may not have been applied; retry with the same ` +
+        'Idempotency-Key to get its outcome, or GET the item to check',
+    );
+  }
+}
+
 /** The body is what a client sends for every error: `{ error, message, requestId }`. */
 export interface ErrorBody {
   readonly error: string;

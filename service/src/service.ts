@@ -20,7 +20,7 @@ import { FaultState } from './faults/fault-state';
 import type { Readiness } from './health/readiness';
 import { ResponseWindow, type ResponseWindowOptions } from './health/response-window';
 import { faultTargetIds, type TaskIdentity } from './identity';
-import { IdempotencyStore, type IdempotencyOptions } from './items/idempotency-store';
+import type { IdempotencyOptions } from './items/applied-writes';
 import { ItemCache } from './items/item-cache';
 import { ItemsStore, SENTINEL_ID } from './items/items-store';
 import { DependencyMetrics } from './metrics/emf';
@@ -38,7 +38,7 @@ export interface ServiceTuning {
   readonly limits?: InboundLimits;
   readonly idempotency?: IdempotencyOptions;
   /**
-   * The clock fault expiry and the self-ejection window read.
+   * The clock fault expiry, the self-ejection window and Idempotency-Key expiry read.
    * @default Date.now
    */
   readonly clock?: () => number;
@@ -64,7 +64,6 @@ export interface Service {
   /** Set when the nodes come from an ElastiCache configuration endpoint. */
   readonly discovery?: NodeDiscovery;
   readonly store: ItemsStore;
-  readonly idempotency: IdempotencyStore;
   readonly faults: FaultState;
   readonly faultPoller: FaultPoller;
   /** Reads the faults, listens, and returns the URL it listens on. */
@@ -94,6 +93,9 @@ export async function createService(
   );
   const awsTimeouts = tuning.aws ?? DEFAULT_AWS_TIMEOUTS;
   const dynamoDb = createDynamoDbClient(config.region, awsTimeouts, config.dynamoDbEndpoint);
+  const dynamoDbWrites = createDynamoDbClient(config.region, awsTimeouts, config.dynamoDbEndpoint, {
+    sdkRetries: false,
+  });
   const dynamoDbCaller = new AwsCaller('dynamodb', awsTimeouts, metrics, log);
 
   const clock = tuning.clock ?? Date.now;
@@ -135,12 +137,12 @@ export async function createService(
       : new FileFaultSource(config.faultsSource.kind === 'file' ? config.faultsSource.path : '');
   const faultPoller = new FaultPoller(faultSource, faults, config.faultsPollSeconds * 1000, log);
 
-  const store = new ItemsStore(dynamoDb, config.tableName, dynamoDbCaller);
-  const idempotency = new IdempotencyStore(
-    dynamoDb,
+  const store = new ItemsStore(
+    { reads: dynamoDb, writes: dynamoDbWrites },
     config.tableName,
     dynamoDbCaller,
     tuning.idempotency,
+    () => new Date(clock()),
   );
   const readiness = await registerApp(app, {
     config,
@@ -148,7 +150,6 @@ export async function createService(
     store,
     itemCache: new ItemCache(cache, { ttlSeconds: config.cacheTtlSeconds }),
     cache,
-    idempotency,
     faults,
     window: new ResponseWindow(tuning.selfEjection, clock),
     limits: tuning.limits,
@@ -163,6 +164,7 @@ export async function createService(
     cache.close();
     metrics.stop();
     dynamoDb.destroy();
+    dynamoDbWrites.destroy();
     ssm?.destroy();
     done();
   });
@@ -174,7 +176,6 @@ export async function createService(
     cache,
     discovery,
     store,
-    idempotency,
     faults,
     faultPoller,
     async start() {

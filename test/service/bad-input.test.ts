@@ -1,13 +1,14 @@
 import { connect } from 'node:net';
 
-import { api, startHarness, type ApiResponse, type Harness } from './harness';
+import { api, startHarness, TEST_TUNING, type ApiResponse, type Harness } from './harness';
 
 let harness: Harness;
 
 beforeAll(async () => {
   harness = await startHarness({
     memcachedNodes: 1,
-    tuning: { limits: { bodyLimitBytes: 16 * 1024 } },
+    // Keep the test limits (no shedding for the test's own load on a shared event loop).
+    tuning: { limits: { ...TEST_TUNING.limits, bodyLimitBytes: 16 * 1024 } },
   });
 });
 
@@ -23,9 +24,18 @@ interface BadInput {
   readonly path: string;
   readonly method?: string;
   readonly headers?: Record<string, string>;
-  readonly body?: string;
+  readonly body?: string | Uint8Array<ArrayBuffer>;
   readonly status: number;
   readonly error: string;
+  /** Text the error message must contain (the field it names). */
+  readonly names?: string;
+}
+
+/** A JSON body with raw bytes (not valid UTF-8) spliced in. */
+function withBytes(before: string, bytes: number[], after: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(
+    Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]),
+  );
 }
 
 /** Each case: what a client sent, and the 4xx and error code it must get. */
@@ -175,6 +185,76 @@ const corpus: BadInput[] = [
     error: 'validation_failed',
   },
   {
+    name: 'a price of 1e-200 (below the smallest number DynamoDB stores)',
+    path: '/api/items/a',
+    method: 'PUT',
+    headers: json,
+    body: '{"name":"Lamp","price":1e-200}',
+    status: 400,
+    error: 'validation_failed',
+    names: 'body/price',
+  },
+  {
+    name: 'a price of 9e-131 (just below the 1e-130 DynamoDB allows)',
+    path: '/api/items/a',
+    method: 'PUT',
+    headers: json,
+    body: '{"name":"Lamp","price":9e-131}',
+    status: 400,
+    error: 'validation_failed',
+    names: 'body/price',
+  },
+  {
+    name: 'a price of 5e-324 (the smallest JavaScript number)',
+    path: '/api/items/a',
+    method: 'PUT',
+    headers: json,
+    body: '{"name":"Lamp","price":5e-324}',
+    status: 400,
+    error: 'validation_failed',
+    names: 'body/price',
+  },
+  {
+    name: 'invalid UTF-8 in the name',
+    path: '/api/items/a',
+    method: 'PUT',
+    headers: json,
+    body: withBytes('{"name":"Lamp', [0xff, 0xfe], '","price":1}'),
+    status: 400,
+    error: 'invalid_utf8',
+    names: 'body/name',
+  },
+  {
+    name: 'a truncated UTF-8 sequence in a tag',
+    path: '/api/items/a',
+    method: 'PUT',
+    headers: json,
+    body: withBytes('{"name":"Lamp","price":1,"tags":["ok","caf', [0xc3], '"]}'),
+    status: 400,
+    error: 'invalid_utf8',
+    names: 'body/tags/1',
+  },
+  {
+    name: 'an overlong UTF-8 encoding of "/" outside any string',
+    path: '/api/items/a',
+    method: 'PUT',
+    headers: json,
+    body: withBytes('{"name":"Lamp","price":1}', [0xc0, 0xaf], ''),
+    status: 400,
+    error: 'invalid_utf8',
+    names: 'UTF-8',
+  },
+  {
+    name: 'a lone surrogate escape in the name (no UTF-8 can hold it)',
+    path: '/api/items/a',
+    method: 'PUT',
+    headers: json,
+    body: '{"name":"Lamp\\ud800","price":1}',
+    status: 400,
+    error: 'invalid_unicode',
+    names: 'body/name',
+  },
+  {
     name: 'an unknown field',
     path: '/api/items/a',
     method: 'PUT',
@@ -216,6 +296,15 @@ const corpus: BadInput[] = [
     method: 'PUT',
     headers: json,
     body: '{"name":"Lamp","price":1,"__proto__":{"admin":true}}',
+    status: 400,
+    error: 'malformed_json',
+  },
+  {
+    name: 'a constructor.prototype key (prototype poisoning)',
+    path: '/api/items/a',
+    method: 'PUT',
+    headers: json,
+    body: '{"name":"Lamp","price":1,"constructor":{"prototype":{"admin":true}}}',
     status: 400,
     error: 'malformed_json',
   },
@@ -349,11 +438,14 @@ describe('bad input gets a 4xx with a JSON error body, never a 5xx or an empty b
     });
 
     // THEN it gets the expected 4xx with a JSON body naming the error
-    expect(response.status).toBe(input.status);
+    expect({ status: response.status, text: response.text.slice(0, 300) }).toMatchObject({
+      status: input.status,
+    });
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const body = response.json<{ error: string; message: string; requestId: string }>();
     expect(body.error).toBe(input.error);
     expect(body.message.length).toBeGreaterThan(0);
+    if (input.names) expect(body.message).toContain(input.names);
     expect(body.requestId).toBe(response.headers.get('x-request-id'));
     expect(response.text).not.toMatch(/\bat .+\.(js|ts):\d+/);
   });
@@ -375,6 +467,24 @@ describe('bad input gets a 4xx with a JSON error body, never a 5xx or an empty b
     const [head, body] = raw.split('\r\n\r\n');
     expect(head).toMatch(/^HTTP\/1\.1 400 /);
     expect(JSON.parse(body)).toMatchObject({ error: 'Bad Request', statusCode: 400 });
+  });
+
+  test('not one 5xx from the whole corpus, sent again in one go', async () => {
+    // WHEN every case is sent again, concurrently
+    const statuses = await Promise.all(
+      corpus.map(async (input) => {
+        const response = await api(harness.baseUrl, input.path, {
+          method: input.method ?? 'GET',
+          headers: input.headers,
+          body: input.body,
+        });
+        return { name: input.name, status: response.status };
+      }),
+    );
+
+    // THEN none got a 5xx, and nothing was stored for the bad writes
+    expect(statuses.filter((entry) => entry.status >= 500)).toEqual([]);
+    expect((await api(harness.baseUrl, '/api/items/a')).status).toBe(404);
   });
 
   test('after the whole corpus the service is still live and serving', async () => {

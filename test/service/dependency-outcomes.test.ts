@@ -175,6 +175,27 @@ test('a 500 is "retryable" and is retried up to the attempt limit', async () => 
   await closeHttp(failing.server);
 });
 
+test('a client for conditional writes (sdkRetries: false) makes one attempt on a 500: its caller reads back instead', async () => {
+  // GIVEN a dependency that answers every request with a 500, and a client without SDK retries
+  const failing = await erroringServer(500, 'InternalServerError');
+  const log = { info: () => undefined, warn: () => undefined };
+  const metrics = new DependencyMetrics({ namespace: 'Test', region: 'us-east-1' }, log);
+  const client = createDynamoDbClient('us-east-1', TIMEOUTS, failing.endpoint, {
+    sdkRetries: false,
+  });
+  const caller = new AwsCaller('dynamodb', TIMEOUTS, metrics, log);
+
+  // WHEN a call is made
+  const error = await failure(getItem(client, caller));
+
+  // THEN it was sent once, and may have happened
+  expect(failing.requests()).toBe(1);
+  expect(error.outcome).toBe('retryable');
+  expect(error.mayHaveHappened).toBe(true);
+  client.destroy();
+  await closeHttp(failing.server);
+});
+
 test('throttling is "retryable" and is retried', async () => {
   const failing = await erroringServer(400, 'ProvisionedThroughputExceededException');
   // Two attempts: the SDK backs off up to a second after throttling.

@@ -34,22 +34,24 @@ export interface HarnessOptions {
   readonly env?: Record<string, string>;
   readonly tuning?: ServiceTuning;
   /**
-   * Puts a fault proxy between the service and dynalite (`Harness.dynamoDbProxy`).
+   * Puts a fault proxy between the service and dynalite, and one before each memcached node.
    * @default false
    */
-  readonly proxyDynamoDb?: boolean;
+  readonly faultProxies?: boolean;
 }
 
 export interface Harness {
   readonly memcached: MemcachedServer[];
   readonly dynalite: DynaliteServer;
-  /** Between the service and dynalite, when `proxyDynamoDb` was set. */
-  readonly dynamoDbProxy?: FaultProxy;
   readonly config: ServiceConfig;
   readonly service: Service;
   readonly baseUrl: string;
   readonly faultsFile: string;
   readonly logs: LogCapture;
+  /** Between the service and dynalite, with `faultProxies`. */
+  readonly dynamoDbProxy?: FaultProxy;
+  /** Before each memcached node (same order), with `faultProxies`. */
+  readonly memcachedProxies?: FaultProxy[];
   /** Writes the fault document the service polls (FAULTS_POLL_SECONDS is 0.1 here). */
   writeFaults(faults: ReadonlyArray<Record<string, unknown>> | string): Promise<void>;
   stop(): Promise<void>;
@@ -98,15 +100,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   tableCounter += 1;
   const tableName = `items-${process.pid}-${tableCounter}`;
   await createServiceTable(dynalite.endpoint, tableName);
-  const dynamoDbProxy = options.proxyDynamoDb
-    ? await startFaultProxy({ targetPort: Number(new URL(dynalite.endpoint).port) })
+  const dynamoDbProxy = options.faultProxies
+    ? await startFaultProxy({ targetPort: dynalite.port })
+    : undefined;
+  const memcachedProxies = options.faultProxies
+    ? await Promise.all(memcached.map((node) => startFaultProxy({ targetPort: node.port })))
     : undefined;
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
-    MEMCACHED_ENDPOINTS: memcached.map((node) => node.endpoint).join(','),
+    MEMCACHED_ENDPOINTS: (memcachedProxies ?? memcached)
+      .map((node) => ('address' in node ? node.address : node.endpoint))
+      .join(','),
     TABLE_NAME: tableName,
-    DYNAMODB_ENDPOINT: dynamoDbProxy?.endpoint ?? dynalite.endpoint,
+    DYNAMODB_ENDPOINT: (dynamoDbProxy ?? dynalite).endpoint,
     AWS_REGION: 'us-east-1',
     FAULTS_FILE: faultsFile,
     FAULTS_POLL_SECONDS: '0.1',
@@ -125,12 +132,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   return {
     memcached,
     dynalite,
-    dynamoDbProxy,
     config,
     service,
     baseUrl,
     faultsFile,
     logs,
+    dynamoDbProxy,
+    memcachedProxies,
     async writeFaults(faults) {
       const text = typeof faults === 'string' ? faults : JSON.stringify({ faults });
       await writeFile(faultsFile, text);
@@ -141,7 +149,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       try {
         await service.stop();
       } finally {
-        await dynamoDbProxy?.stop();
+        const proxies = [dynamoDbProxy, ...(memcachedProxies ?? [])];
+        await Promise.all(proxies.flatMap((proxy) => (proxy ? [proxy.stop()] : [])));
         await Promise.all(memcached.map((node) => node.stop()));
         await dynalite.stop();
         await rm(directory, { recursive: true, force: true });

@@ -316,7 +316,7 @@ describe('readiness reads DynamoDB itself, not the cache', () => {
   let harness: Harness;
 
   beforeEach(async () => {
-    harness = await startHarness({ memcachedNodes: 1, proxyDynamoDb: true });
+    harness = await startHarness({ memcachedNodes: 1, faultProxies: true });
   });
 
   afterEach(async () => {

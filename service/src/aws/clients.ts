@@ -100,12 +100,24 @@ function sdkClientConfig(region: string, timeouts: AwsCallTimeouts, endpoint?: s
   };
 }
 
+export interface DynamoDbClientOptions {
+  /**
+   * Whether the SDK retries failed calls. Conditional writes must not be retried blindly: when the
+   * first attempt lands and its answer is lost, the retry fails its own condition (a 412 for the
+   * client's own write) or applies twice. Their callers retry after reading back instead.
+   * @default true
+   */
+  readonly sdkRetries?: boolean;
+}
+
 export function createDynamoDbClient(
   region: string,
   timeouts: AwsCallTimeouts,
   endpoint?: string,
+  options: DynamoDbClientOptions = {},
 ): DynamoDBDocumentClient {
-  const client = new DynamoDBClient(sdkClientConfig(region, timeouts, endpoint));
+  const attempts = options.sdkRetries === false ? { ...timeouts, maxAttempts: 1 } : timeouts;
+  const client = new DynamoDBClient(sdkClientConfig(region, attempts, endpoint));
   const documentClient = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

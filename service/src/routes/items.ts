@@ -1,13 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-import { DependencyError } from '../dependencies/outcome';
-import { BadRequestError, HttpError, NotFoundError, PreconditionFailedError } from '../errors';
-import type { IdempotencyStore, StoredResponse } from '../items/idempotency-store';
-import { hashKey } from '../items/idempotency-store';
+import { BadRequestError, HttpError, NotFoundError, WriteOutcomeUnknownError } from '../errors';
+import { hashKey } from '../items/applied-writes';
 import { renderItem, type ItemCache } from '../items/item-cache';
 import {
   ITEM_ID_PATTERN,
   RESERVED_ID_PREFIX,
+  unstorableNumber,
   type IfMatch,
   type ItemInput,
   type ItemsStore,
@@ -16,7 +15,6 @@ import {
 export interface ItemRoutesDependencies {
   readonly store: ItemsStore;
   readonly cache: ItemCache;
-  readonly idempotency: IdempotencyStore;
 }
 
 const idParams = {
@@ -117,7 +115,7 @@ function sendItemBody(
 }
 
 export function registerItemRoutes(app: FastifyInstance, deps: ItemRoutesDependencies): void {
-  const { store, cache, idempotency } = deps;
+  const { store, cache } = deps;
 
   app.get<{ Params: IdParams }>(
     '/api/items/:id',
@@ -156,101 +154,6 @@ export function registerItemRoutes(app: FastifyInstance, deps: ItemRoutesDepende
     },
   );
 
-  /** One write, then the cache entry goes. */
-  async function write(
-    id: string,
-    input: ItemInput,
-    ifMatch: IfMatch | undefined,
-    writeKey: string | undefined,
-  ): Promise<StoredResponse> {
-    const { stored, created } = await store.put(id, input, { ifMatch, writeKey });
-    await cache.invalidate(id);
-    return { statusCode: created ? 201 : 200, etag: stored.etag, body: renderItem(stored.item) };
-  }
-
-  /**
-   * The same write, done at most once per Idempotency-Key: a retry gets the first response.
-   * Returns the response and whether it is a replay.
-   */
-  async function writeOnce(
-    key: string,
-    id: string,
-    input: ItemInput,
-    ifMatch: IfMatch | undefined,
-    log: FastifyInstance['log'],
-  ): Promise<{ response: StoredResponse; replayed: boolean }> {
-    const keyHash = hashKey(key);
-    const fingerprint = requestFingerprint(id, ifMatch, input);
-    const claim = await idempotency.claim(keyHash, fingerprint);
-    switch (claim.kind) {
-      case 'completed':
-        return { response: claim.response, replayed: true };
-      case 'mismatch':
-        throw new HttpError(
-          422,
-          'idempotency_key_reused',
-          'this Idempotency-Key was already used with a different request',
-        );
-      case 'in-progress':
-        throw new HttpError(
-          409,
-          'idempotency_key_in_progress',
-          'a request with this Idempotency-Key is in progress; retry later',
-          { 'retry-after': '1' },
-        );
-      case 'taken-over': {
-        // An earlier attempt stopped without an answer. If its write landed, answer with it.
-        const current = await store.get(id, { consistent: true });
-        if (current?.writeKey === keyHash) {
-          const response: StoredResponse = {
-            statusCode: current.item.version === 1 ? 201 : 200,
-            etag: current.etag,
-            body: renderItem(current.item),
-          };
-          await cache.invalidate(id);
-          await completeQuietly(keyHash, response, log);
-          return { response, replayed: true };
-        }
-        break;
-      }
-      case 'claimed':
-        break;
-    }
-    let response: StoredResponse;
-    try {
-      response = await write(id, input, ifMatch, keyHash);
-    } catch (error) {
-      const nothingWritten =
-        error instanceof PreconditionFailedError ||
-        (error instanceof DependencyError && !error.mayHaveHappened);
-      try {
-        await (nothingWritten ? idempotency.discard(keyHash) : idempotency.release(keyHash));
-      } catch (cleanupError) {
-        // The claim expires by itself; the client sees the original error.
-        log.warn({ err: String(cleanupError) }, 'cannot release an idempotency claim');
-      }
-      throw error;
-    }
-    await completeQuietly(keyHash, response, log);
-    return { response, replayed: false };
-  }
-
-  /** The write is done: failing to record its response must not turn it into an error. */
-  async function completeQuietly(
-    keyHash: string,
-    response: StoredResponse,
-    log: FastifyInstance['log'],
-  ): Promise<void> {
-    try {
-      await idempotency.complete(keyHash, response);
-    } catch (error) {
-      log.warn(
-        { err: String(error) },
-        'cannot record an idempotent response; a retry after the claim expires will find the write',
-      );
-    }
-  }
-
   app.put<{ Params: IdParams; Body: ItemInput; Headers: PutHeaders }>(
     '/api/items/:id',
     { schema: { params: idParams, body: itemBody, headers: putHeaders } },
@@ -267,14 +170,33 @@ export function registerItemRoutes(app: FastifyInstance, deps: ItemRoutesDepende
         price: request.body.price,
         ...(request.body.tags ? { tags: request.body.tags } : {}),
       };
+      const priceProblem = unstorableNumber('body/price', input.price);
+      if (priceProblem) throw new HttpError(400, 'validation_failed', priceProblem);
       const key = request.headers['idempotency-key'];
-      if (key === undefined) {
-        const response = await write(id, input, ifMatch, undefined);
-        return sendItemBody(reply, response.statusCode, response.etag, response.body);
+      let written;
+      try {
+        written = await store.put(id, input, {
+          ifMatch,
+          idempotency:
+            key === undefined
+              ? undefined
+              : { keyHash: hashKey(key), fingerprint: requestFingerprint(id, ifMatch, input) },
+        });
+      } catch (error) {
+        // It may be stored: do not let the cache keep serving the version before it.
+        if (error instanceof WriteOutcomeUnknownError) await cache.invalidate(id);
+        throw error;
       }
-      const { response, replayed } = await writeOnce(key, id, input, ifMatch, request.log);
+      const { stored, replayed } = written;
+      // A replay invalidates too: the first request may have stopped before it could.
+      await cache.invalidate(id);
       if (replayed) reply.header('idempotent-replayed', 'true');
-      return sendItemBody(reply, response.statusCode, response.etag, response.body);
+      return sendItemBody(
+        reply,
+        stored.item.version === 1 ? 201 : 200,
+        stored.etag,
+        renderItem(stored.item),
+      );
     },
   );
 }
