@@ -422,7 +422,7 @@ function checkDomain(p: Problems, value: unknown): void {
     if (name.length > CERTIFICATE_NAME_MAX) {
       p.add(
         `domain.${key}`,
-        `${quote(name)} is ${name.length} characters; its certificate allows at most ${CERTIFICATE_NAME_MAX}, so shorten the record or the zone name`,
+        `${quote(name, 100)} is ${name.length} characters; its certificate allows at most ${CERTIFICATE_NAME_MAX}, so shorten the record or the zone name`,
       );
     }
   }
