@@ -115,7 +115,7 @@ class Parser {
         ? ' (JSON strings take double quotes)'
         : c === '/'
           ? ' (JSON has no comments)'
-          : c === '}' || c === ']'
+          : (c === '}' || c === ']') && this.afterComma()
             ? ' (a comma too many?)'
             : '';
     return this.fail(`expected a value, found ${this.found()}${hint}`);
@@ -133,7 +133,7 @@ class Parser {
     for (;;) {
       this.skip();
       if (this.text[this.i] !== '"') {
-        const hint = this.text[this.i] === '}' ? ' (a comma too many?)' : '';
+        const hint = this.text[this.i] === '}' && this.afterComma() ? ' (a comma too many?)' : '';
         this.fail(`expected a key in double quotes, found ${this.found()}${hint}`);
       }
       const keyAt = this.i;
@@ -250,6 +250,11 @@ class Parser {
     WHITESPACE.lastIndex = this.i;
     WHITESPACE.exec(this.text);
     this.i = WHITESPACE.lastIndex;
+  }
+
+  /** Whether the last character before the cursor, white space aside, is a comma. */
+  private afterComma(): boolean {
+    return /,[ \t\n\r]*$/.test(this.text.slice(Math.max(0, this.i - 200), this.i));
   }
 
   /** What is at the cursor, for a message. */

@@ -796,3 +796,16 @@ describe('loadConfig reads the file strictly and says where it is wrong', () => 
     expect(problemOf('{"__proto__": {"projectName": "x"}}')).toMatch(/^__proto__: unknown key;/);
   });
 });
+
+describe('syntax hints', () => {
+  test('a closing bracket without a comma before it gets no comma hint', () => {
+    // GIVEN a list that is never filled
+    const dir = mkdtempSync(join(tmpdir(), 'blueprint-config-hint-'));
+    const path = join(dir, 'c.json');
+    writeFileSync(path, '{ "regions": [ }');
+    // WHEN / THEN
+    expect(() => loadConfig(path)).toThrow(
+      /is not valid JSON: expected a value, found '}' at line 1, column 16$/,
+    );
+  });
+});
