@@ -34,7 +34,7 @@ try {
   if (process.env.CDK_DEBUG === 'true' || !(error instanceof Error)) throw error;
   console.error(
     `Synth failed: ${error.message}\n` +
-      'The config passed validation, so this is a gap in lib/config-validation.ts: please report it. ' +
+      'If a config value caused this, lib/config-validation.ts should have refused it: please report it. ' +
       'Run `npx cdk synth --debug` for the stack trace.',
   );
   process.exit(1);
