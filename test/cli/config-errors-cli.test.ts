@@ -28,10 +28,10 @@ function writeConfig(name: string, content: string | Buffer): string {
 }
 
 /** Runs the app as the CDK CLI does, with the context in CDK_CONTEXT_JSON. */
-function runApp(context: Record<string, unknown>) {
+function runApp(context: Record<string, unknown>, outdir = join(work, 'out')) {
   const result = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['bin/app.ts'], {
     cwd: root,
-    env: offlineEnv({ CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: join(work, 'out') }),
+    env: offlineEnv({ CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: outdir }),
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -107,4 +107,17 @@ describe('a bad config on the command line', () => {
     },
     120_000,
   );
+
+  test('a failure past validation prints its message and how to get the trace, not the trace', () => {
+    // GIVEN a valid config, but an output directory that cannot be created (under a file)
+    const file = writeConfig('not-a-directory', 'x');
+    // WHEN
+    const { status, output } = runApp({}, join(file, 'cdk.out'));
+    // THEN
+    expect(status).toBe(1);
+    expect(output).toContain('Synth failed: ');
+    expect(output).toContain('ENOTDIR');
+    expect(output).toContain('Run `npx cdk synth --debug` for the stack trace.');
+    expect(output).not.toMatch(STACK_TRACE_LINE);
+  }, 180_000);
 });
