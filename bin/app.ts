@@ -2,28 +2,33 @@
 import { App } from 'aws-cdk-lib';
 
 import { createBlueprint } from '../lib/blueprint';
-import { ConfigError, ResolvedConfig } from '../lib/config';
+import { ConfigError } from '../lib/config';
 import { estimateMonthlyCost, renderCostEstimate } from '../lib/cost/estimate';
-import { loadConfig } from '../lib/load-config';
+import { configPathFromContext, loadConfig } from '../lib/load-config';
 import { renderSummary, summarizeStack } from '../lib/synth-summary';
 
-const app = new App();
-const configPath: unknown = app.node.tryGetContext('config');
-
-let config: ResolvedConfig;
 try {
-  config = loadConfig(typeof configPath === 'string' ? configPath : undefined);
+  const app = new App();
+  const config = loadConfig(configPathFromContext(app.node.tryGetContext('config')));
+  createBlueprint(app, config);
+  const assembly = app.synth();
+  // stderr, so that `cdk synth <stack>` can still pipe a template from stdout.
+  console.error(renderSummary(assembly.stacks.map(summarizeStack), assembly.directory));
+  console.error(renderCostEstimate(estimateMonthlyCost(config)));
 } catch (error) {
   if (error instanceof ConfigError) {
     // A config mistake is the user's to fix: say what is wrong, not where in our code it surfaced.
     console.error(error.message);
     process.exit(1);
   }
-  throw error;
+  // The config validation should refuse every value a construct refuses; if one slips through,
+  // or synth fails for another reason (an output directory it cannot write), the user still gets
+  // the message rather than our stack. `cdk synth --debug` (which sets CDK_DEBUG) shows the trace.
+  if (process.env.CDK_DEBUG === 'true' || !(error instanceof Error)) throw error;
+  console.error(
+    `Synth failed: ${error.message}\n` +
+      'If a config value caused this, lib/config-validation.ts should have refused it: please report it. ' +
+      'Run `npx cdk synth --debug` for the stack trace.',
+  );
+  process.exit(1);
 }
-
-createBlueprint(app, config);
-const assembly = app.synth();
-// stderr, so that `cdk synth <stack>` can still pipe a template from stdout.
-console.error(renderSummary(assembly.stacks.map(summarizeStack), assembly.directory));
-console.error(renderCostEstimate(estimateMonthlyCost(config)));

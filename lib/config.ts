@@ -1,3 +1,5 @@
+import { DEFAULT_HEALTH_TOKEN } from '../service/src/health-token';
+
 /** One region the service runs in. */
 export interface RegionConfig {
   /** The AWS region code, e.g. `eu-west-1`. */
@@ -19,7 +21,10 @@ export interface RegionConfig {
 export interface DomainConfig {
   /** The hosted zone id, e.g. `Z0123456789ABCDEFGHIJ`. */
   readonly hostedZoneId: string;
-  /** The zone's name, e.g. `example.com`. */
+  /**
+   * The zone's name, e.g. `example.com`: lower-case DNS labels under a top-level domain of 2-63
+   * letters (IDN top-level domains in `xn--` form are not supported).
+   */
   readonly zoneName: string;
   /**
    * The record the geoproximity API answers at, under the zone.
@@ -27,7 +32,8 @@ export interface DomainConfig {
    */
   readonly apiRecordName?: string;
   /**
-   * The record the static site answers at, under the zone.
+   * The record the static site answers at, under the zone; not the same as `apiRecordName`.
+   * Each `<record>.<zoneName>` may be at most 64 characters (an ACM certificate's limit).
    * @default 'www' - the site answers at `www.<zoneName>`
    */
   readonly siteRecordName?: string;
@@ -96,7 +102,9 @@ export interface HealthCheckConfig {
   readonly route53FailureThreshold?: number;
   /**
    * The text the readiness body must contain. Route 53 string-match checks and the container
-   * health check search for it, so an empty 200 fails them.
+   * health check search for it, so an empty 200 fails them. The service takes the same rule
+   * (service/src/health-token.ts): the default, or 1-200 ASCII characters without quotes,
+   * backslashes, control characters or white space at either end.
    * @default '"status":"ready"'
    */
   readonly token?: string;
@@ -165,7 +173,8 @@ export interface SiteConfig {
    */
   readonly originFailover?: boolean;
   /**
-   * The region of the replica bucket; must be a configured region other than us-east-1.
+   * The region of the replica bucket; must be a configured region other than us-east-1. Refused
+   * when `originFailover` is false, since nothing would use it.
    * @default - the first configured region other than us-east-1
    */
   readonly failoverRegion?: string;
@@ -177,12 +186,14 @@ export interface SiteConfig {
  */
 export interface BlueprintConfig {
   /**
-   * Prefix of every stack name, and the value of the `project` tag on every resource.
+   * Prefix of every stack name, and the value of the `project` tag on every resource: a letter,
+   * then up to 29 letters, digits or hyphens, not starting with "aws", "amazon" or "ssm" (AWS
+   * reserves those for SSM parameter names and metric namespaces, which the project prefixes).
    * @default 'Blueprint'
    */
   readonly projectName?: string;
   /**
-   * The 12-digit AWS account to deploy to.
+   * The 12-digit AWS account to deploy to, as a string (a JSON number would lose leading zeros).
    * @default - the account of the credentials `cdk deploy` runs with
    */
   readonly account?: string;
@@ -280,7 +291,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     albHealthyThreshold: 2,
     albUnhealthyThreshold: 3,
     route53FailureThreshold: 3,
-    token: '"status":"ready"',
+    token: DEFAULT_HEALTH_TOKEN,
   },
   chaos: {
     enabled: true,

@@ -7,6 +7,7 @@ import {
   GLOBAL_STACK_REGION,
   ResolvedConfig,
 } from './config';
+import { firstInvalidUtf8Byte, JsonSyntaxError, parseStrictJson, quote } from './config-json';
 import { validateConfig } from './config-validation';
 
 /**
@@ -14,8 +15,12 @@ import { validateConfig } from './config-validation';
  * Objects merge field by field; arrays (such as `regions`) replace the default whole.
  * @throws ConfigError listing every problem at once
  */
-export function resolveConfig(overrides: unknown = {}, source = 'config'): ResolvedConfig {
-  const problems = validateConfig(overrides);
+export function resolveConfig(
+  overrides: unknown = {},
+  source = 'config',
+  numbers: ReadonlyMap<string, string> = new Map(),
+): ResolvedConfig {
+  const problems = validateConfig(overrides, numbers);
   if (problems.length > 0) {
     throw new ConfigError(source, problems);
   }
@@ -58,36 +63,64 @@ function resolveSite(input: BlueprintConfig, regions: readonly { region: string 
   return { originFailover, failoverRegion };
 }
 
-/** Where a JSON parse error points, as "line L, column C", when the engine says a position. */
-function locate(text: string, error: Error): string {
-  const message = error.message.replace(/\s+/g, ' ');
-  const match = /position (\d+)/.exec(message);
-  if (!match) return message;
-  const before = text.slice(0, Number(match[1])).split('\n');
-  return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${before.length}, column ${before[before.length - 1].length + 1}`;
-}
-
 /**
  * Reads the config for an app: the defaults, overridden by the JSON file at `path` when given.
- * @throws ConfigError when the file cannot be read, is not JSON, or holds invalid values
+ * @throws ConfigError when the file cannot be read, is not UTF-8 or strict JSON (duplicate keys
+ * included), or holds invalid values
  */
 export function loadConfig(path?: string): ResolvedConfig {
   if (path === undefined) return resolveConfig({}, 'the default config');
   const source = `config file ${path}`;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
     throw new ConfigError(source, [
       `cannot be read (${code}); pass an existing JSON file with -c config=<path>`,
     ]);
   }
-  let parsed: unknown;
+  const text = decodeUtf8(bytes, source);
+  let parsed;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseStrictJson(text);
   } catch (error) {
-    throw new ConfigError(source, [`is not valid JSON: ${locate(text, error as Error)}`]);
+    if (error instanceof JsonSyntaxError) {
+      throw new ConfigError(source, [`is not valid JSON: ${error.message}`]);
+    }
+    throw error;
   }
-  return resolveConfig(parsed, source);
+  return resolveConfig(parsed.value, source, parsed.numbers);
+}
+
+/** The file's text; refuses bytes that are not UTF-8, naming where the first one is. */
+function decodeUtf8(bytes: Buffer, source: string): string {
+  const bad = firstInvalidUtf8Byte(bytes);
+  if (bad === -1) return bytes.toString('utf8');
+  const before = bytes.subarray(0, bad);
+  const line = before.filter((b) => b === 0x0a).length + 1;
+  const column = bad - (before.lastIndexOf(0x0a) + 1) + 1;
+  const utf16 =
+    (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)
+      ? ' (it starts with a UTF-16 byte order mark)'
+      : '';
+  throw new ConfigError(source, [
+    `is not valid UTF-8${utf16}: byte 0x${bytes[bad].toString(16).padStart(2, '0')} at line ${line}, column ${column} (counting bytes); save the file as UTF-8`,
+  ]);
+}
+
+/**
+ * The config path from the `config` context value (`-c config=<path>`), or undefined for the
+ * defaults.
+ * @throws ConfigError when the value is set but is not a file name, e.g. a number or an object
+ * from cdk.json or cdk.context.json
+ */
+export function configPathFromContext(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ConfigError('the config context value', [
+      `must be the path of a JSON file (-c config=path/to/file.json), got ${quote(value)}`,
+    ]);
+  }
+  return value;
 }

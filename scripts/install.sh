@@ -21,9 +21,15 @@ if [ "$major" -lt 20 ]; then
 fi
 
 if $want_test_packages; then
-  # memcached and haproxy are started by the tests on free loopback ports; chromium drives the
-  # browser tests through playwright-core (never a downloaded browser).
-  packages=(memcached haproxy chromium)
+  # Every program the tests, the local game day and the benchmark start (test/scripts/install.test.ts
+  # checks this list against the code):
+  #   memcached, haproxy   servers the tests start on free loopback ports
+  #   chromium             the browser tests, through playwright-core (never a downloaded browser)
+  #   fonts-liberation     so that chromium's screenshots of the reports show text
+  #   openssl              makes the throwaway certificate of the memcached TLS test
+  #   git, ca-certificates the benchmark clones the repository; git fetches over HTTPS
+  # Everything else they run (sh, bash, grep, du) is part of every Debian install.
+  packages=(memcached haproxy chromium fonts-liberation openssl git ca-certificates)
   missing=()
   for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

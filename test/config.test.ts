@@ -2,8 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import fc from 'fast-check';
+
 import { ConfigError, DEFAULT_CONFIG } from '../lib/config';
-import { loadConfig, resolveConfig } from '../lib/load-config';
+import { configPathFromContext, loadConfig, resolveConfig } from '../lib/load-config';
+import {
+  ConfigError as ServiceConfigError,
+  loadConfig as loadServiceConfig,
+} from '../service/src/config';
 
 /** Resolves `overrides` and returns the problem lines it was refused with (none when valid). */
 function problemsOf(overrides: unknown): readonly string[] {
@@ -267,7 +273,7 @@ const invalidCases: [string, unknown, string, string][] = [
     'an empty health token',
     { healthCheck: { token: '' } },
     'healthCheck.token',
-    'printable ASCII text of 1-255 characters',
+    'must not be empty: an empty token would let an empty 200 pass',
   ],
   [
     'a malformed e-mail',
@@ -323,7 +329,7 @@ const invalidCases: [string, unknown, string, string][] = [
     'a zone name that is not a DNS name',
     { domain: { hostedZoneId: 'Z0123456789ABC', zoneName: 'Example_com' } },
     'domain.zoneName',
-    'must be a lower-case DNS name such as "example.com", got "Example_com"',
+    'must be a lower-case DNS name such as "example.com" (labels of a-z, 0-9 and inner hyphens), got "Example_com"',
   ],
   [
     'a chaos share above 1',
@@ -439,6 +445,367 @@ describe('loadConfig', () => {
   test('refuses a file that does not exist, saying how to pass one', () => {
     expect(() => loadConfig(join(dir, 'missing.json'))).toThrow(
       /cannot be read \(ENOENT\); pass an existing JSON file with -c config=<path>/,
+    );
+  });
+});
+
+describe('a config that synthesizes deploys: resolveConfig refuses what a later step would', () => {
+  // Each of these synthesized before and failed at deploy or at the service's start.
+  const domain = { hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com' };
+  const deployCases: [string, unknown, string, string][] = [
+    [
+      'a token of spaces (the chaos construct trimmed it to nothing)',
+      { healthCheck: { token: '   ' } },
+      'healthCheck.token',
+      'must not start or end with white space (the service trims its environment), got "   "',
+    ],
+    [
+      'a token over 200 characters (the service refuses it at start)',
+      { healthCheck: { token: 'a'.repeat(201) } },
+      'healthCheck.token',
+      'must be at most 200 characters, got 201',
+    ],
+    [
+      'a token with quotes (the ready body would escape them)',
+      { healthCheck: { token: 'say "ready"' } },
+      'healthCheck.token',
+      'must be "status":"ready" or plain text without quotes, backslashes or control characters, got "say \\"ready\\""',
+    ],
+    [
+      'a token with a backslash',
+      { healthCheck: { token: 'ready\\now' } },
+      'healthCheck.token',
+      'without quotes, backslashes or control characters',
+    ],
+    [
+      'a token that is not ASCII',
+      { healthCheck: { token: 'prêt' } },
+      'healthCheck.token',
+      'must be ASCII text (Route 53 matches the body byte for byte), got "pr\\u00eat"',
+    ],
+    [
+      'the API and the site on the same record',
+      { domain: { ...domain, apiRecordName: 'app', siteRecordName: 'app' } },
+      'domain.siteRecordName',
+      '"app" is also domain.apiRecordName; the site and the API need different records',
+    ],
+    [
+      'the site record defaulting onto the API record',
+      { domain: { ...domain, apiRecordName: 'www' } },
+      'domain.siteRecordName',
+      '"www" is also domain.apiRecordName',
+    ],
+    [
+      'a project named AWS (reserved SSM and metrics prefixes)',
+      { projectName: 'AWS' },
+      'projectName',
+      'must not start with "aws", "amazon" or "ssm" in any case: it prefixes the SSM parameter /AWS/faults',
+    ],
+    ['a project starting with ssm', { projectName: 'ssmShop' }, 'projectName', 'must not start'],
+    ['a project starting with aws', { projectName: 'aws-shop' }, 'projectName', 'must not start'],
+    [
+      'a one-letter top-level domain (the routing construct refused it)',
+      { domain: { ...domain, zoneName: 'example.c' } },
+      'domain.zoneName',
+      'must end in a top-level domain of 2-63 letters, such as "com" (IDN top-level domains in xn-- form are not supported), got "example.c"',
+    ],
+    [
+      'an IDN top-level domain',
+      { domain: { ...domain, zoneName: 'example.xn--p1ai' } },
+      'domain.zoneName',
+      'must end in a top-level domain of 2-63 letters',
+    ],
+    [
+      'a site name longer than a certificate takes',
+      { domain: { ...domain, zoneName: `${'a'.repeat(60)}.com` } },
+      'domain.siteRecordName',
+      `is 68 characters; its certificate allows at most 64`,
+    ],
+  ];
+
+  test.each(deployCases)('%s', (_name, overrides, field, words) => {
+    // WHEN
+    const line = problemsOf(overrides).find((p) => p.startsWith(`${field}: `));
+    // THEN
+    expect(line).toContain(words);
+  });
+
+  test('the CDK config and the service take exactly the same health tokens', () => {
+    // GIVEN any token the service could be given (it trims its environment and reads an empty
+    // value as the default, so those are not the same token on both sides)
+    const serviceProblems = (token: string) => {
+      try {
+        loadServiceConfig({
+          AWS_REGION: 'eu-west-1',
+          TABLE_NAME: 'catalog',
+          MEMCACHED_ENDPOINTS: 'localhost:11211',
+          FAULTS_FILE: '/tmp/faults.json',
+          HEALTH_TOKEN: token,
+        });
+        return [];
+      } catch (error) {
+        if (error instanceof ServiceConfigError) return error.problems;
+        throw error;
+      }
+    };
+    const token = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 210 }),
+      fc.string({ unit: fc.constantFrom('a', ' ', '"', '\\', '\n', 'é', ':'), maxLength: 8 }),
+      fc.constant('x'.repeat(200)),
+      fc.constant('x'.repeat(201)),
+    );
+    fc.assert(
+      fc.property(
+        token.filter((t) => t !== '' && t.trim() === t),
+        (t) => {
+          // WHEN both sides check it
+          const cdk = problemsOf({ healthCheck: { token: t } });
+          const service = serviceProblems(t);
+          // THEN they agree
+          expect({ token: t, cdkAccepts: cdk.length === 0 }).toEqual({
+            token: t,
+            cdkAccepts: service.length === 0,
+          });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('nothing silently ignored', () => {
+  test('a failover region is refused while origin failover is off, whatever its value', () => {
+    for (const failoverRegion of ['eu-west-1', 'mars']) {
+      expect(problemsOf({ site: { originFailover: false, failoverRegion } })).toEqual([
+        'site.failoverRegion: is set but site.originFailover is false, so nothing would use it; remove it or set site.originFailover to true',
+      ]);
+    }
+  });
+
+  test.each([
+    ['projectName', { projectName: null }],
+    ['sizing', { sizing: null }],
+    ['sizing.taskCpu', { sizing: { taskCpu: null } }],
+    ['healthCheck.token', { healthCheck: { token: null } }],
+    ['chaos.enabled', { chaos: { enabled: null } }],
+    ['chaos.maxTaskShare', { chaos: { maxTaskShare: null } }],
+    ['network.natGateways', { network: { natGateways: null } }],
+    ['homeRegion', { homeRegion: null }],
+    ['regions', { regions: null }],
+    [
+      'regions[0].geoproximityBias',
+      { regions: [{ ...DEFAULT_CONFIG.regions[0], geoproximityBias: null }] },
+    ],
+    ['site.failoverRegion', { site: { failoverRegion: null } }],
+    [
+      'domain.apiRecordName',
+      { domain: { hostedZoneId: 'Z0123456789ABC', zoneName: 'example.com', apiRecordName: null } },
+    ],
+  ])('null for the defaulted field %s is refused, saying to leave it out', (field, overrides) => {
+    expect(problemsOf(overrides)).toEqual([
+      `${field}: is null; leave the field out to take its default, or give a value`,
+    ]);
+  });
+
+  test.each([[5], [true], [{ path: 'x.json' }], [['x.json']], [''], [null]])(
+    'a config context value of %j is refused, not read as "no config"',
+    (value) => {
+      expect(() => configPathFromContext(value)).toThrow(
+        /^the config context value has 1 problem:\n {2}- must be the path of a JSON file \(-c config=path\/to\/file\.json\), got /,
+      );
+    },
+  );
+
+  test('a config context value that is a path, or none, is taken', () => {
+    expect(configPathFromContext('my-config.json')).toBe('my-config.json');
+    expect(configPathFromContext(undefined)).toBeUndefined();
+  });
+});
+
+describe('loadConfig reads the file strictly and says where it is wrong', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'blueprint-config-json-'));
+  let n = 0;
+  const write = (content: string | Buffer) => {
+    const path = join(dir, `c${(n += 1)}.json`);
+    writeFileSync(path, content);
+    return path;
+  };
+  /** The one problem loadConfig refuses the file with. */
+  const problemOf = (content: string | Buffer): string => {
+    try {
+      loadConfig(write(content));
+    } catch (error) {
+      if (error instanceof ConfigError && error.problems.length === 1) return error.problems[0];
+      throw error;
+    }
+    throw new Error('loadConfig accepted the file');
+  };
+
+  test('a duplicate key is an error naming the key and both lines, not the later block winning', () => {
+    // GIVEN two sizing blocks: JSON.parse would silently drop the first
+    const text =
+      '{\n  "sizing": { "maxTasks": 20 },\n  "projectName": "Shop",\n  "sizing": { "minTasks": 3 }\n}\n';
+    // WHEN / THEN
+    expect(problemOf(text)).toBe(
+      'is not valid JSON: duplicate key "sizing" (first at line 2, column 3); JSON would keep only the last one, so merge them at line 4, column 3',
+    );
+  });
+
+  test('a duplicate key inside a region is an error too', () => {
+    const text = '{"regions": [{"region": "eu-west-1", "region": "eu-west-2"}]}';
+    expect(problemOf(text)).toContain('duplicate key "region" (first at line 1, column 15)');
+  });
+
+  test.each([
+    [
+      'a trailing comma',
+      '{\n  "projectName": "Shop",\n}',
+      "expected a key in double quotes, found '}' (a comma too many?) at line 3, column 1",
+    ],
+    [
+      'a missing comma',
+      '{"a": 1\n "b": 2}',
+      'expected "," or "}", found \'"\' at line 2, column 2',
+    ],
+    [
+      'single quotes',
+      "{'projectName': 'Shop'}",
+      "expected a key in double quotes, found ''' at line 1, column 2",
+    ],
+    [
+      'a comment',
+      '{\n  // mine\n  "projectName": "Shop"\n}',
+      "expected a key in double quotes, found '/' at line 2, column 3",
+    ],
+    [
+      'a comment before a value',
+      '{"a": /* x */ 1}',
+      "expected a value, found '/' (JSON has no comments) at line 1, column 7",
+    ],
+    [
+      'an unclosed string',
+      '{"projectName": "Shop}',
+      'a string is not closed with " at line 1, column 17',
+    ],
+    [
+      'an unclosed object',
+      '{"sizing": {"maxTasks": 4}',
+      'expected "," or "}", found the end of the file at line 1, column 27',
+    ],
+    [
+      'text after the object',
+      '{}\n{}',
+      "expected the end of the file, found '{' at line 2, column 1",
+    ],
+    [
+      'an empty file',
+      '  \n',
+      'the file is empty; write {} to take every default at line 2, column 1',
+    ],
+    [
+      'a raw tab in a string',
+      '{"projectName": "a\tb"}',
+      'the character U+0009 inside a string; write it as an escape such as \\n at line 1, column 19',
+    ],
+    ['a bad escape', '{"projectName": "a\\x"}', 'invalid escape in a string; allowed are'],
+    [
+      'a leading zero',
+      '{"sizing": {"maxTasks": 012}}',
+      'invalid number 01: JSON numbers have no leading zeros, hex or trailing text at line 1, column 25',
+    ],
+    ['NaN', '{"sizing": {"maxTasks": NaN}}', "expected a value, found 'N' at line 1, column 25"],
+    [
+      'a number too large for a double',
+      '{"waf": {"requestsPerFiveMinutesPerIp": 1e400}}',
+      'the number 1e400 is too large at line 1, column 41',
+    ],
+    [
+      'a column after a multi-byte character',
+      '{"projectName": "é", x}',
+      "expected a key in double quotes, found 'x' at line 1, column 22",
+    ],
+  ])('%s: line and column', (_name, text, message) => {
+    expect(problemOf(text)).toContain(`is not valid JSON: ${message}`);
+  });
+
+  test('nesting deeper than 32 levels is refused with its position, not a stack overflow', () => {
+    expect(problemOf(`{"sizing": ${'['.repeat(100_000)}`)).toBe(
+      'is not valid JSON: nesting deeper than 32 levels at line 1, column 43',
+    );
+  });
+
+  test('a UTF-8 byte order mark is accepted', () => {
+    expect(loadConfig(write('\uFEFF{"projectName": "Shop"}')).projectName).toBe('Shop');
+  });
+
+  test('invalid UTF-8 is refused with the byte and its line', () => {
+    // GIVEN a Latin-1 "é" (0xe9) on line 2
+    const bytes = Buffer.concat([
+      Buffer.from('{\n  "projectName": "Caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"\n}'),
+    ]);
+    expect(problemOf(bytes)).toBe(
+      'is not valid UTF-8: byte 0xe9 at line 2, column 22 (counting bytes); save the file as UTF-8',
+    );
+  });
+
+  test('a UTF-16 file is named as such', () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{}', 'utf16le')]);
+    expect(problemOf(bytes)).toContain(
+      'is not valid UTF-8 (it starts with a UTF-16 byte order mark): byte 0xff at line 1, column 1',
+    );
+  });
+
+  test('numbers are quoted as written', () => {
+    expect(problemOf('{"sizing": {"maxTasks": 1.5e3}}')).toBe(
+      'sizing.maxTasks: must be an integer from 1 to 1000 (tasks), got 1.5e3',
+    );
+    expect(
+      problemOf(
+        '{"regions": [{"region": "eu-west-1", "availabilityZones": ["eu-west-1a", "eu-west-1b"], "geoproximityBias": -1E2}], "homeRegion": "eu-west-1"}',
+      ),
+    ).toBe('regions[0].geoproximityBias: must be an integer from -99 to 99, got -1E2');
+  });
+
+  test('a numeric account is told it must be a string', () => {
+    expect(problemOf('{"account": 12345678901}')).toBe(
+      'account: must be a string of 12 digits in quotes, such as "012345678901" (a number loses leading zeros), got 12345678901',
+    );
+  });
+
+  test('a long value is cut, and its length given', () => {
+    const line = problemOf(JSON.stringify({ alarmEmail: 'x'.repeat(5000) }));
+    expect(line).toBe(
+      `alarmEmail: must be an e-mail address such as "oncall@example.com", got "${'x'.repeat(56)}... (5000 characters)`,
+    );
+  });
+
+  test('an odd key name is escaped and cut, never printed raw', () => {
+    // GIVEN a key with a newline, a right-to-left override and 100 more characters
+    const key = `a\nb\u202e${'k'.repeat(100)}`;
+    const line = problemOf(JSON.stringify({ sizing: { [key]: 1 } }));
+    // THEN
+    expect(line).toMatch(
+      /^sizing\["a\\nb\\u202ek+\.\.\. \(104 characters\)\]: unknown key; allowed keys here are taskCpu, /,
+    );
+    expect(line).not.toMatch(/[^\x20-\x7e]/);
+  });
+
+  test('a "__proto__" key is an unknown key like any other', () => {
+    expect(problemOf('{"__proto__": {"projectName": "x"}}')).toMatch(/^__proto__: unknown key;/);
+  });
+});
+
+describe('syntax hints', () => {
+  test('a closing bracket without a comma before it gets no comma hint', () => {
+    // GIVEN a list that is never filled
+    const dir = mkdtempSync(join(tmpdir(), 'blueprint-config-hint-'));
+    const path = join(dir, 'c.json');
+    writeFileSync(path, '{ "regions": [ }');
+    // WHEN / THEN
+    expect(() => loadConfig(path)).toThrow(
+      /is not valid JSON: expected a value, found '}' at line 1, column 16$/,
     );
   });
 });

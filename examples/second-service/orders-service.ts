@@ -79,11 +79,40 @@ export interface OrdersServiceProps {
    * @default Duration.seconds(20)
    */
   readonly drainTime?: Duration;
+  /**
+   * Seconds between the ALB's health checks of a target (5-300); pass the config's
+   * `healthCheck.albIntervalSeconds`, as the catalog does.
+   * @default 5
+   */
+  readonly healthCheckIntervalSeconds?: number;
+  /**
+   * Seconds an ALB health check waits (2-120, below the interval): `healthCheck.albTimeoutSeconds`.
+   * @default 4
+   */
+  readonly healthCheckTimeoutSeconds?: number;
+  /**
+   * Passing checks before a target takes traffic (2-10): `healthCheck.albHealthyThreshold`.
+   * @default 2
+   */
+  readonly healthyThresholdCount?: number;
+  /**
+   * Failing checks before a target is ejected (2-10): `healthCheck.albUnhealthyThreshold`.
+   * @default 3
+   */
+  readonly unhealthyThresholdCount?: number;
+  /**
+   * The container health check: it must pass only on a 200 from `/health/ready` whose body holds
+   * the token, since the ALB checks the status code alone (service/README.md).
+   * @default ['CMD', 'node', '/app/healthcheck.js'] - the script the catalog's image and the
+   * orders starter app (examples/second-service/orders/) ship
+   */
+  readonly healthCheckCommand?: readonly string[];
 }
 
 /**
  * A Fargate service (ARM64) behind a listener rule of the region's load balancer, keeping the
- * service contract: `/health/ready` with the token, SIGTERM drain, a read-only root filesystem.
+ * service contract: `/health/ready` with the token (checked in the body by the container health
+ * check, and by the ALB at the config's timings), SIGTERM drain, a read-only root filesystem.
  */
 export class OrdersService extends Construct {
   public readonly service: FargateService;
@@ -94,7 +123,13 @@ export class OrdersService extends Construct {
     const desired = props.desiredCount ?? 2;
     const max = props.maxCount ?? desired * 3;
     const drain = props.drainTime ?? Duration.seconds(20);
-    validate(props, desired, max, drain);
+    const checks: HealthCheckTimings = {
+      interval: props.healthCheckIntervalSeconds ?? 5,
+      timeout: props.healthCheckTimeoutSeconds ?? 4,
+      healthy: props.healthyThresholdCount ?? 2,
+      unhealthy: props.unhealthyThresholdCount ?? 3,
+    };
+    validate(props, desired, max, drain, checks);
 
     const taskDefinition = new FargateTaskDefinition(this, 'TaskDef', {
       cpu: props.cpu ?? 256,
@@ -119,6 +154,14 @@ export class OrdersService extends Construct {
         PORT: String(CONTAINER_PORT),
         HEALTH_TOKEN: props.healthToken,
         SHUTDOWN_DRAIN_SECONDS: String(drain.toSeconds()),
+      },
+      // The body check the ALB cannot do; as patient as the catalog's (see CatalogService).
+      healthCheck: {
+        command: [...(props.healthCheckCommand ?? ['CMD', 'node', '/app/healthcheck.js'])],
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        retries: 5,
+        startPeriod: Duration.seconds(30),
       },
     });
     taskDefinition.addVolume({ name: 'tmp' });
@@ -160,10 +203,10 @@ export class OrdersService extends Construct {
       loadBalancingAlgorithmType: TargetGroupLoadBalancingAlgorithmType.ROUND_ROBIN,
       healthCheck: {
         path: '/health/ready',
-        interval: Duration.seconds(5),
-        timeout: Duration.seconds(4),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 3,
+        interval: Duration.seconds(checks.interval),
+        timeout: Duration.seconds(checks.timeout),
+        healthyThresholdCount: checks.healthy,
+        unhealthyThresholdCount: checks.unhealthy,
         healthyHttpCodes: '200',
       },
     });
@@ -174,9 +217,48 @@ export class OrdersService extends Construct {
   }
 }
 
-function validate(props: OrdersServiceProps, desired: number, max: number, drain: Duration): void {
+interface HealthCheckTimings {
+  readonly interval: number;
+  readonly timeout: number;
+  readonly healthy: number;
+  readonly unhealthy: number;
+}
+
+function validate(
+  props: OrdersServiceProps,
+  desired: number,
+  max: number,
+  drain: Duration,
+  checks: HealthCheckTimings,
+): void {
   const problems: string[] = [];
   const known = (n: number) => !Token.isUnresolved(n);
+  const { interval, timeout } = checks;
+  if (known(interval) && !(Number.isInteger(interval) && interval >= 5 && interval <= 300)) {
+    problems.push(`healthCheckIntervalSeconds must be an integer from 5 to 300, got ${interval}`);
+  }
+  if (
+    known(timeout) &&
+    known(interval) &&
+    !(Number.isInteger(timeout) && timeout >= 2 && timeout <= 120 && timeout < interval)
+  ) {
+    problems.push(
+      `healthCheckTimeoutSeconds must be an integer from 2 to 120 below the interval ${interval}, got ${timeout}`,
+    );
+  }
+  for (const [name, count] of [
+    ['healthyThresholdCount', checks.healthy],
+    ['unhealthyThresholdCount', checks.unhealthy],
+  ] as const) {
+    if (known(count) && !(Number.isInteger(count) && count >= 2 && count <= 10)) {
+      problems.push(`${name} must be an integer from 2 to 10, got ${count}`);
+    }
+  }
+  if (props.healthCheckCommand !== undefined && props.healthCheckCommand.length < 2) {
+    problems.push(
+      `healthCheckCommand must be a command such as ['CMD', 'node', '/app/healthcheck.js'], got ${JSON.stringify(props.healthCheckCommand)}`,
+    );
+  }
   if (
     known(props.priority) &&
     !(Number.isInteger(props.priority) && props.priority >= 1 && props.priority <= 50000)

@@ -1,7 +1,8 @@
 import { version as packageVersion } from '../../package.json';
 
-/** The token Route 53 HTTPS_STR_MATCH checks and the container health check search for. */
-export const DEFAULT_HEALTH_TOKEN = '"status":"ready"';
+import { DEFAULT_HEALTH_TOKEN, healthTokenProblems } from './health-token';
+
+export { DEFAULT_HEALTH_TOKEN };
 
 export interface Endpoint {
   readonly host: string;
@@ -275,15 +276,9 @@ class EnvReader {
 
   healthToken(name: string): string {
     const token = this.raw(name) ?? DEFAULT_HEALTH_TOKEN;
-    // The ready body is JSON, so the token must survive JSON.stringify unchanged: either the default
-    // (which the body's first field spells out) or plain text without quotes, backslashes or controls.
-    if (token !== DEFAULT_HEALTH_TOKEN && JSON.stringify(token) !== `"${token}"`) {
-      this.problems.push(
-        `${name} must be ${DEFAULT_HEALTH_TOKEN} or plain text without quotes, backslashes or control characters, got '${truncate(token)}'`,
-      );
-    }
-    if (token.length > 200) {
-      this.problems.push(`${name} must be at most 200 characters, got ${token.length}`);
+    // The rule is shared with the CDK config, so a token that synthesizes is one the service takes.
+    for (const problem of healthTokenProblems(token, (value) => `'${truncate(value)}'`)) {
+      this.problems.push(`${name} ${problem}`);
     }
     return token;
   }

@@ -36,6 +36,38 @@ const commands = shellCommands(guide);
 const offline = commands.filter((c) => !NEEDS_AWS.test(c));
 const needsAws = commands.filter((c) => NEEDS_AWS.test(c));
 
+/** Each TypeScript block of the guide with the line it says to put the block after. */
+const edits = [...guide.matchAll(/after\s+`([^`]+)`[^`]*?:\n\n```ts\n([\s\S]*?)^```$/gm)].map(
+  (m) => ({ anchor: m[1], code: m[2] }),
+);
+const REGIONAL_STACK = join('lib', 'stacks', 'regional-stack.ts');
+/** The offline commands the guide runs before its TypeScript edits (the rest run after them). */
+const offlineBeforeEdits = shellCommands(guide.slice(0, guide.indexOf('```ts'))).filter(
+  (c) => !NEEDS_AWS.test(c),
+).length;
+
+/**
+ * Makes the guide's edits to RegionalStack in `root`, as a reader would: each block goes after
+ * its anchor line, at that line's indentation.
+ */
+function applyGuideEdits(root: string): void {
+  const path = join(root, REGIONAL_STACK);
+  let source = readFileSync(path, 'utf8');
+  for (const { anchor, code } of edits) {
+    const at = source.indexOf(anchor);
+    if (at === -1) throw new Error(`${REGIONAL_STACK} has no line ${anchor}`);
+    const lineStart = source.lastIndexOf('\n', at) + 1;
+    const indent = /^\s*/.exec(source.slice(lineStart))?.[0] ?? '';
+    const lineEnd = source.indexOf('\n', at) + 1;
+    const block = code
+      .split('\n')
+      .map((line) => (line === '' ? line : `${indent}${line}`))
+      .join('\n');
+    source = source.slice(0, lineEnd) + block + source.slice(lineEnd);
+  }
+  writeFileSync(path, source);
+}
+
 describe('the forking guide’s commands', () => {
   test('mark exactly the commands that reach AWS, which are the only ones CI skips', () => {
     // THEN the skipped set is exactly these
@@ -43,7 +75,7 @@ describe('the forking guide’s commands', () => {
       'aws ec2 describe-availability-zones --region eu-central-1 --query "AvailabilityZones[?State==\'available\'].ZoneName" --output text',
       'aws route53 list-hosted-zones-by-name --dns-name example.com --query "HostedZones[0].[Id,Config.PrivateZone]" --output text',
       'ACCOUNT=$(aws sts get-caller-identity --query Account --output text)',
-      'npx cdk bootstrap aws://$ACCOUNT/us-east-1 aws://$ACCOUNT/eu-west-1 aws://$ACCOUNT/eu-central-1',
+      'npx cdk bootstrap $(npx tsx scripts/bootstrap-targets.ts --config my-config.json --account "$ACCOUNT")',
       'npx cdk deploy --all -c config=my-config.json',
       'npx cdk destroy --all -c config=my-config.json',
     ]);
@@ -83,13 +115,16 @@ describe('the forking guide’s commands', () => {
   });
 
   test('wire the second service with names RegionalStack has', () => {
-    // GIVEN the guide's TypeScript snippet and the anchor it names
-    const [snippet] = [...guide.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
-    const regionalStack = readFileSync(join(ROOT, 'lib', 'stacks', 'regional-stack.ts'), 'utf8');
-    const anchor = /after\s+`([^`]+)`/.exec(guide)?.[1];
+    // GIVEN the guide's three edits (import, field, construct) and the anchors they name
+    const regionalStack = readFileSync(join(ROOT, REGIONAL_STACK), 'utf8');
+    expect(edits.map((e) => e.anchor)).toEqual([
+      "import { NatGatewayLayout, Network } from '../constructs/network/network';",
+      'public readonly catalog: CatalogService;',
+      'this.cache.allowFrom(this.catalog.service);',
+    ]);
+    for (const { anchor } of edits) expect(regionalStack).toContain(anchor);
+    const snippet = edits[2].code;
     // THEN every name the snippet takes from the stack's constructor is there
-    expect(anchor).toBe('this.cache.allowFrom(this.catalog.service);');
-    expect(regionalStack).toContain(anchor);
     const names = [
       ...new Set(
         snippet.match(
@@ -104,6 +139,10 @@ describe('the forking guide’s commands', () => {
       'REPO_ROOT',
       'Platform.LINUX_ARM64',
       'hc.token',
+      'hc.albIntervalSeconds',
+      'hc.albTimeoutSeconds',
+      'hc.albHealthyThreshold',
+      'hc.albUnhealthyThreshold',
     ]);
     for (const name of names) expect([name, regionalStack.includes(name)]).toEqual([name, true]);
   });
@@ -168,9 +207,11 @@ describe('the forking guide, run in order offline', () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  test.each(offline)(
+  test.each(offline.map((command, i) => [command, i] as const))(
     'runs: %s',
-    async (command) => {
+    async (command, i) => {
+      // GIVEN the guide's edits to RegionalStack, made where the guide makes them
+      if (i === offlineBeforeEdits) applyGuideEdits(scratch);
       // WHEN
       const { status, output } = await runInBash(command, scratch, env);
       outputs.set(command, output);
@@ -202,9 +243,34 @@ describe('the forking guide, run in order offline', () => {
     const doctor = outputs.get('npm run doctor -- --config my-config.json') ?? '';
     expect(doctor).toContain('project Shop: Shop-Data (eu-west-1)');
     expect(doctor).toMatch(/^ {2}skip +AWS credentials/m);
+    // AND the bootstrap targets are the config's regions plus us-east-1, as the guide says
+    expect(outputs.get('npx tsx scripts/bootstrap-targets.ts --config my-config.json')).toBe(
+      'eu-west-1 eu-central-1 us-east-1\n',
+    );
+    expect(guide).toContain('the first command prints `eu-west-1 eu-central-1 us-east-1`');
     // AND the chaos check can fail: the chaos-on fork's templates do carry the tag
-    expect(
-      readFileSync(join(scratch, 'cdk.out', 'Shop-eu-west-1.template.json'), 'utf8'),
-    ).toContain('chaos-enabled');
+    const template = readFileSync(join(scratch, 'cdk.out', 'Shop-eu-west-1.template.json'), 'utf8');
+    expect(template).toContain('chaos-enabled');
+    // AND the orders service is in the fork: its rule, a second readiness-checked target group,
+    // a task whose container health check runs the starter app's script, and its image folder
+    type Resource = { Type: string; Properties: Record<string, unknown> };
+    const resources = Object.values(
+      (JSON.parse(template) as { Resources: Record<string, Resource> }).Resources,
+    );
+    const ofType = (type: string) => resources.filter((r) => r.Type === type);
+    const rules = ofType('AWS::ElasticLoadBalancingV2::ListenerRule');
+    expect(rules.map((r) => JSON.stringify(r.Properties.Conditions))).toEqual([
+      expect.stringContaining('"/orders/*"'),
+    ]);
+    const groups = ofType('AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(groups.map((g) => g.Properties.HealthCheckPath)).toEqual([
+      '/health/ready',
+      '/health/ready',
+    ]);
+    const commands = ofType('AWS::ECS::TaskDefinition').map((t) =>
+      JSON.stringify(t.Properties.ContainerDefinitions),
+    );
+    expect(commands.filter((c) => c.includes('"/app/healthcheck.js"'))).toHaveLength(2);
+    expect(existsSync(join(scratch, 'orders', 'Dockerfile'))).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 
 import { OrdersService, OrdersServiceProps } from '../../examples/second-service/orders-service';
 import { createBlueprint } from '../../lib/blueprint';
-import { loadConfig } from '../../lib/load-config';
+import { loadConfig, resolveConfig } from '../../lib/load-config';
 import { RegionalStack } from '../../lib/stacks/regional-stack';
 import { nagErrors } from '../support/nag';
 
@@ -16,9 +16,11 @@ const IMAGE = ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22
  * each regional stack as the guide's snippet does (the snippet's `edge.listener` is the regional
  * stack's only listener).
  */
-function forkWithOrders() {
+function forkWithOrders(healthCheck?: Record<string, number>) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = loadConfig('examples/fork-two-regions.json');
+  const example = loadConfig('examples/fork-two-regions.json');
+  const config = healthCheck ? resolveConfig({ ...example, healthCheck }) : example;
+  const hc = config.healthCheck;
   const blueprint = createBlueprint(app, config);
   const orders = blueprint.regional.map(
     (stack) =>
@@ -28,7 +30,11 @@ function forkWithOrders() {
         image: IMAGE,
         priority: 10,
         pathPatterns: ['/orders', '/orders/*'],
-        healthToken: config.healthCheck.token,
+        healthToken: hc.token,
+        healthCheckIntervalSeconds: hc.albIntervalSeconds,
+        healthCheckTimeoutSeconds: hc.albTimeoutSeconds,
+        healthyThresholdCount: hc.albHealthyThreshold,
+        unhealthyThresholdCount: hc.albUnhealthyThreshold,
       }),
   );
   return { app, stack: blueprint.regional[0], orders: orders[0] };
@@ -104,9 +110,53 @@ describe('the second service of the forking guide', () => {
     });
   });
 
+  test('checks the body as the catalog does: a container health check running the token script', () => {
+    // THEN the orders task's container health check is the contract's script, as patient as the
+    // catalog's
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          Image: 'public.ecr.aws/docker/library/node:22-alpine',
+          HealthCheck: {
+            Command: ['CMD', 'node', '/app/healthcheck.js'],
+            Interval: 10,
+            Timeout: 5,
+            Retries: 5,
+            StartPeriod: 30,
+          },
+        }),
+      ],
+    });
+  });
+
   test('passes every AwsSolutions check in the blueprint', () => {
     // THEN
     expect(violations).toEqual([]);
+  });
+});
+
+describe('the second service with the config’s own health-check timings', () => {
+  test('its target group checks at the configured interval, timeout and thresholds', () => {
+    // GIVEN a fork whose health checks are slower than the defaults
+    const { stack, orders } = forkWithOrders({
+      albIntervalSeconds: 10,
+      albTimeoutSeconds: 6,
+      albHealthyThreshold: 4,
+      albUnhealthyThreshold: 5,
+    });
+    // WHEN
+    const template = Template.fromStack(stack);
+    // THEN
+    const group = template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup')[
+      logicalIdOf(stack, orders.targetGroup)
+    ] as { Properties: Record<string, unknown> };
+    expect(group.Properties).toMatchObject({
+      HealthCheckPath: '/health/ready',
+      HealthCheckIntervalSeconds: 10,
+      HealthCheckTimeoutSeconds: 6,
+      HealthyThresholdCount: 4,
+      UnhealthyThresholdCount: 5,
+    });
   });
 });
 
@@ -132,6 +182,34 @@ describe('OrdersService validation', () => {
         '  - pathPatterns or hostHeaders must name what this service answers, got neither',
         '  - desiredCount must not exceed maxCount, got 5 > 2',
         '  - drainTime must be 0-30 seconds, got 45',
+      ].join('\n'),
+    );
+  });
+
+  test('refuses health-check timings the ALB would refuse at deploy', () => {
+    // GIVEN
+    const { stack } = forkWithOrders();
+    // WHEN / THEN
+    expect(
+      () =>
+        new OrdersService(stack, 'BadChecks', {
+          cluster: stack.catalog.cluster,
+          listener: stack.loadBalancer.listeners[0],
+          image: IMAGE,
+          priority: 30,
+          healthToken: 'ok',
+          pathPatterns: ['/x'],
+          healthCheckIntervalSeconds: 5,
+          healthCheckTimeoutSeconds: 5,
+          unhealthyThresholdCount: 1,
+          healthCheckCommand: [],
+        }),
+    ).toThrow(
+      [
+        'OrdersService has 3 problems:',
+        '  - healthCheckTimeoutSeconds must be an integer from 2 to 120 below the interval 5, got 5',
+        '  - unhealthyThresholdCount must be an integer from 2 to 10, got 1',
+        "  - healthCheckCommand must be a command such as ['CMD', 'node', '/app/healthcheck.js'], got []",
       ].join('\n'),
     );
   });
