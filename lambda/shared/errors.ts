@@ -34,6 +34,8 @@ export type Guardrail =
   | 'no-target'
   | 'already-restored'
   | 'pending-restore'
+  | 'state-changed'
+  | 'apply-in-flight'
   | 'fault-document';
 
 /** A guardrail refused to act. Nothing was changed. */
