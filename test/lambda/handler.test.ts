@@ -95,6 +95,52 @@ describe('an invalid event', () => {
     dynamoDb.restore();
     documents.restore();
   });
+
+  test('leaves an audit record and a metric (issue 14, item 10)', async () => {
+    // GIVEN
+    const chaos = testDeps({
+      ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+      tableName: 'chaos-state',
+    });
+    const handler = createGuardedHandler(stopTasksFunction, () => ({
+      chaos,
+      persistence: new DynamoDBPersistenceLayer({ tableName: 'chaos-state', keyAttr: 'pk' }),
+      ...quiet(),
+    }));
+
+    // WHEN
+    await handler({ experimentId: 'exp-1', count: 'two' }, fakeContext());
+
+    // THEN
+    expect(chaos.audit.entries).toEqual([
+      {
+        experimentId: 'exp-1',
+        action: 'stop-tasks',
+        target: chaos.env.service,
+        outcome: 'invalid-event',
+        detail: 'Invalid event: count must be an integer from 1 to 1000, got "two"',
+      },
+    ]);
+  });
+
+  test('with an id that is not an experiment id is audited without echoing it', async () => {
+    const chaos = testDeps({
+      ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+      tableName: 'chaos-state',
+    });
+    const handler = createGuardedHandler(stopTasksFunction, () => ({
+      chaos,
+      persistence: new DynamoDBPersistenceLayer({ tableName: 'chaos-state', keyAttr: 'pk' }),
+      ...quiet(),
+    }));
+
+    await handler({ experimentId: 'x'.repeat(10_000) }, fakeContext());
+
+    expect(chaos.audit.entries).toMatchObject([
+      { experimentId: '(none)', outcome: 'invalid-event' },
+    ]);
+    expect(chaos.audit.entries[0]?.detail?.length).toBeLessThanOrEqual(500);
+  });
 });
 
 describe('idempotency on a real DynamoDB-API server', () => {
@@ -284,6 +330,21 @@ describe('idempotency on a real DynamoDB-API server', () => {
         'the function failed unexpectedly; see its logs for request c0ffee00-0000-4000-8000-000000000001',
       stack:
         'InternalError: the function failed unexpectedly; see its logs for request c0ffee00-0000-4000-8000-000000000001',
+    });
+  });
+
+  test('an unexpected failure leaves an audit record and a metric (issue 14, item 10)', async () => {
+    ecs.on(DescribeServicesCommand).rejects(new Error('socket hang up'));
+    const handler = createGuardedHandler(stopTasksFunction, () => deps);
+
+    await handler({ experimentId: 'exp-boom', count: 1 }, fakeContext()).catch(() => undefined);
+
+    expect(chaos.audit.entries).toContainEqual({
+      experimentId: 'exp-boom',
+      action: 'stop-tasks',
+      target: chaos.env.service,
+      outcome: 'internal-error',
+      detail: 'Error',
     });
   });
 });
