@@ -109,7 +109,7 @@ export interface ApplyOutcomes {
   readonly network?: WriteOutcome;
   readonly faults?: 'done';
   readonly stoppedTasks?: readonly StopOutcome[];
-  readonly rebootedCacheNodes?: 'done';
+  readonly rebootedCacheNodes?: WriteOutcome;
 }
 
 export interface ExperimentResult {
@@ -477,15 +477,17 @@ async function applyPlan(
     );
   }
   if (plan.rebootCacheNodes) {
-    await deps.cacheNodes().reboot(plan.rebootCacheNodes.clusterId, plan.rebootCacheNodes.nodeIds);
+    const outcome = await deps
+      .cacheNodes()
+      .reboot(plan.rebootCacheNodes.clusterId, plan.rebootCacheNodes.nodeIds);
     deps.audit.record({
       experimentId,
       action: 'reboot-cache-nodes',
       target: plan.rebootCacheNodes.clusterId,
-      outcome: 'done',
+      outcome,
       detail: plan.rebootCacheNodes.nodeIds.join(','),
     });
-    outcomes.rebootedCacheNodes = 'done';
+    outcomes.rebootedCacheNodes = outcome;
   }
   return outcomes;
 }
