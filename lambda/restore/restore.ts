@@ -12,6 +12,7 @@
  * Restore never waits on the region-impaired alarm: putting things back is always allowed.
  */
 import type { ChaosEnv } from '../shared/env';
+import { RestoreFailedError } from '../shared/errors';
 import { experimentIdField, ownRegionField } from '../shared/events';
 import type { ChaosDeps } from '../shared/experiment';
 import type { GuardedFunction } from '../shared/handler';
@@ -117,7 +118,14 @@ export async function restore(event: RestoreEvent, deps: ChaosDeps): Promise<Res
 export const restoreFunction: GuardedFunction<RestoreEvent, RestoreResult> = {
   name: 'restore',
   parse: parseRestoreEvent,
-  run: restore,
+  // A restore that could not verify is a failure to its caller (`RESTORE_FAILED`), not a result.
+  run: async (event, deps) => {
+    const result = await restore(event, deps);
+    if (result.status === 'restore-failed') {
+      throw new RestoreFailedError(result.experimentId ?? '(unknown)', result.detail);
+    }
+    return result;
+  },
   // Never answered from an idempotency record: a remembered answer can be stale (a restore
   // before the experiment existed would say nothing-to-restore for hours). Restore is idempotent
   // by nature and answers from the state as it is now.

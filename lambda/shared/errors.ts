@@ -9,6 +9,7 @@ export type ChaosErrorCode =
   | 'IN_PROGRESS'
   | 'EVENT_MISMATCH'
   | 'MISCONFIGURED'
+  | 'RESTORE_FAILED'
   | 'INTERNAL';
 
 export abstract class ChaosError extends Error {
@@ -64,6 +65,22 @@ export class LeaseHeldError extends ChaosError {
     super(
       `${target} is leased by experiment ${holder ?? '(unknown)'} until ` +
         `${expiresAt ? expiresAt.toISOString() : '(unknown)'}; wait for it to end or restore it first`,
+    );
+  }
+}
+
+/**
+ * A restore could not verify that every change of the experiment is gone. The experiment keeps
+ * its lease and the sweep retries every minute; the message says what is (or may be) left.
+ */
+export class RestoreFailedError extends ChaosError {
+  public override readonly name = 'RestoreFailedError';
+  public readonly code = 'RESTORE_FAILED';
+
+  constructor(experimentId: string, detail: string) {
+    super(
+      `experiment ${experimentId} is not restored: ${detail}; it keeps its lease and the restore ` +
+        'sweep retries every minute',
     );
   }
 }

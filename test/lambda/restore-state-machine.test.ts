@@ -4,6 +4,9 @@
  * inject, and a resume after the old expiry (item 10). ECS is the fake ECS endpoint on loopback,
  * the state table is dynalite; SSM and CloudWatch have no local server and are mocked.
  */
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -15,13 +18,14 @@ import {
   emptyResponses,
   parseEmptyResponsesEvent,
 } from '../../lambda/empty-responses/empty-responses';
-import { parseRestoreEvent, restore } from '../../lambda/restore/restore';
+import { parseRestoreEvent, restore, restoreFunction } from '../../lambda/restore/restore';
 import { createEcsClient } from '../../lambda/shared/ecs-client';
 import { GuardrailRefusal, LeaseHeldError } from '../../lambda/shared/errors';
+import { createGuardedHandler } from '../../lambda/shared/handler';
 import { readLease, readState, transition } from '../../lambda/shared/state-table';
 import { FakeEcs, fakeFleet } from '../support/fake-ecs';
 
-import { SERVICE_ARN, TestDeps, testDeps } from './helpers';
+import { SERVICE_ARN, TestDeps, fakeContext, testDeps } from './helpers';
 import { LocalDynamo, startLocalDynamo } from './local-dynamo';
 import { ORIGINAL_NETWORK, mockAlarm, mockFaultParameter } from './mocks';
 
@@ -104,6 +108,33 @@ describe('a restore whose UpdateService times out without effect (issue 14, item
     expect(network()).toEqual(ORIGINAL_NETWORK.subnets);
     expect((await readState(deps.table, SERVICE_ARN))?.status).toBe('restored');
     expect(await readLease(deps.table, SERVICE_ARN)).toBeUndefined();
+  });
+
+  test('through the deployed handler, the caller is answered RESTORE_FAILED naming what is left', async () => {
+    // GIVEN
+    await azOutage(outage(), deps);
+    fake.inject('UpdateService', { kind: 'slow', delayMs: SLOW_MS, applied: false });
+    const handler = createGuardedHandler(restoreFunction, () => ({
+      chaos: deps,
+      persistence: new DynamoDBPersistenceLayer({ tableName: deps.table.tableName, keyAttr: 'pk' }),
+      logger: new Logger({ serviceName: 'chaos-test', logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'ChaosTest', serviceName: 'chaos-test' }),
+    }));
+
+    // WHEN
+    const response = await handler({ experimentId: 'exp-az' }, fakeContext());
+
+    // THEN
+    expect(response).toEqual({
+      ok: false,
+      error: {
+        code: 'RESTORE_FAILED',
+        message:
+          "experiment exp-az is not restored: the service's network is not verified back to the " +
+          'original (UpdateService verified-not-done); it keeps its lease and the restore sweep ' +
+          'retries every minute',
+      },
+    });
   });
 
   test('an UNKNOWN UpdateService (the read-back fails too) is restore-failed, not restored', async () => {
