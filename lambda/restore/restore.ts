@@ -12,7 +12,7 @@
  * Restore never waits on the region-impaired alarm: putting things back is always allowed.
  */
 import type { ChaosEnv } from '../shared/env';
-import { RestoreFailedError } from '../shared/errors';
+import { RestoreFailedError, RestoreInProgressError } from '../shared/errors';
 import { experimentIdField, ownRegionField } from '../shared/events';
 import type { ChaosDeps } from '../shared/experiment';
 import type { GuardedFunction } from '../shared/handler';
@@ -118,11 +118,15 @@ export async function restore(event: RestoreEvent, deps: ChaosDeps): Promise<Res
 export const restoreFunction: GuardedFunction<RestoreEvent, RestoreResult> = {
   name: 'restore',
   parse: parseRestoreEvent,
-  // A restore that could not verify is a failure to its caller (`RESTORE_FAILED`), not a result.
+  // A restore that could not verify is a failure to its caller (`RESTORE_FAILED`), and one that
+  // found another restore at work is not done yet (`IN_PROGRESS`): neither is a success.
   run: async (event, deps) => {
     const result = await restore(event, deps);
     if (result.status === 'restore-failed') {
       throw new RestoreFailedError(result.experimentId ?? '(unknown)', result.detail);
+    }
+    if (result.status === 'in-progress') {
+      throw new RestoreInProgressError(result.experimentId ?? '(unknown)', result.detail);
     }
     return result;
   },

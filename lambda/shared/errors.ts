@@ -85,6 +85,16 @@ export class RestoreFailedError extends ChaosError {
   }
 }
 
+/** Another restore of the experiment is at work; its outcome is not known yet. */
+export class RestoreInProgressError extends ChaosError {
+  public override readonly name = 'RestoreInProgressError';
+  public readonly code = 'IN_PROGRESS';
+
+  constructor(experimentId: string, detail: string) {
+    super(`experiment ${experimentId} is not restored yet: ${detail}; ask again after that`);
+  }
+}
+
 /** A required environment variable is missing or malformed: the deployment is wrong, not the event. */
 export class EnvironmentError extends ChaosError {
   public override readonly name = 'EnvironmentError';

@@ -137,6 +137,40 @@ describe('a restore whose UpdateService times out without effect (issue 14, item
     });
   });
 
+  test('while another restore is at work, the caller is answered IN_PROGRESS, not success', async () => {
+    // GIVEN a restore claimed the experiment (restoring, within its window) and then crashed
+    await azOutage(outage(), deps);
+    const active = await readState(deps.table, SERVICE_ARN);
+    await transition(deps.table, SERVICE_ARN, active!, 'restoring', {
+      inFlightUntil: at(2).toISOString(),
+    });
+    const handler = createGuardedHandler(restoreFunction, () => ({
+      chaos: deps,
+      persistence: new DynamoDBPersistenceLayer({ tableName: deps.table.tableName, keyAttr: 'pk' }),
+      logger: new Logger({ serviceName: 'chaos-test', logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'ChaosTest', serviceName: 'chaos-test' }),
+    }));
+
+    // WHEN / THEN
+    expect(await handler({ experimentId: 'exp-az' }, fakeContext())).toEqual({
+      ok: false,
+      error: {
+        code: 'IN_PROGRESS',
+        message:
+          'experiment exp-az is not restored yet: another restore is at work until ' +
+          '2026-03-01T12:02:00.000Z; ask again after that',
+      },
+    });
+
+    // and after the window, the next restore takes over and restores
+    deps.setNow(at(3));
+    expect(await handler({ experimentId: 'exp-az' }, fakeContext())).toMatchObject({
+      ok: true,
+      result: { status: 'restored' },
+    });
+    expect(network()).toEqual(ORIGINAL_NETWORK.subnets);
+  });
+
   test('an UNKNOWN UpdateService (the read-back fails too) is restore-failed, not restored', async () => {
     await azOutage(outage(), deps);
     fake.inject('UpdateService', { kind: 'slow', delayMs: SLOW_MS, applied: false });
