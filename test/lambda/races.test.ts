@@ -45,6 +45,9 @@ const ORIGINAL_SUBNETS = ['subnet-a', 'subnet-b', 'subnet-c'];
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 /** The guarded functions' Lambda timeout: an invocation is dead after it. */
 const FUNCTION_TIMEOUT_MS = 50_000;
+/** The ECS client's timeout, and a reply slower than it. */
+const REQUEST_TIMEOUT_MS = 300;
+const SLOW_MS = 600;
 /** floor(6 tasks x MAX_TASK_SHARE 0.5). */
 const CAP = 3;
 /** Bounded so that the property runs in seconds; raise locally to search harder. */
@@ -72,7 +75,9 @@ type Step =
       readonly startAt: number;
     } & Trouble)
   | ({ readonly kind: 'sweep'; readonly startAt: number } & Trouble)
-  | { readonly kind: 'advance'; readonly startAt: number; readonly minutes: number };
+  | { readonly kind: 'advance'; readonly startAt: number; readonly minutes: number }
+  /** The next UpdateService replies after the client gave up, with or without its effect. */
+  | { readonly kind: 'ecs-timeout'; readonly startAt: number; readonly applied: boolean };
 
 const startArb = fc.integer({ min: 0, max: 12 });
 const callNumberArb = fc.integer({ min: 1, max: 12 });
@@ -120,6 +125,14 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       kind: fc.constant('advance' as const),
       startAt: startArb,
       minutes: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('ecs-timeout' as const),
+      startAt: startArb,
+      applied: fc.boolean(),
     }),
   },
 );
@@ -264,7 +277,7 @@ function ssmAnswer(world: World, command: object): unknown {
 }
 
 function start(
-  step: Exclude<Step, { kind: 'advance' }>,
+  step: Exclude<Step, { kind: 'advance' | 'ecs-timeout' }>,
   kindOf: Record<Id, Kind>,
   deps: ChaosDeps,
 ): Promise<unknown> {
@@ -388,7 +401,11 @@ let runs = 0;
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
   fake = await FakeEcs.start();
-  ecs = createEcsClient({ endpoint: fake.endpoint, region: 'us-east-1', requestTimeoutMs: 2_000 });
+  ecs = createEcsClient({
+    endpoint: fake.endpoint,
+    region: 'us-east-1',
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+  });
 });
 afterAll(async () => {
   ecs.destroy();
@@ -427,6 +444,16 @@ describe('interleavings of inject, restore, sweep, retries, crashes and expiry',
         const launches = steps.map((step, i) => ({
           startAt: step.startAt,
           launch: (): Promise<unknown> => {
+            if (step.kind === 'ecs-timeout') {
+              const label = `${i}:UpdateService will time out${step.applied ? '' : ' without effect'}`;
+              return s.schedule(Promise.resolve(), label).then(() => {
+                fake.inject('UpdateService', {
+                  kind: 'slow',
+                  delayMs: SLOW_MS,
+                  applied: step.applied,
+                });
+              });
+            }
             if (step.kind === 'advance') {
               return s.schedule(Promise.resolve(), `${i}:advance ${step.minutes} min`).then(() => {
                 world.now += step.minutes * 60_000;
@@ -448,9 +475,11 @@ describe('interleavings of inject, restore, sweep, retries, crashes and expiry',
         await drive(s, world, launches);
 
         // Then, past every window: the sweep ends whatever is left (twice: a restore that had to
-        // wait out an applier's window is verified by the next sweep).
+        // wait out an applier's window is verified by the next sweep; once more for each ECS
+        // timeout that may still be queued, since each can fail one sweep).
         world.now += 30 * 60_000;
-        for (let round = 0; round < 2; round++) {
+        const timeouts = steps.filter((x) => x.kind === 'ecs-timeout').length;
+        for (let round = 0; round < 2 + timeouts; round++) {
           const inv = invocation(`final-sweep-${round}`);
           await drive(s, world, [
             {
