@@ -24,7 +24,17 @@ export async function handler(event: unknown, context: Context): Promise<CanaryR
     // A bad environment or event is reported plainly; the missing metrics will alarm.
     if (error instanceof ChaosError)
       throw Object.assign(new Error(`${error.code}: ${error.message}`), { stack: '' });
-    throw error;
+    // Anything else is ours to fix: logged here, and the caller gets no stack trace.
+    logger.error(
+      'unexpected failure',
+      error instanceof Error ? { error } : { error: String(error) },
+    );
+    throw Object.assign(
+      new Error(
+        `INTERNAL: the canary failed unexpectedly; see its logs for request ${context.awsRequestId}`,
+      ),
+      { stack: '' },
+    );
   } finally {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }

@@ -1,15 +1,6 @@
 import { productionDeps } from '../shared/deps';
 import { createGuardedHandler } from '../shared/handler';
 
-import { parseRestoreEvent, restore } from './restore';
+import { restoreFunction } from './restore';
 
-export const handler = createGuardedHandler(
-  {
-    name: 'restore',
-    parse: parseRestoreEvent,
-    run: restore,
-    // The scheduled sweep is naturally idempotent and must run every time.
-    idempotencyKey: (event) => event.experimentId,
-  },
-  productionDeps,
-);
+export const handler = createGuardedHandler(restoreFunction, productionDeps);

@@ -4,18 +4,21 @@
  * - `{"experimentId": "..."}` restores that experiment now, whether or not its faults expired.
  * - `{"sweep": true}` (scheduled every minute) restores the current experiment once its faults
  *   have expired, so that changes with no built-in expiry (az-outage's subnets) end on time even
- *   if nobody calls restore.
+ *   if nobody calls restore; and it retries a `restore-failed` one every minute until it is.
+ *
+ * The answer is `restored` only when every change is verified gone; otherwise `restore-failed`,
+ * and the experiment keeps its lease (see `shared/restore-experiment.ts`).
  *
  * Restore never waits on the region-impaired alarm: putting things back is always allowed.
  */
 import type { ChaosEnv } from '../shared/env';
+import { RestoreFailedError, RestoreInProgressError } from '../shared/errors';
 import { experimentIdField, ownRegionField } from '../shared/events';
-import { ChaosDeps, RestoreOutcomes, restoreExperiment } from '../shared/experiment';
-import { acquireLease, readState, releaseLease } from '../shared/state-table';
+import type { ChaosDeps } from '../shared/experiment';
+import type { GuardedFunction } from '../shared/handler';
+import { RestoreOutcomes, restoreExperiment } from '../shared/restore-experiment';
+import { readState } from '../shared/state-table';
 import { boolean, exactly, optional, parseObject } from '../shared/validation';
-
-/** How long restore holds the lease while it works; far longer than the function's timeout. */
-const RESTORE_LEASE_MS = 5 * 60_000;
 
 export function parseRestoreEvent(raw: unknown, env: ChaosEnv) {
   return parseObject(
@@ -41,12 +44,22 @@ export type RestoreEvent = ReturnType<typeof parseRestoreEvent>;
 
 export interface RestoreResult {
   readonly status:
-    'restored' | 'dry-run' | 'nothing-to-restore' | 'already-restored' | 'not-expired';
+    | 'restored'
+    | 'restore-failed'
+    | 'in-progress'
+    | 'dry-run'
+    | 'nothing-to-restore'
+    | 'already-restored'
+    | 'not-expired';
   readonly experimentId?: string;
   readonly detail: string;
   readonly outcomes?: RestoreOutcomes;
 }
 
+/**
+ * Answers from the state as it is now, every time (never from a cache): restore is idempotent by
+ * nature, through the experiment's state machine.
+ */
 export async function restore(event: RestoreEvent, deps: ChaosDeps): Promise<RestoreResult> {
   const target = deps.env.service;
   const now = deps.now();
@@ -68,7 +81,9 @@ export async function restore(event: RestoreEvent, deps: ChaosDeps): Promise<Res
       detail: `restored at ${state.restoredAt} by ${state.restoredBy}`,
     };
   }
-  if (event.sweep && new Date(state.faultExpiresAt) > now) {
+  // The sweep retries a failed or abandoned restore at once, and ends others once they expire.
+  const retry = state.status === 'restore-failed' || state.status === 'restoring';
+  if (event.sweep && !retry && new Date(state.faultExpiresAt) > now) {
     return {
       status: 'not-expired',
       experimentId: state.experimentId,
@@ -90,15 +105,33 @@ export async function restore(event: RestoreEvent, deps: ChaosDeps): Promise<Res
     };
   }
 
-  // The experiment's own id re-enters its lease; the sweep takes it only once it has expired.
-  const holder = event.sweep ? `sweep:${state.experimentId}` : state.experimentId;
-  await acquireLease(deps.table, target, holder, new Date(now.getTime() + RESTORE_LEASE_MS), now);
-  const outcomes = await restoreExperiment(state, deps, event.sweep ? 'sweep' : 'restore');
-  await releaseLease(deps.table, target, holder);
+  const attempt = await restoreExperiment(state, deps, event.sweep ? 'sweep' : 'restore');
   return {
-    status: 'restored',
+    status: attempt.status,
     experimentId: state.experimentId,
-    detail: `undid: ${state.plan.summary}`,
-    outcomes,
+    detail: attempt.detail,
+    ...(attempt.outcomes ? { outcomes: attempt.outcomes } : {}),
   };
 }
+
+/** The guarded function `index.ts` deploys; exported so that tests run exactly this config. */
+export const restoreFunction: GuardedFunction<RestoreEvent, RestoreResult> = {
+  name: 'restore',
+  parse: parseRestoreEvent,
+  // A restore that could not verify is a failure to its caller (`RESTORE_FAILED`), and one that
+  // found another restore at work is not done yet (`IN_PROGRESS`): neither is a success.
+  run: async (event, deps) => {
+    const result = await restore(event, deps);
+    if (result.status === 'restore-failed') {
+      throw new RestoreFailedError(result.experimentId ?? '(unknown)', result.detail);
+    }
+    if (result.status === 'in-progress') {
+      throw new RestoreInProgressError(result.experimentId ?? '(unknown)', result.detail);
+    }
+    return result;
+  },
+  // Never answered from an idempotency record: a remembered answer can be stale (a restore
+  // before the experiment existed would say nothing-to-restore for hours). Restore is idempotent
+  // by nature and answers from the state as it is now.
+  idempotencyKey: () => undefined,
+};

@@ -6,10 +6,10 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
+import { createElastiCacheClient } from './cache-nodes';
 import { clientConfig, createEcsClient } from './ecs-client';
 import { tracer } from './powertools';
 
@@ -36,5 +36,5 @@ export const documentClient = /* @__PURE__ */ once(() =>
   }),
 );
 export const elastiCacheClient = /* @__PURE__ */ once(() =>
-  tracer.captureAWSv3Client(new ElastiCacheClient(clientConfig())),
+  tracer.captureAWSv3Client(createElastiCacheClient()),
 );

@@ -1,5 +1,5 @@
-import { ECSClient, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-ecs';
-import type { FinalizeRequestMiddleware } from '@smithy/types';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import type { FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types';
 
 import { OutcomeUnknownError, isErrorLike } from './errors';
 
@@ -56,27 +56,49 @@ export function clientConfig(options: AwsClientOptions = {}) {
  */
 export function createEcsClient(options: AwsClientOptions = {}): ECSClient {
   const client = new ECSClient(clientConfig(options));
-  client.middlewareStack.addRelativeTo(outcomeClassifier, {
+  addOutcomeClassifier(client, MUTATING_ECS_COMMANDS);
+  return client;
+}
+
+/**
+ * The same classification for any client, given its mutating commands (ElastiCache's
+ * RebootCacheCluster uses it): a failure is
+ * - failed before send (a refused connection): retried by the standard strategy, harmless;
+ * - retryable (throttling, 5xx, or an unreadable 2xx on a read): retried by the standard strategy;
+ * - fatal (any other 4xx): thrown as is, never retried;
+ * - unknown (a mutating call that timed out, was reset, or got an unreadable 2xx): an
+ *   OutcomeUnknownError, which no strategy retries; the caller reads the real state instead.
+ */
+export function addOutcomeClassifier<I extends object, O extends object>(
+  client: { readonly middlewareStack: MiddlewareStack<I, O> },
+  mutating: ReadonlySet<string>,
+): void {
+  const classifier: FinalizeRequestMiddleware<I, O> = (next, context) => async (args) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      throw classifyFailure(error, context.commandName ?? 'UnknownCommand', mutating);
+    }
+  };
+  client.middlewareStack.addRelativeTo(classifier, {
     // Inside the retry loop, so that the retry strategy sees the classified error.
     relation: 'after',
     toMiddleware: 'retryMiddleware',
     name: 'chaosOutcomeClassifier',
     override: true,
   });
-  return client;
 }
-
-const outcomeClassifier: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
-  (next, context) => async (args) => {
-    try {
-      return await next(args);
-    } catch (error) {
-      throw classifyEcsFailure(error, context.commandName ?? 'UnknownCommand');
-    }
-  };
 
 /** Exposed for unit tests; the client applies it to every failed attempt. */
 export function classifyEcsFailure(error: unknown, commandName: string): unknown {
+  return classifyFailure(error, commandName, MUTATING_ECS_COMMANDS);
+}
+
+export function classifyFailure(
+  error: unknown,
+  commandName: string,
+  mutating: ReadonlySet<string>,
+): unknown {
   if (!isErrorLike(error)) return error;
   const operation = commandName.replace(/Command$/, '');
   const code = (error as { code?: unknown }).code;
@@ -87,7 +109,7 @@ export function classifyEcsFailure(error: unknown, commandName: string): unknown
   // A 2xx never carries a modeled error: an error with a 2xx status is a body we could not parse.
   const unreadableSuccess = status !== undefined && status >= 200 && status < 300;
 
-  if (MUTATING_ECS_COMMANDS.has(commandName)) {
+  if (mutating.has(commandName)) {
     if (timedOut || unreadableSuccess) {
       const firstLine = error.message.split('\n')[0] ?? '';
       return new OutcomeUnknownError(operation, `${error.name}: ${firstLine}`);

@@ -9,6 +9,7 @@ export type ChaosErrorCode =
   | 'IN_PROGRESS'
   | 'EVENT_MISMATCH'
   | 'MISCONFIGURED'
+  | 'RESTORE_FAILED'
   | 'INTERNAL';
 
 export abstract class ChaosError extends Error {
@@ -34,6 +35,8 @@ export type Guardrail =
   | 'no-target'
   | 'already-restored'
   | 'pending-restore'
+  | 'state-changed'
+  | 'apply-in-flight'
   | 'fault-document';
 
 /** A guardrail refused to act. Nothing was changed. */
@@ -63,6 +66,32 @@ export class LeaseHeldError extends ChaosError {
       `${target} is leased by experiment ${holder ?? '(unknown)'} until ` +
         `${expiresAt ? expiresAt.toISOString() : '(unknown)'}; wait for it to end or restore it first`,
     );
+  }
+}
+
+/**
+ * A restore could not verify that every change of the experiment is gone. The experiment keeps
+ * its lease and the sweep retries every minute; the message says what is (or may be) left.
+ */
+export class RestoreFailedError extends ChaosError {
+  public override readonly name = 'RestoreFailedError';
+  public readonly code = 'RESTORE_FAILED';
+
+  constructor(experimentId: string, detail: string) {
+    super(
+      `experiment ${experimentId} is not restored: ${detail}; it keeps its lease and the restore ` +
+        'sweep retries every minute',
+    );
+  }
+}
+
+/** Another restore of the experiment is at work; its outcome is not known yet. */
+export class RestoreInProgressError extends ChaosError {
+  public override readonly name = 'RestoreInProgressError';
+  public readonly code = 'IN_PROGRESS';
+
+  constructor(experimentId: string, detail: string) {
+    super(`experiment ${experimentId} is not restored yet: ${detail}; ask again after that`);
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * The guarded life of one experiment, shared by every fault function:
  *
- *   preflight (region-impaired alarm, chaos-enabled tag) -> lease -> tidy up after an expired
- *   holder -> plan (targets, blast radius) -> remember (state table) -> apply -> record.
+ *   preflight (region-impaired alarm, chaos-enabled tag) -> lease -> restore an unrestored
+ *   predecessor -> plan (targets, blast radius) -> remember (`planned`) -> `applying` -> apply ->
+ *   `active`. Each state change is one conditional write (see `experiment-states.ts`).
  *
  * A dry run goes through the same checks, reads only, and reports the plan.
  */
@@ -21,31 +22,32 @@ import {
   assertOptedIn,
   describeService,
   listServiceTasks,
-  sameNetwork,
   stopTasks,
   updateServiceNetwork,
 } from './ecs';
 import type { ChaosEnv } from './env';
 import { ChaosError, GuardrailRefusal, LeaseHeldError } from './errors';
+import { IN_FLIGHT_WINDOW_MS, leaseExpiryFor } from './experiment-states';
 import {
   Fault,
   FaultDocument,
   readFaultDocument,
-  sameFault,
   withFaultsAdded,
-  withFaultsRemoved,
   writeFaultDocument,
 } from './fault-document';
 import type { ProbeResult } from './probe';
+import { restoreExperiment, undoChanges } from './restore-experiment';
 import {
   ExperimentKind,
   ExperimentState,
+  StateChangedError,
   StateTable,
   acquireLease,
+  createState,
   readLease,
   readState,
   releaseLease,
-  writeState,
+  transition,
 } from './state-table';
 import type { TargetHealthEntry } from './targeting';
 
@@ -114,7 +116,7 @@ export interface ApplyOutcomes {
   readonly network?: WriteOutcome;
   readonly faults?: 'done';
   readonly stoppedTasks?: readonly StopOutcome[];
-  readonly rebootedCacheNodes?: 'done';
+  readonly rebootedCacheNodes?: WriteOutcome;
 }
 
 export interface ExperimentResult {
@@ -183,26 +185,20 @@ export async function runExperiment<E extends BaseFaultEvent>(
 
     const previous = await readState(deps.table, target);
     const mine = previous?.experimentId === event.experimentId ? previous : undefined;
-    if (mine?.status === 'restored') {
-      throw new GuardrailRefusal(
-        'already-restored',
-        `experiment ${event.experimentId} already ran and was restored at ${mine.restoredAt}; ` +
-          'use a new experimentId to run it again',
-      );
+    if (mine) {
+      const settled = settledRun(mine, env, service, now);
+      if (settled) return settled;
     }
-    if (mine?.appliedAt) return resultOf(mine, env, service, 'already-applied');
-
-    const expiresAt = mine
-      ? new Date(mine.faultExpiresAt)
-      : new Date(now.getTime() + event.durationMinutes * 60_000);
-    const expired = previous && !mine && previous.status === 'active' ? previous : undefined;
-    if (expired?.plan.network && kind !== 'az-outage') {
+    // Always a fresh expiry, also when a failed run resumes: its old one may have passed.
+    const expiresAt = new Date(now.getTime() + event.durationMinutes * 60_000);
+    const other = previous && !mine && previous.status !== 'restored' ? previous : undefined;
+    if (other?.plan.network && kind !== 'az-outage') {
       // Only az-outage and restore may update the service (least privilege), so the others wait.
       throw new GuardrailRefusal(
         'pending-restore',
-        `experiment ${expired.experimentId} changed the service's network and is not restored yet; ` +
-          `the restore sweep puts it back within a minute of ${expired.faultExpiresAt}, or invoke ` +
-          `restore with {"experimentId": "${expired.experimentId}"}`,
+        `experiment ${other.experimentId} changed the service's network and is not restored yet; ` +
+          `the restore sweep puts it back within a minute of ${other.faultExpiresAt}, or invoke ` +
+          `restore with {"experimentId": "${other.experimentId}"}`,
       );
     }
 
@@ -222,46 +218,86 @@ export async function runExperiment<E extends BaseFaultEvent>(
         status: 'dry-run',
         expiresAt: expiresAt.toISOString(),
         plan,
-        ...(expired ? { restoredExpired: expired.experimentId } : {}),
+        ...(other ? { restoredExpired: other.experimentId } : {}),
       };
     }
 
-    await acquireLease(deps.table, target, event.experimentId, expiresAt, now);
+    // The lease outlives the faults by the clock-skew margin (see experiment-states.ts).
+    await acquireLease(deps.table, target, event.experimentId, leaseExpiryFor(expiresAt), now);
     deps.audit.record({ ...scope, action: 'acquire-lease', target, outcome: 'done' });
-    let plan: ExperimentPlan;
+    let planned: ExperimentState;
     try {
-      let current = service;
-      if (expired) {
-        await restoreExperiment(expired, deps, `replaced by ${event.experimentId}`);
-        // Plan against the service as restored, so that what is remembered is the true original.
-        current = await describeService(deps.ecs, env.clusterArn, env.service);
+      let replacing = previous;
+      if (other) {
+        const undone = await restoreExperiment(other, deps, `replaced by ${event.experimentId}`);
+        if (undone.status !== 'restored') {
+          throw new GuardrailRefusal(
+            'pending-restore',
+            `experiment ${other.experimentId} is not restored yet (${undone.detail}); the restore ` +
+              `sweep retries every minute, or invoke restore with {"experimentId": "${other.experimentId}"}`,
+          );
+        }
+        replacing = undone.state;
       }
-      if (mine) {
-        plan = mine.plan; // resume a run that failed part-way: same targets, same remembered state
-      } else {
-        const tasks = await listServiceTasks(deps.ecs, env.clusterArn, current.serviceName);
-        plan = await planner(event, planContext(deps, current, tasks, now, expiresAt));
-      }
+      if (mine) await undoBeforeResume(mine, deps);
+      // Plan against the service as it is now (restored), so that what is remembered is the true
+      // original; a resumed run is planned afresh, so the blast radius is checked again.
+      const current =
+        other || mine ? await describeService(deps.ecs, env.clusterArn, env.service) : service;
+      const tasks = await listServiceTasks(deps.ecs, env.clusterArn, current.serviceName);
+      const plan = await planner(event, planContext(deps, current, tasks, now, expiresAt));
+      const fields = {
+        experimentId: event.experimentId,
+        kind,
+        startedAt: now.toISOString(),
+        faultExpiresAt: expiresAt.toISOString(),
+        plan,
+      };
+      // Remembered before anything changes.
+      planned = mine
+        ? await transition(deps.table, target, mine, 'planned', fields)
+        : await createState(deps.table, target, fields, replacing);
     } catch (error) {
       if (!mine) await releaseLease(deps.table, target, event.experimentId);
-      throw error;
+      throw asRefusal(error, event.experimentId);
     }
 
-    const state: ExperimentState = mine ?? {
-      experimentId: event.experimentId,
-      kind,
-      status: 'active',
-      startedAt: now.toISOString(),
-      faultExpiresAt: expiresAt.toISOString(),
-      plan,
-    };
-    await writeState(deps.table, target, state); // remembered before anything changes
-    const outcomes = await applyPlan(plan, deps, event.experimentId);
-    const applied: ExperimentState = { ...state, appliedAt: deps.now().toISOString(), outcomes };
-    await writeState(deps.table, target, applied);
+    const applying = await transition(deps.table, target, planned, 'applying', {
+      inFlightUntil: new Date(deps.now().getTime() + IN_FLIGHT_WINDOW_MS).toISOString(),
+    }).catch((error: unknown) => {
+      throw asRefusal(error, event.experimentId);
+    });
+    let outcomes: ApplyOutcomes;
+    try {
+      outcomes = await applyPlan(applying.plan, deps, event.experimentId);
+    } catch (error) {
+      // Say that this applier stopped, so that a restore need not wait out its window.
+      await transition(deps.table, target, applying, 'applying', {
+        inFlightUntil: deps.now().toISOString(),
+      }).catch(() => undefined);
+      throw error;
+    }
+    let applied: ExperimentState;
+    try {
+      applied = await transition(deps.table, target, applying, 'active', {
+        appliedAt: deps.now().toISOString(),
+        outcomes,
+      });
+    } catch (error) {
+      if (!(error instanceof StateChangedError)) throw error;
+      // A restore claimed the experiment while it was applied: take back what this run did, so
+      // that nothing it wrote outlives the restore.
+      await undoChanges(applying, deps);
+      deps.audit.record({ ...scope, action: kind, target, outcome: 'undone' });
+      throw new GuardrailRefusal(
+        'state-changed',
+        `experiment ${event.experimentId} was restored while it was being applied; ` +
+          'what this run changed has been undone',
+      );
+    }
     return {
       ...resultOf(applied, env, service, 'applied'),
-      ...(expired ? { restoredExpired: expired.experimentId } : {}),
+      ...(other ? { restoredExpired: other.experimentId } : {}),
     };
   } catch (error) {
     if (error instanceof ChaosError) {
@@ -275,6 +311,67 @@ export async function runExperiment<E extends BaseFaultEvent>(
     }
     throw error;
   }
+}
+
+/** The answer for a repeated run of an experiment that needs no more work, if it needs none. */
+function settledRun(
+  mine: ExperimentState,
+  env: ChaosEnv,
+  service: ServiceInfo,
+  now: Date,
+): ExperimentResult | undefined {
+  switch (mine.status) {
+    case 'active':
+      return resultOf(mine, env, service, 'already-applied');
+    case 'restored':
+      throw new GuardrailRefusal(
+        'already-restored',
+        `experiment ${mine.experimentId} already ran and was restored at ${mine.restoredAt}; ` +
+          'use a new experimentId to run it again',
+      );
+    case 'restoring':
+    case 'restore-failed':
+      throw new GuardrailRefusal(
+        'already-restored',
+        `experiment ${mine.experimentId} is being restored (${mine.status}); ` +
+          'use a new experimentId to run it again once it is restored',
+      );
+    case 'applying':
+      if (mine.inFlightUntil && Date.parse(mine.inFlightUntil) > now.getTime()) {
+        throw new GuardrailRefusal(
+          'apply-in-flight',
+          `an earlier invocation of experiment ${mine.experimentId} may still be applying it ` +
+            `until ${mine.inFlightUntil}; try again after that`,
+        );
+      }
+      return undefined; // it stopped part-way: resume
+    case 'planned':
+      return undefined;
+  }
+}
+
+/** A run that stopped part-way resumes from a clean service: what it may have changed is undone. */
+async function undoBeforeResume(mine: ExperimentState, deps: ChaosDeps): Promise<void> {
+  const outcomes = await undoChanges(mine, deps);
+  const network = outcomes.network;
+  if (network === 'unknown' || network === 'verified-not-done') {
+    throw new GuardrailRefusal(
+      'pending-restore',
+      `experiment ${mine.experimentId} stopped part-way and its network change could not be ` +
+        `undone before resuming (UpdateService ${network}); invoke restore with ` +
+        `{"experimentId": "${mine.experimentId}"}`,
+    );
+  }
+}
+
+/** A lost race on the state item becomes a refusal that says what happened. */
+function asRefusal(error: unknown, experimentId: string): unknown {
+  if (!(error instanceof StateChangedError)) return error;
+  return new GuardrailRefusal(
+    'state-changed',
+    `the state of experiment ${experimentId} changed while this run planned it (${error.message}); ` +
+      'nothing was changed',
+  );
 }
 
 function planContext(
@@ -397,74 +494,17 @@ async function applyPlan(
     );
   }
   if (plan.rebootCacheNodes) {
-    await deps.cacheNodes().reboot(plan.rebootCacheNodes.clusterId, plan.rebootCacheNodes.nodeIds);
+    const outcome = await deps
+      .cacheNodes()
+      .reboot(plan.rebootCacheNodes.clusterId, plan.rebootCacheNodes.nodeIds);
     deps.audit.record({
       experimentId,
       action: 'reboot-cache-nodes',
       target: plan.rebootCacheNodes.clusterId,
-      outcome: 'done',
+      outcome,
       detail: plan.rebootCacheNodes.nodeIds.join(','),
     });
-    outcomes.rebootedCacheNodes = 'done';
+    outcomes.rebootedCacheNodes = outcome;
   }
   return outcomes;
-}
-
-export interface RestoreOutcomes {
-  readonly network?: WriteOutcome | 'already-original';
-  readonly faultsRemoved: number;
-}
-
-/**
- * Undoes an experiment's changes back to the remembered state: the service's original awsvpc
- * configuration, exactly, and the removal of exactly the faults it added. Safe to repeat.
- * Stopped tasks need nothing (ECS replaced them); a cache reboot cannot be undone.
- * Call only while holding the service's lease.
- */
-export async function restoreExperiment(
-  state: ExperimentState,
-  deps: ChaosDeps,
-  restoredBy: string,
-): Promise<RestoreOutcomes> {
-  const { env } = deps;
-  const scope = { audit: deps.audit, experimentId: state.experimentId };
-  let network: RestoreOutcomes['network'];
-  if (state.plan.network) {
-    const current = await describeService(deps.ecs, env.clusterArn, env.service);
-    network = sameNetwork(current.awsvpcConfiguration, state.plan.network.original)
-      ? 'already-original'
-      : await updateServiceNetwork(
-          deps.ecs,
-          env.clusterArn,
-          env.service,
-          state.plan.network.original,
-          scope,
-        );
-  }
-  let faultsRemoved = 0;
-  if (state.plan.addFaults.length > 0) {
-    const doc = await readFaultDocument(deps.ssm, env.faultsParameter);
-    const next = withFaultsRemoved(doc, state.plan.addFaults, deps.now());
-    faultsRemoved = doc.faults.filter((f) =>
-      state.plan.addFaults.some((a) => sameFault(a, f)),
-    ).length;
-    // Rewritten only when something changes; expired faults are dropped on the way.
-    if (next.faults.length !== doc.faults.length) {
-      await writeFaultDocument(deps.ssm, env.faultsParameter, next);
-    }
-  }
-  await writeState(deps.table, env.service, {
-    ...state,
-    status: 'restored',
-    restoredAt: deps.now().toISOString(),
-    restoredBy,
-  });
-  deps.audit.record({
-    ...scope,
-    action: 'restore',
-    target: env.service,
-    outcome: 'done',
-    detail: `network ${network ?? 'untouched'}, ${faultsRemoved} fault(s) removed, by ${restoredBy}`,
-  });
-  return { ...(network ? { network } : {}), faultsRemoved };
 }

@@ -14,7 +14,8 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 
 import type { ChaosEnv } from './env';
-import { ChaosError, ChaosErrorCode } from './errors';
+import { ChaosError, ChaosErrorCode, EventValidationError, isErrorLike } from './errors';
+import { EXPERIMENT_ID_PATTERN } from './events';
 import type { ChaosDeps } from './experiment';
 
 export type HandlerResponse<R> =
@@ -94,11 +95,48 @@ export function createGuardedHandler<E extends { readonly dryRun: boolean }, R>(
       config.registerLambdaContext(context);
       return { ok: true, result: await idempotent(event, deps.chaos) };
     } catch (error) {
+      if (deps) auditFailure(deps.chaos, fn.name, raw, error);
       return mapError(error, context, deps?.logger);
     } finally {
       if (deps?.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
     }
   };
+}
+
+/**
+ * Failures that no experiment logic recorded get an audit record (and so a `ChaosAction` metric)
+ * here: an invalid event, a replay refused by idempotency, and an internal failure. Refusals and
+ * lease conflicts are recorded where they happen (`experiment.ts`).
+ */
+function auditFailure(chaos: ChaosDeps, action: string, raw: unknown, error: unknown): void {
+  const outcome =
+    error instanceof EventValidationError
+      ? 'invalid-event'
+      : error instanceof IdempotencyAlreadyInProgressError
+        ? 'in-progress'
+        : error instanceof IdempotencyValidationError
+          ? 'event-mismatch'
+          : error instanceof ChaosError && error.code !== 'INTERNAL'
+            ? undefined
+            : 'internal-error';
+  if (outcome === undefined) return;
+  const id =
+    typeof raw === 'object' && raw !== null && Object.hasOwn(raw, 'experimentId')
+      ? (raw as { experimentId: unknown }).experimentId
+      : undefined;
+  chaos.audit.record({
+    experimentId: typeof id === 'string' && EXPERIMENT_ID_PATTERN.test(id) ? id : '(none)',
+    action,
+    target: chaos.env.service,
+    outcome,
+    // The message of our own errors is bounded (see validation.ts); of others, only the name.
+    detail:
+      error instanceof ChaosError
+        ? error.message.slice(0, 500)
+        : isErrorLike(error)
+          ? error.name
+          : typeof error,
+  });
 }
 
 function mapError<R>(

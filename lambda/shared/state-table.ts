@@ -2,7 +2,8 @@
  * The state table (partition key `pk`, TTL attribute `expiresAt` in epoch seconds) holds three
  * kinds of item:
  * - `lease#<service>`: which experiment may act on the service, and until when;
- * - `state#<service>`: what the current experiment changed and what to put back (for `restore`);
+ * - `state#<service>`: what the current experiment changed and what to put back (for `restore`),
+ *   and where it is in its life; each transition is one conditional write (`experiment-states.ts`);
  * - Powertools idempotency records (their own key prefix), so a retried invocation acts once.
  *
  * A lease is taken with a conditional write that succeeds only when there is no lease, the lease
@@ -19,6 +20,7 @@ import {
 
 import { LeaseHeldError } from './errors';
 import type { ApplyOutcomes, ExperimentPlan } from './experiment';
+import { ExperimentStatus, TRANSITIONS, isAllowedTransition } from './experiment-states';
 
 export const EXPERIMENT_KINDS = [
   'stop-tasks',
@@ -116,21 +118,38 @@ export async function releaseLease(
   }
 }
 
-/** What an experiment plans to change, written before it changes anything, so `restore` can undo it. */
+/**
+ * What an experiment plans to change and where it is in its life (see `experiment-states.ts`),
+ * written before it changes anything, so `restore` can undo it.
+ */
 export interface ExperimentState {
   readonly experimentId: string;
   readonly kind: ExperimentKind;
-  readonly status: 'active' | 'restored';
+  readonly status: ExperimentStatus;
+  /** The fencing token: incremented by every transition, which is conditional on it. */
+  readonly version: number;
   readonly startedAt: string;
-  /** When the experiment's faults expire by themselves (and its lease with them). */
+  /** When the experiment's faults expire by themselves (its lease lasts CLOCK_SKEW_MARGIN longer). */
   readonly faultExpiresAt: string;
   /** What it does: the exact faults it adds, the original network configuration, ... */
   readonly plan: ExperimentPlan;
+  /** In `applying` and `restoring`: until when the invocation that claimed it may still act. */
+  readonly inFlightUntil?: string;
   readonly appliedAt?: string;
   readonly outcomes?: ApplyOutcomes;
   readonly restoredAt?: string;
   readonly restoredBy?: string;
+  /**
+   * Set when a restore claimed the experiment from an `applying` that may still be in flight: until
+   * then the applier may still write, so the restore may not claim `restored` before it.
+   */
+  readonly applierMayActUntil?: string;
+  /** In `restore-failed`: what is (or may be) still there. */
+  readonly restoreFailure?: string;
 }
+
+/** A state as written by `transition`: what changes, besides status and version. */
+export type StateChange = Partial<Omit<ExperimentState, 'version' | 'status' | 'experimentId'>>;
 
 /** Remembered state is kept a week after the fault expires, then TTL removes it. */
 const STATE_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -150,25 +169,113 @@ export async function readState(
   const state: Record<string, unknown> = { ...out.Item };
   delete state.pk;
   delete state.expiresAt;
+  state.version = typeof state.version === 'number' ? state.version : 0;
   return state as unknown as ExperimentState;
 }
 
-/** Writes the remembered state. Call only while holding the target's lease. */
-export async function writeState(
+/**
+ * Creates the `planned` state of a new experiment, replacing `previous` (which must be the state
+ * as read: absent, or `restored`). One conditional write; throws StateChangedError if the item
+ * is no longer what was read.
+ */
+export async function createState(
   table: StateTable,
   target: string,
-  state: ExperimentState,
+  state: Omit<ExperimentState, 'status' | 'version'>,
+  previous: ExperimentState | undefined,
+): Promise<ExperimentState> {
+  if (previous && previous.status !== 'restored') {
+    throw new Error(
+      `cannot replace experiment ${previous.experimentId} in state ${previous.status}`,
+    );
+  }
+  const created: ExperimentState = {
+    ...state,
+    status: 'planned',
+    version: (previous?.version ?? 0) + 1,
+  };
+  await conditionalPut(table, target, created, previous);
+  return created;
+}
+
+/**
+ * Moves `from` (the state as read) to `to`, with `change` applied. One conditional write on the
+ * version and status read; throws StateChangedError when another invocation moved it first, and
+ * refuses a transition that `TRANSITIONS` does not allow.
+ */
+export async function transition(
+  table: StateTable,
+  target: string,
+  from: ExperimentState,
+  to: ExperimentStatus,
+  change: StateChange = {},
+): Promise<ExperimentState> {
+  if (!isAllowedTransition(from.status, to)) {
+    throw new Error(
+      `experiment ${from.experimentId} cannot go from ${from.status} to ${to}; allowed: ` +
+        (TRANSITIONS[from.status].join(', ') || 'none'),
+    );
+  }
+  const next: ExperimentState = { ...from, ...change, status: to, version: from.version + 1 };
+  if (to !== 'applying' && to !== 'restoring')
+    delete (next as { inFlightUntil?: string }).inFlightUntil;
+  if (to !== 'restore-failed') delete (next as { restoreFailure?: string }).restoreFailure;
+  await conditionalPut(table, target, next, from);
+  return next;
+}
+
+async function conditionalPut(
+  table: StateTable,
+  target: string,
+  next: ExperimentState,
+  expected: ExperimentState | undefined,
 ): Promise<void> {
-  await table.ddb.send(
-    new PutCommand({
-      TableName: table.tableName,
-      Item: {
-        ...state,
-        pk: stateKey(target),
-        expiresAt: epochSeconds(new Date(state.faultExpiresAt)) + STATE_RETENTION_SECONDS,
-      },
-    }),
-  );
+  const condition = expected
+    ? {
+        ConditionExpression:
+          '#status = :status AND experimentId = :id AND ' +
+          (expected.version === 0 ? 'attribute_not_exists(#version)' : '#version = :version'),
+        ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':status': expected.status,
+          ':id': expected.experimentId,
+          ...(expected.version === 0 ? {} : { ':version': expected.version }),
+        },
+      }
+    : { ConditionExpression: 'attribute_not_exists(pk)' };
+  try {
+    await table.ddb.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          ...next,
+          pk: stateKey(target),
+          expiresAt: epochSeconds(new Date(next.faultExpiresAt)) + STATE_RETENTION_SECONDS,
+        },
+        ...condition,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      throw new StateChangedError(next.experimentId, expected?.status, next.status);
+    }
+    throw error;
+  }
+}
+
+/** Another invocation changed the experiment's state between our read and our write. */
+export class StateChangedError extends Error {
+  public override readonly name = 'StateChangedError';
+
+  constructor(
+    public readonly experimentId: string,
+    public readonly from: ExperimentStatus | undefined,
+    public readonly to: ExperimentStatus,
+  ) {
+    super(
+      `the state of experiment ${experimentId} changed while it went from ${from ?? '(none)'} to ${to}`,
+    );
+  }
 }
 
 export const leaseKey = (target: string): string => `lease#${target}`;

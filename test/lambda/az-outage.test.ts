@@ -78,10 +78,11 @@ describe('az-outage', () => {
     // WHEN
     await expect(azOutage(outage(), deps)).rejects.toThrow('AccessDeniedException');
 
-    // THEN the original is already in the state table
+    // THEN the original is already in the state table, and the applier said it stopped
     const state = await readState(deps.table, SERVICE_ARN);
     expect(state?.plan.network?.original).toEqual(ORIGINAL_NETWORK);
-    expect(state?.status).toBe('active');
+    expect(state?.status).toBe('applying');
+    expect(state?.inFlightUntil).toBe('2026-03-01T12:00:00.000Z');
   });
 
   test('an AZ the service has no subnet in is refused, naming the AZs it has', async () => {

@@ -224,4 +224,37 @@ describe('the deployed canary handler', () => {
     expect(report).toMatchObject({ ok: true, results: [{ name: 'us-east-1', ok: true }] });
     expect(publish).toHaveBeenCalledTimes(1);
   });
+
+  test('an unexpected failure is rethrown without a stack trace (issue 14, item 10)', async () => {
+    // GIVEN an environment whose targets parse, and a probe that fails in an unexpected way
+    process.env = {
+      ...saved,
+      CANARY_TARGETS: JSON.stringify([{ name: 'us-east-1', url: `${base}/ready` }]),
+      HEALTH_TOKEN: TOKEN,
+      POWERTOOLS_METRICS_NAMESPACE: 'ChaosTest',
+      POWERTOOLS_SERVICE_NAME: 'canary',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    };
+    const { handler } = await import('../../lambda/canary/index');
+    const { metrics } = await import('../../lambda/shared/powertools');
+    const boom = jest.spyOn(metrics, 'addDimension').mockImplementation(() => {
+      throw new RangeError('boom');
+    });
+
+    // WHEN
+    const thrown = await handler(
+      { 'detail-type': 'Scheduled Event', source: 'aws.events' },
+      fakeContext(),
+    ).then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
+
+    // THEN
+    expect(thrown?.message).toBe(
+      'INTERNAL: the canary failed unexpectedly; see its logs for request c0ffee00-0000-4000-8000-000000000001',
+    );
+    expect(thrown?.stack).toBe('');
+    boom.mockRestore();
+  });
 });

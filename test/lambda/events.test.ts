@@ -245,3 +245,52 @@ describe('canary event', () => {
     ]);
   });
 });
+
+describe('hostile events (issue 14, item 10)', () => {
+  test.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+    'a prototype property name such as %s is refused as an unknown field',
+    (key) => {
+      // GIVEN a key that `in` would find on Object.prototype (JSON.parse makes it an own property)
+      const raw = JSON.parse(`{"experimentId": "exp-1", "${key}": 1}`) as unknown;
+
+      // WHEN / THEN
+      expect(problemsOf(() => parseStopTasksEvent(raw, env))).toEqual([
+        `${key} is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone`,
+      ]);
+    },
+  );
+
+  test('a deeply nested value is refused with a message, not a stack overflow', () => {
+    // GIVEN a list nested 200 000 deep (JSON.stringify of it overflows the stack)
+    let deep: unknown = [];
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+
+    // WHEN / THEN
+    expect(problemsOf(() => parseStopTasksEvent({ experimentId: deep }, env))).toEqual([
+      'event must nest at most 8 levels of objects and lists; it nests deeper',
+    ]);
+  });
+
+  test('a value nested within the limit is quoted in at most 60 characters', () => {
+    const nested = { a: { b: { c: { d: 'x'.repeat(500) } } } };
+    const [problem] = problemsOf(() => parseStopTasksEvent({ experimentId: nested }, env));
+    expect(problem).toBe(
+      `experimentId must be 1-64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit, got {"a":{"b":{"c":{"d":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...`,
+    );
+  });
+
+  test('a 1 MB key name is cut and escaped in the message, not echoed whole', () => {
+    // GIVEN a key of a million characters with a newline and a quote in it
+    const key = `a"\n${'k'.repeat(1_000_000)}`;
+
+    // WHEN
+    const problems = problemsOf(() =>
+      parseStopTasksEvent({ experimentId: 'exp-1', [key]: 1 }, env),
+    );
+
+    // THEN
+    expect(problems).toEqual([
+      `"a\\"\\n${'k'.repeat(54)}"... (1000003 characters) is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone`,
+    ]);
+  });
+});

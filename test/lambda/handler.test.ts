@@ -13,8 +13,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 
-import { parseRestoreEvent, restore } from '../../lambda/restore/restore';
-import type { RestoreEvent, RestoreResult } from '../../lambda/restore/restore';
+import {
+  EmptyResponsesEvent,
+  emptyResponses,
+  parseEmptyResponsesEvent,
+} from '../../lambda/empty-responses/empty-responses';
+import { restoreFunction } from '../../lambda/restore/restore';
 import type { ExperimentResult } from '../../lambda/shared/experiment';
 import {
   GuardedFunction,
@@ -43,10 +47,10 @@ const stopTasksFunction: GuardedFunction<StopTasksEvent, ExperimentResult> = {
   run: stopTasks,
   idempotencyKey: (e) => e.experimentId,
 };
-const restoreFunction: GuardedFunction<RestoreEvent, RestoreResult> = {
-  name: 'restore',
-  parse: parseRestoreEvent,
-  run: restore,
+const emptyResponsesFunction: GuardedFunction<EmptyResponsesEvent, ExperimentResult> = {
+  name: 'empty-responses',
+  parse: parseEmptyResponsesEvent,
+  run: emptyResponses,
   idempotencyKey: (e) => e.experimentId,
 };
 
@@ -94,6 +98,52 @@ describe('an invalid event', () => {
     dynamoDb.restore();
     documents.restore();
   });
+
+  test('leaves an audit record and a metric (issue 14, item 10)', async () => {
+    // GIVEN
+    const chaos = testDeps({
+      ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+      tableName: 'chaos-state',
+    });
+    const handler = createGuardedHandler(stopTasksFunction, () => ({
+      chaos,
+      persistence: new DynamoDBPersistenceLayer({ tableName: 'chaos-state', keyAttr: 'pk' }),
+      ...quiet(),
+    }));
+
+    // WHEN
+    await handler({ experimentId: 'exp-1', count: 'two' }, fakeContext());
+
+    // THEN
+    expect(chaos.audit.entries).toEqual([
+      {
+        experimentId: 'exp-1',
+        action: 'stop-tasks',
+        target: chaos.env.service,
+        outcome: 'invalid-event',
+        detail: 'Invalid event: count must be an integer from 1 to 1000, got "two"',
+      },
+    ]);
+  });
+
+  test('with an id that is not an experiment id is audited without echoing it', async () => {
+    const chaos = testDeps({
+      ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+      tableName: 'chaos-state',
+    });
+    const handler = createGuardedHandler(stopTasksFunction, () => ({
+      chaos,
+      persistence: new DynamoDBPersistenceLayer({ tableName: 'chaos-state', keyAttr: 'pk' }),
+      ...quiet(),
+    }));
+
+    await handler({ experimentId: 'x'.repeat(10_000) }, fakeContext());
+
+    expect(chaos.audit.entries).toMatchObject([
+      { experimentId: '(none)', outcome: 'invalid-event' },
+    ]);
+    expect(chaos.audit.entries[0]?.detail?.length).toBeLessThanOrEqual(500);
+  });
 });
 
 describe('idempotency on a real DynamoDB-API server', () => {
@@ -101,6 +151,7 @@ describe('idempotency on a real DynamoDB-API server', () => {
   let tables = 0;
   let chaos: TestDeps;
   let deps: HandlerDeps;
+  let faults: () => unknown;
 
   beforeAll(async () => {
     dynamo = await startLocalDynamo();
@@ -123,7 +174,7 @@ describe('idempotency on a real DynamoDB-API server', () => {
     };
     mockFleet(ecs);
     mockAlarm(cloudWatch, 'OK');
-    mockFaultParameter(ssm, { faults: [] });
+    faults = mockFaultParameter(ssm, { faults: [] });
   });
 
   const ok = <R>(response: HandlerResponse<R>): R => {
@@ -226,11 +277,11 @@ describe('idempotency on a real DynamoDB-API server', () => {
     );
     expect(response).toMatchObject({ ok: false, error: { code: 'LEASE_HELD' } });
     expect(!response.ok && response.error.message).toContain(
-      'is leased by experiment exp-a until 2026-03-01T12:15:00.000Z',
+      'is leased by experiment exp-a until 2026-03-01T12:16:00.000Z',
     );
   });
 
-  test('a retried restore returns the first answer', async () => {
+  test('a retried restore re-reads the state: the second says already-restored', async () => {
     // GIVEN a restored experiment
     const stop = createGuardedHandler(stopTasksFunction, () => deps);
     const restoreHandler = createGuardedHandler(restoreFunction, () => deps);
@@ -240,9 +291,28 @@ describe('idempotency on a real DynamoDB-API server', () => {
     // WHEN the same restore is retried
     const retried = ok(await restoreHandler({ experimentId: 'exp-undo' }, fakeContext()));
 
-    // THEN it is answered from the idempotency record, not re-run
+    // THEN
     expect(first.status).toBe('restored');
-    expect(retried).toEqual(first);
+    expect(retried.status).toBe('already-restored');
+  });
+
+  test('a restore before the experiment existed is not remembered: the abort later undoes the live fault (issue 14, item 3)', async () => {
+    // GIVEN an operator's restore that came too early
+    const inject = createGuardedHandler(emptyResponsesFunction, () => deps);
+    const restoreHandler = createGuardedHandler(restoreFunction, () => deps);
+    const early = ok(await restoreHandler({ experimentId: 'exp-abort' }, fakeContext()));
+    expect(early.status).toBe('nothing-to-restore');
+
+    // WHEN the experiment starts, its fault is live, and the same abort is sent again
+    ok(await inject({ experimentId: 'exp-abort', count: 1 }, fakeContext()));
+    expect(faults()).toMatchObject({ faults: [{ type: 'empty-response' }] });
+    const abort = ok(
+      await restoreHandler({ experimentId: 'exp-abort' }, fakeContext({ awsRequestId: 'abort' })),
+    );
+
+    // THEN the answer reflects the state now, and the fault is gone
+    expect(abort.status).toBe('restored');
+    expect(faults()).toEqual({ faults: [] });
   });
 
   test('the scheduled sweep is never answered from the idempotency record', async () => {
@@ -282,6 +352,21 @@ describe('idempotency on a real DynamoDB-API server', () => {
         'the function failed unexpectedly; see its logs for request c0ffee00-0000-4000-8000-000000000001',
       stack:
         'InternalError: the function failed unexpectedly; see its logs for request c0ffee00-0000-4000-8000-000000000001',
+    });
+  });
+
+  test('an unexpected failure leaves an audit record and a metric (issue 14, item 10)', async () => {
+    ecs.on(DescribeServicesCommand).rejects(new Error('socket hang up'));
+    const handler = createGuardedHandler(stopTasksFunction, () => deps);
+
+    await handler({ experimentId: 'exp-boom', count: 1 }, fakeContext()).catch(() => undefined);
+
+    expect(chaos.audit.entries).toContainEqual({
+      experimentId: 'exp-boom',
+      action: 'stop-tasks',
+      target: chaos.env.service,
+      outcome: 'internal-error',
+      detail: 'Error',
     });
   });
 });

@@ -12,7 +12,7 @@ import {
   readLease,
   readState,
   releaseLease,
-  writeState,
+  createState,
 } from '../../lambda/shared/state-table';
 import { parseStopTasksEvent, stopTasks } from '../../lambda/stop-tasks/stop-tasks';
 
@@ -98,7 +98,6 @@ describe('the remembered state', () => {
     const state = {
       experimentId: 'exp-a',
       kind: 'az-outage' as const,
-      status: 'active' as const,
       startedAt: NOW.toISOString(),
       faultExpiresAt: at(10).toISOString(),
       plan: {
@@ -119,8 +118,12 @@ describe('the remembered state', () => {
         },
       },
     };
-    await writeState(table, SERVICE_ARN, state);
-    expect(await readState(table, SERVICE_ARN)).toEqual(state);
+    await createState(table, SERVICE_ARN, state, undefined);
+    expect(await readState(table, SERVICE_ARN)).toEqual({
+      ...state,
+      status: 'planned',
+      version: 1,
+    });
   });
 });
 

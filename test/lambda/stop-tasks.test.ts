@@ -262,10 +262,16 @@ describe('stop-tasks lease and replays', () => {
     expect((await readLease(deps.table, SERVICE_ARN))?.holder).toBe('exp-1');
   });
 
-  test('the lease lasts as long as the fault', async () => {
+  test('the lease outlives the fault by the clock-skew margin (issue 14, item 10)', async () => {
+    // GIVEN a 20-minute fault from 12:00; the service may see it live up to a minute longer
     await stopTasks(event({ count: 1, durationMinutes: 20 }), deps);
-    expect((await readLease(deps.table, SERVICE_ARN))?.expiresAt.toISOString()).toBe(
+
+    // THEN the fault ends at 12:20 and the lease a minute later
+    expect((await readState(deps.table, SERVICE_ARN))?.faultExpiresAt).toBe(
       '2026-03-01T12:20:00.000Z',
+    );
+    expect((await readLease(deps.table, SERVICE_ARN))?.expiresAt.toISOString()).toBe(
+      '2026-03-01T12:21:00.000Z',
     );
   });
 

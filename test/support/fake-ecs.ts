@@ -50,6 +50,8 @@ export interface FakeEcsTask {
 
 /** What to do to the next call of an operation. */
 export type Injection =
+  /** Answer normally (to let a call through before the injections queued after it). */
+  | { readonly kind: 'pass' }
   /** 400 ThrottlingException, as ECS answers when rate-limited. */
   | { readonly kind: 'throttle' }
   /** A 5xx (default 500 ServerException). */
@@ -66,7 +68,7 @@ export interface RecordedCall {
   readonly operation: string;
   readonly input: Record<string, unknown>;
   /** What the fake did: `ok`, or the injection kind. */
-  readonly answer: 'ok' | Injection['kind'];
+  readonly answer: 'ok' | Exclude<Injection['kind'], 'pass'>;
 }
 
 export class FakeEcs {
@@ -147,7 +149,11 @@ export class FakeEcs {
       unknown
     >;
     const injection = this.injections.get(operation)?.shift();
-    this.calls.push({ operation, input, answer: injection?.kind ?? 'ok' });
+    this.calls.push({
+      operation,
+      input,
+      answer: injection === undefined || injection.kind === 'pass' ? 'ok' : injection.kind,
+    });
 
     if (injection?.kind === 'throttle') {
       this.reply(res, 400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
