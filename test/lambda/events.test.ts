@@ -255,7 +255,7 @@ describe('hostile events (issue 14, item 10)', () => {
 
       // WHEN / THEN
       expect(problemsOf(() => parseStopTasksEvent(raw, env))).toEqual([
-        `${key} is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone`,
+        `${key} is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone, fisExperiment`,
       ]);
     },
   );
@@ -290,7 +290,7 @@ describe('hostile events (issue 14, item 10)', () => {
 
     // THEN
     expect(problems).toEqual([
-      `"a\\"\\n${'k'.repeat(54)}"... (1000003 characters) is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone`,
+      `"a\\"\\n${'k'.repeat(54)}"... (1000003 characters) is not an allowed field; allowed: experimentId, dryRun, region, durationMinutes, count, percent, availabilityZone, fisExperiment`,
     ]);
   });
 });

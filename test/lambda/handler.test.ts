@@ -304,7 +304,7 @@ describe('idempotency on a real DynamoDB-API server', () => {
     expect(early.status).toBe('nothing-to-restore');
 
     // WHEN the experiment starts, its fault is live, and the same abort is sent again
-    ok(await inject({ experimentId: 'exp-abort', count: 1 }, fakeContext()));
+    ok(await inject({ experimentId: 'exp-abort', count: 1, dryRun: false }, fakeContext()));
     expect(faults()).toMatchObject({ faults: [{ type: 'empty-response' }] });
     const abort = ok(
       await restoreHandler({ experimentId: 'exp-abort' }, fakeContext({ awsRequestId: 'abort' })),

@@ -285,7 +285,7 @@ function start(
   if (step.kind === 'restore') {
     return restore(parseRestoreEvent({ experimentId: step.experiment }, deps.env), deps);
   }
-  const base = { experimentId: step.experiment, durationMinutes: 2 };
+  const base = { experimentId: step.experiment, durationMinutes: 2, dryRun: false };
   switch (kindOf[step.experiment]) {
     case 'empty-responses':
       return emptyResponses(parseEmptyResponsesEvent({ ...base, count: 1 }, deps.env), deps);

@@ -67,7 +67,13 @@ const network = () =>
   fake.services.get(SERVICE_ARN)?.networkConfiguration?.awsvpcConfiguration?.subnets;
 const outage = (fields: Record<string, unknown> = {}) =>
   parseAzOutageEvent(
-    { experimentId: 'exp-az', availabilityZone: 'us-east-1a', durationMinutes: 10, ...fields },
+    {
+      experimentId: 'exp-az',
+      availabilityZone: 'us-east-1a',
+      durationMinutes: 10,
+      dryRun: false,
+      ...fields,
+    },
     deps.env,
   );
 const restoreEvent = (fields: Record<string, unknown>) => parseRestoreEvent(fields, deps.env);
@@ -244,7 +250,7 @@ describe('a restore racing an inject still in flight (issue 14, item 2)', () => 
     // GIVEN an inject that has claimed `applying` and is about to write its fault
     const hold = holdFaultWrite();
     const inject = emptyResponses(
-      parseEmptyResponsesEvent({ experimentId: 'exp-race', count: 1 }, deps.env),
+      parseEmptyResponsesEvent({ experimentId: 'exp-race', count: 1, dryRun: false }, deps.env),
       deps,
     );
     await hold.reached();
@@ -267,7 +273,7 @@ describe('a restore racing an inject still in flight (issue 14, item 2)', () => 
     expect((await readLease(deps.table, SERVICE_ARN))?.holder).toBe('exp-race');
     await expect(
       emptyResponses(
-        parseEmptyResponsesEvent({ experimentId: 'exp-other', count: 1 }, deps.env),
+        parseEmptyResponsesEvent({ experimentId: 'exp-other', count: 1, dryRun: false }, deps.env),
         deps,
       ),
     ).rejects.toBeInstanceOf(LeaseHeldError);
@@ -285,7 +291,10 @@ describe('a restore racing an inject still in flight (issue 14, item 2)', () => 
   test('a retried inject (Lambda.ServiceException retry) while the first still applies is refused and applies nothing', async () => {
     // GIVEN the first invocation is about to write its fault
     const hold = holdFaultWrite();
-    const event = parseEmptyResponsesEvent({ experimentId: 'exp-retry', count: 1 }, deps.env);
+    const event = parseEmptyResponsesEvent(
+      { experimentId: 'exp-retry', count: 1, dryRun: false },
+      deps.env,
+    );
     const first = emptyResponses(event, deps);
     await hold.reached();
 
@@ -310,7 +319,7 @@ describe('resuming a run that stopped part-way (issue 14, item 10)', () => {
   test('gets a fresh faultExpiresAt and the blast radius is checked again', async () => {
     // GIVEN exp-resume planned 1 task for 10 minutes at 12:00, then stopped before applying
     const event = parseEmptyResponsesEvent(
-      { experimentId: 'exp-resume', count: 2, durationMinutes: 10 },
+      { experimentId: 'exp-resume', count: 2, durationMinutes: 10, dryRun: false },
       deps.env,
     );
     ssm.on(PutParameterCommand).rejectsOnce(new Error('ThrottlingException'));
@@ -328,7 +337,7 @@ describe('resuming a run that stopped part-way (issue 14, item 10)', () => {
 
     // THEN the resumed run is refused by the blast radius instead of applying the stale plan
     await expect(emptyResponses(event, deps)).rejects.toThrow(
-      'a empty-response fault on 2 task(s) would leave 4 of 6 tasks affected',
+      'a empty-response fault on 2 task(s) would leave 4 of 6 desired tasks affected',
     );
     expect(liveFaults()).toEqual([]);
 
@@ -349,7 +358,7 @@ describe('resuming a run that stopped part-way (issue 14, item 10)', () => {
 describe('the transitions', () => {
   test('a transition the state machine does not allow is refused before any write', async () => {
     await emptyResponses(
-      parseEmptyResponsesEvent({ experimentId: 'exp-t', count: 1 }, deps.env),
+      parseEmptyResponsesEvent({ experimentId: 'exp-t', count: 1, dryRun: false }, deps.env),
       deps,
     );
     const state = await readState(deps.table, SERVICE_ARN);
@@ -360,7 +369,7 @@ describe('the transitions', () => {
 
   test('of two writers from the same version, exactly one wins', async () => {
     await emptyResponses(
-      parseEmptyResponsesEvent({ experimentId: 'exp-t', count: 1 }, deps.env),
+      parseEmptyResponsesEvent({ experimentId: 'exp-t', count: 1, dryRun: false }, deps.env),
       deps,
     );
     const state = await readState(deps.table, SERVICE_ARN);
