@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
@@ -247,10 +250,26 @@ describe('the default regional stack', () => {
             StopTimeout: 30,
             ReadonlyRootFilesystem: true,
             Environment: Match.arrayWith([{ Name: 'SHUTDOWN_DRAIN_SECONDS', Value: '20' }]),
-            MountPoints: [{ ContainerPath: '/tmp', SourceVolume: 'tmp', ReadOnly: false }],
+            // Nothing is writable: a bind mount on Fargate is root-owned (0755), so the image's
+            // non-root user could not write it anyway.
+            MountPoints: Match.absent(),
           }),
         ],
+        Volumes: Match.absent(),
       });
+    });
+
+    test('runs a service that writes no files, as its read-only root filesystem requires', () => {
+      // GIVEN every source file of the service
+      const sourceDir = join(__dirname, '..', '..', 'service', 'src');
+      const sources = readdirSync(sourceDir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => ({ file: f, text: readFileSync(join(sourceDir, f), 'utf8') }));
+      // THEN none writes to disk or asks for a temporary directory
+      const writers =
+        /\b(writeFile|writeFileSync|appendFile|appendFileSync|createWriteStream|mkdtemp|mkdtempSync|mkdir|mkdirSync|tmpdir)\s*\(|['"]\/tmp\b/;
+      expect(sources.length).toBeGreaterThan(0);
+      expect(sources.filter((s) => writers.test(s.text)).map((s) => s.file)).toEqual([]);
     });
 
     test('logs to CloudWatch with a retention period', () => {
