@@ -2,6 +2,7 @@
 import { App } from 'aws-cdk-lib';
 
 import { createBlueprint } from '../lib/blueprint';
+import { countingBundlingLines } from '../lib/bundling-log';
 import { ConfigError, ResolvedConfig } from '../lib/config';
 import { estimateMonthlyCost, renderCostEstimate } from '../lib/cost/estimate';
 import { loadConfig } from '../lib/load-config';
@@ -23,7 +24,8 @@ try {
 }
 
 createBlueprint(app, config);
-const assembly = app.synth();
+const { result: assembly, bundledAssets } = countingBundlingLines(() => app.synth());
 // stderr, so that `cdk synth <stack>` can still pipe a template from stdout.
+if (bundledAssets > 0) console.error(`Bundled ${bundledAssets} function assets.`);
 console.error(renderSummary(assembly.stacks.map(summarizeStack), assembly.directory));
 console.error(renderCostEstimate(estimateMonthlyCost(config)));
