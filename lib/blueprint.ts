@@ -69,6 +69,7 @@ export function createBlueprint(app: App, config: ResolvedConfig): Blueprint {
     regions: regional.map((s) => ({
       region: s.regionConfig.region,
       loadBalancer: s.loadBalancer,
+      relayToken: s.relayToken,
       geoproximityBias: s.regionConfig.geoproximityBias,
     })),
     siteReplicaBucket: siteReplica?.bucket,

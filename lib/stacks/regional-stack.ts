@@ -42,6 +42,8 @@ export class RegionalStack extends Stack {
   public readonly regionConfig: Required<RegionConfig>;
   public readonly network: Network;
   public readonly loadBalancer: ApplicationLoadBalancer;
+  /** What CloudFront's relays send so that the WAF limits them per viewer (see `PublicLoadBalancer`). */
+  public readonly relayToken: string;
   /** `https` when a domain is configured, else `http`. */
   public readonly loadBalancerProtocol: 'http' | 'https';
   public readonly faultParameter: StringParameter;
@@ -93,6 +95,7 @@ export class RegionalStack extends Stack {
       requestsPerFiveMinutesPerIp: config.waf.requestsPerFiveMinutesPerIp,
     });
     this.loadBalancer = edge.loadBalancer;
+    this.relayToken = edge.relayToken;
     this.loadBalancerProtocol = edge.protocol;
 
     this.faultParameter = new StringParameter(this, 'FaultDocument', {
