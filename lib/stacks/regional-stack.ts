@@ -16,6 +16,7 @@ import { GameDayOrchestrator } from '../constructs/gameday/gameday-orchestrator'
 import { PublicLoadBalancer } from '../constructs/load-balancer/public-load-balancer';
 import { NatGatewayLayout, Network } from '../constructs/network/network';
 import { CatalogService } from '../constructs/service/catalog-service';
+import { ServiceLinkedRoles } from '../constructs/service/service-linked-roles';
 
 /** The repository root: the service image's build context (see service/Dockerfile). */
 const REPO_ROOT = join(__dirname, '..', '..');
@@ -141,6 +142,12 @@ export class RegionalStack extends Stack {
       metricsNamespace,
     });
     this.cache.allowFrom(this.catalog.service);
+    // In an account that never ran ECS, the cluster, service and scaling target would otherwise
+    // race the roles ECS and Application Auto Scaling create on first use.
+    new ServiceLinkedRoles(this, 'ServiceLinkedRoles').requiredBy(
+      this.catalog.cluster,
+      this.catalog.service,
+    );
 
     this.alarms = new RegionAlarms(this, 'Alarms', {
       alarmNamePrefix,

@@ -65,6 +65,15 @@ describe('the default regional stack', () => {
     expect(lines?.find((l) => l.item === 'WAF')?.monthlyUsd).toBe(5 + rules.length);
   });
 
+  test('creates the ECS service-linked roles before the cluster and service, for a fresh account', () => {
+    const roles = Object.keys(template.findResources('Custom::ServiceLinkedRole'));
+    expect(roles).toHaveLength(2);
+    for (const type of ['AWS::ECS::Cluster', 'AWS::ECS::Service']) {
+      const [resource] = Object.values(template.findResources(type)) as { DependsOn?: string[] }[];
+      expect(resource.DependsOn).toEqual(expect.arrayContaining(roles));
+    }
+  });
+
   test('stays under 250 CloudFormation resources, leaving forks room below the 500 limit', () => {
     expect(Object.keys(json.Resources).length).toBeLessThan(250);
   });
