@@ -28,6 +28,11 @@ export interface DoctorOptions {
   readonly config: ResolvedConfig;
   readonly local: LocalEnvironment;
   readonly aws: AwsClients;
+  /**
+   * The config file given with --config, for the commands the report prints.
+   * @default - the default config
+   */
+  readonly configPath?: string;
   /** Synthesizes the probe assembly (see `synthesizeProbe`); tests pass a fake. */
   readonly probe: () => ProbeAssembly;
 }
@@ -113,6 +118,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     config,
     requiredBootstrapVersion,
     latestBootstrapVersion: cliBootstrapTemplateVersion(local),
+    configPath: options.configPath,
     ...bootstrapSettings(local),
   });
   const [localResults, awsResults] = await Promise.all([localChecks, awsChecks]);

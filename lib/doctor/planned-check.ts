@@ -15,6 +15,11 @@ export interface AwsCheckOptions {
   readonly toolkitStackName?: string;
   /** @default 'hnb659fds' */
   readonly qualifier?: string;
+  /**
+   * The config file the doctor was given, for the commands it prints (`-c config=<file>`).
+   * @default - the default config: no flag
+   */
+  readonly configPath?: string;
 }
 
 /** A check that has not run yet, so that it can be listed as skipped. */
