@@ -4,6 +4,7 @@ import { availabilityZoneCheck } from './availability-zone-check';
 import { classifyAwsError, errorCode, errorMessage } from './aws-errors';
 import { bootstrapCheck } from './bootstrap-check';
 import { CheckResult, fail, ok, skip, warn } from './check';
+import { cloudFrontCheck } from './cloudfront-check';
 import { hostedZoneCheck } from './hosted-zone-check';
 import { regionNeeds } from './needs';
 import { AwsCheckOptions, PlannedCheck } from './planned-check';
@@ -132,6 +133,8 @@ function plan(
     }
   }
   planned.push({ check: retainedTableCheck(options), region: options.config.homeRegion });
+  const cloudFront = cloudFrontCheck(options);
+  if (cloudFront) planned.push({ check: cloudFront });
   const zone = hostedZoneCheck(options);
   if (zone) planned.push({ check: zone });
   return planned;

@@ -23,6 +23,8 @@ import { regionNeeds } from './needs';
  * synthesized (the probe reads the real figure from the library).
  */
 const FALLBACK_BOOTSTRAP_VERSION = 6;
+/** The AWS CLI starts slowly (Python); it gets longer than an SDK call. */
+const AWS_CLI_TIMEOUT_MS = 20_000;
 
 export interface DoctorOptions {
   readonly config: ResolvedConfig;
@@ -119,6 +121,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     requiredBootstrapVersion,
     latestBootstrapVersion: cliBootstrapTemplateVersion(local),
     configPath: options.configPath,
+    awsCli: (args) => local.run('aws', args, { timeoutMs: AWS_CLI_TIMEOUT_MS }),
     ...bootstrapSettings(local),
   });
   const [localResults, awsResults] = await Promise.all([localChecks, awsChecks]);

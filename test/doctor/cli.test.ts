@@ -100,11 +100,11 @@ describe('npm run doctor without credentials or network', () => {
     );
     const awsLines = lines.filter((l) => AWS_CHECK.test(l));
     // credentials, then bootstrap, AZs + 4 quotas in each of the 3 default regions, then the
-    // home region's kept table
+    // home region's kept table (CloudFront's title names no region)
     expect(awsLines).toHaveLength(20);
     expect(awsLines.every((l) => l.startsWith('  skip'))).toBe(true);
     expect(offline.stdout).toContain(
-      '  - 20 because no AWS credentials were found: AWS credentials, us-east-1 CDK bootstrap,',
+      '  - 21 because no AWS credentials were found: AWS credentials, us-east-1 CDK bootstrap,',
     );
     expect(offline.stdout).toContain('To run them, configure credentials');
   });

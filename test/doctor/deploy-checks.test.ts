@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import {
@@ -19,8 +20,12 @@ import 'aws-sdk-client-mock-jest';
 import { runAwsChecks } from '../../lib/doctor/aws-checks';
 import { createAwsClients } from '../../lib/doctor/aws-clients';
 import { CheckResult } from '../../lib/doctor/check';
+import { runDoctor } from '../../lib/doctor/doctor';
+import { CommandResult } from '../../lib/doctor/local-environment';
 
 import {
+  answer as cliAnswer,
+  fakeMachine,
   fixture,
   forkConfig,
   givenAHealthyAccount,
@@ -260,5 +265,91 @@ describe('the availability-zone check', () => {
       ['eu-central-1b', 'euc1-az1'],
       ['eu-central-1c', 'euc1-az2'],
     ]);
+  });
+});
+
+describe('the CloudFront check (new accounts may not create distributions)', () => {
+  async function doctorWith(answer: CommandResult | undefined) {
+    givenAHealthyAccount();
+    const machine = fakeMachine({
+      commands: answer
+        ? { 'aws cloudfront list-distributions --max-items 1 --output json': answer }
+        : {},
+    });
+    const clients = createAwsClients();
+    try {
+      const results = await runDoctor({
+        config: forkConfig(),
+        local: answer ? machine : { ...machine, run: missingAwsCli(machine) },
+        aws: clients,
+        probe: () => {
+          throw new Error('no probe in this test');
+        },
+        configPath: 'fork.json',
+      });
+      return results.find((r) => r.id === 'cloudfront');
+    } finally {
+      clients.close();
+    }
+  }
+
+  /** The fake machine, where `aws` is not on PATH. */
+  function missingAwsCli(machine: ReturnType<typeof fakeMachine>) {
+    return (command: string, args: readonly string[], options: { timeoutMs: number }) =>
+      command === 'aws'
+        ? Promise.resolve(
+            cliAnswer({ spawnError: 'ENOENT', exitCode: null, stderr: 'spawn aws ENOENT' }),
+          )
+        : machine.run(command, args, options);
+  }
+
+  test('passes an account that already has a distribution: CloudFront let it create one', async () => {
+    const result = await doctorWith(
+      cliAnswer({
+        stdout: readFileSync(
+          join(__dirname, 'fixtures', 'cloudfront-list-distributions.json'),
+          'utf8',
+        ),
+      }),
+    );
+    expect(result?.status).toBe('ok');
+    expect(result?.detail).toContain('already has a distribution (E2QWRUHEXAMPLE)');
+  });
+
+  test('warns, before any stack deploys, that an account with none may be unverified', async () => {
+    const result = await doctorWith(
+      cliAnswer({
+        stdout: readFileSync(
+          join(__dirname, 'fixtures', 'cloudfront-list-distributions-empty.json'),
+          'utf8',
+        ),
+      }),
+    );
+    expect(result?.status).toBe('warn');
+    expect(result?.detail).toContain(
+      'Your account must be verified before you can add new CloudFront resources',
+    );
+    expect(result?.detail).toContain(
+      'Shop-Global, which holds it, deploys after every regional stack',
+    );
+    expect(result?.fix).toContain('npx cdk deploy Shop-Global -c config=fork.json');
+  });
+
+  test('warns, naming the permission, when the credentials may not list distributions', async () => {
+    const result = await doctorWith(
+      cliAnswer({
+        exitCode: 254,
+        stderr:
+          '\nAn error occurred (AccessDenied) when calling the ListDistributions operation: User is not authorized to perform: cloudfront:ListDistributions\n',
+      }),
+    );
+    expect(result?.status).toBe('warn');
+    expect(result?.fix).toContain('allow cloudfront:ListDistributions');
+  });
+
+  test('is skipped, saying why, when the AWS CLI is not installed', async () => {
+    const result = await doctorWith(undefined);
+    expect(result?.status).toBe('skip');
+    expect(result?.skipReason).toBe('the AWS CLI is not installed');
   });
 });

@@ -281,6 +281,12 @@ export function fakeMachine(machine: FakeMachine = {}): LocalEnvironment & {
     'docker info': answer({ stdout: 'Server:\n Server Version: 28.2.2' }),
     'docker buildx version': answer({ stdout: 'github.com/docker/buildx v0.24.0 d0e5e86' }),
     'cdk ls': answer({ stdout: 'DoctorProbe\n' }),
+    'aws cloudfront list-distributions --max-items 1 --output json': answer({
+      stdout: readFileSync(
+        join(__dirname, 'fixtures', 'cloudfront-list-distributions.json'),
+        'utf8',
+      ),
+    }),
     ...machine.commands,
   };
   const relative = (path: string) =>
