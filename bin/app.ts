@@ -2,6 +2,7 @@
 import { App } from 'aws-cdk-lib';
 
 import { createBlueprint } from '../lib/blueprint';
+import { countingBundlingLines } from '../lib/bundling-log';
 import { ConfigError } from '../lib/config';
 import { estimateMonthlyCost, renderCostEstimate } from '../lib/cost/estimate';
 import { configPathFromContext, loadConfig } from '../lib/load-config';
@@ -10,9 +11,13 @@ import { renderSummary, summarizeStack } from '../lib/synth-summary';
 try {
   const app = new App();
   const config = loadConfig(configPathFromContext(app.node.tryGetContext('config')));
-  createBlueprint(app, config);
-  const assembly = app.synth();
+  // The CDK bundles each function when it is constructed, so both steps are counted.
+  const { result: assembly, bundledAssets } = countingBundlingLines(() => {
+    createBlueprint(app, config);
+    return app.synth();
+  });
   // stderr, so that `cdk synth <stack>` can still pipe a template from stdout.
+  if (bundledAssets > 0) console.error(`Bundled ${bundledAssets} function assets.`);
   console.error(renderSummary(assembly.stacks.map(summarizeStack), assembly.directory));
   console.error(renderCostEstimate(estimateMonthlyCost(config)));
 } catch (error) {

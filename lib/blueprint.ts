@@ -13,9 +13,13 @@ export interface Blueprint {
   readonly global: GlobalStack;
 }
 
-/** Stack names: `<project>-Data`, `<project>-<region>` per region, `<project>-Global`. */
+/**
+ * Stack names: `<project>-Data`, `<project>-<region>` per region, `<project>-Global`; and the
+ * catalog table's fixed name, `<project>-catalog` (`npm run doctor` looks for both by these names).
+ */
 export function stackNames(config: ResolvedConfig) {
   return {
+    table: `${config.projectName}-catalog`,
     data: `${config.projectName}-Data`,
     regional: (region: string) => `${config.projectName}-${region}`,
     global: `${config.projectName}-Global`,
@@ -30,7 +34,7 @@ export function stackNames(config: ResolvedConfig) {
 export function createBlueprint(app: App, config: ResolvedConfig): Blueprint {
   const names = stackNames(config);
   const envFor = (region: string) => ({ account: config.account, region });
-  const tableName = `${config.projectName}-catalog`;
+  const tableName = names.table;
 
   const data = new DataStack(app, names.data, {
     env: envFor(config.homeRegion),
@@ -69,6 +73,7 @@ export function createBlueprint(app: App, config: ResolvedConfig): Blueprint {
     regions: regional.map((s) => ({
       region: s.regionConfig.region,
       loadBalancer: s.loadBalancer,
+      relayToken: s.relayToken,
       geoproximityBias: s.regionConfig.geoproximityBias,
     })),
     siteReplicaBucket: siteReplica?.bucket,

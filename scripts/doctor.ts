@@ -53,6 +53,7 @@ async function main(): Promise<number> {
     const results = await runDoctor({
       config,
       local: processEnvironment(ROOT),
+      configPath: args.configPath,
       aws,
       probe: () => synthesizeProbe(workDir),
     });

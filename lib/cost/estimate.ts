@@ -6,7 +6,8 @@ import { HOURS_PER_MONTH, PRICES, PRICES_AS_OF } from './price-table';
 const INTERFACE_ENDPOINTS = 4;
 /** Metric alarms per region (see RegionAlarms), plus one composite. */
 const METRIC_ALARMS_PER_REGION = 11;
-const WAF_RULES = 2;
+/** The per-IP and per-relayed-viewer rate rules and the AWS common rule group. */
+const WAF_RULES = 3;
 
 export interface CostLine {
   readonly item: string;
@@ -45,6 +46,12 @@ export function estimateMonthlyCost(config: ResolvedConfig): CostEstimate {
       {
         item: 'ALB (1 LCU)',
         monthlyUsd: (PRICES.albPerHour + PRICES.albLcuPerHour) * HOURS_PER_MONTH,
+      },
+      {
+        // Every public IPv4 address is billed: each NAT gateway's Elastic IP and one per AZ for
+        // the internet-facing ALB.
+        item: `public IPv4 addresses (${nats + azs})`,
+        monthlyUsd: (nats + azs) * PRICES.publicIpv4PerHour * HOURS_PER_MONTH,
       },
       {
         item: `Fargate tasks (${sizing.desiredTasks})`,

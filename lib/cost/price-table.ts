@@ -12,6 +12,8 @@ export const PRICES = {
   albPerHour: 0.0225,
   /** One LCU, the floor a lightly used ALB pays. */
   albLcuPerHour: 0.008,
+  /** Each public IPv4 address, in use or not (since February 2024). */
+  publicIpv4PerHour: 0.005,
   /** Fargate Linux/ARM64. */
   fargateVcpuPerHour: 0.03238,
   fargateGbPerHour: 0.00356,

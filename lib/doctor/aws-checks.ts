@@ -1,12 +1,15 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
+import { availabilityZoneCheck } from './availability-zone-check';
 import { classifyAwsError, errorCode, errorMessage } from './aws-errors';
 import { bootstrapCheck } from './bootstrap-check';
 import { CheckResult, fail, ok, skip, warn } from './check';
+import { cloudFrontCheck } from './cloudfront-check';
 import { hostedZoneCheck } from './hosted-zone-check';
 import { regionNeeds } from './needs';
 import { AwsCheckOptions, PlannedCheck } from './planned-check';
 import { elasticIpCheck, fargateCheck, natGatewayCheck, vpcCheck } from './quota-checks';
+import { retainedTableCheck } from './retained-table-check';
 
 export type { AwsCheckOptions } from './planned-check';
 export { QUOTAS } from './quota-checks';
@@ -119,10 +122,19 @@ function plan(
   for (const need of regionNeeds(options.config)) {
     planned.push({ check: bootstrapCheck(options, account, need), region: need.region });
     if (!need.runsService) continue;
-    for (const make of [elasticIpCheck, natGatewayCheck, vpcCheck, fargateCheck]) {
+    for (const make of [
+      availabilityZoneCheck,
+      elasticIpCheck,
+      natGatewayCheck,
+      vpcCheck,
+      fargateCheck,
+    ]) {
       planned.push({ check: make(options, need), region: need.region });
     }
   }
+  planned.push({ check: retainedTableCheck(options), region: options.config.homeRegion });
+  const cloudFront = cloudFrontCheck(options);
+  if (cloudFront) planned.push({ check: cloudFront });
   const zone = hostedZoneCheck(options);
   if (zone) planned.push({ check: zone });
   return planned;

@@ -1,5 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -12,6 +14,8 @@ export interface AwsClients {
   ssm(region: string): SSMClient;
   serviceQuotas(region: string): ServiceQuotasClient;
   ec2(region: string): EC2Client;
+  dynamoDb(region: string): DynamoDBClient;
+  elastiCache(region: string): ElastiCacheClient;
   /** Route 53 is global. */
   route53(): Route53Client;
   /** Closes every client made so far (their sockets would keep the process alive). */
@@ -45,6 +49,10 @@ export function createAwsClients(): AwsClients {
       once(`sq:${region}`, () => new ServiceQuotasClient({ region, ...DOCTOR_CLIENT_CONFIG })),
     ec2: (region) =>
       once(`ec2:${region}`, () => new EC2Client({ region, ...DOCTOR_CLIENT_CONFIG })),
+    dynamoDb: (region) =>
+      once(`ddb:${region}`, () => new DynamoDBClient({ region, ...DOCTOR_CLIENT_CONFIG })),
+    elastiCache: (region) =>
+      once(`ec:${region}`, () => new ElastiCacheClient({ region, ...DOCTOR_CLIENT_CONFIG })),
     route53: () =>
       once('route53', () => new Route53Client({ region: 'us-east-1', ...DOCTOR_CLIENT_CONFIG })),
     close: () => {

@@ -23,11 +23,18 @@ import { regionNeeds } from './needs';
  * synthesized (the probe reads the real figure from the library).
  */
 const FALLBACK_BOOTSTRAP_VERSION = 6;
+/** The AWS CLI starts slowly (Python); it gets longer than an SDK call. */
+const AWS_CLI_TIMEOUT_MS = 20_000;
 
 export interface DoctorOptions {
   readonly config: ResolvedConfig;
   readonly local: LocalEnvironment;
   readonly aws: AwsClients;
+  /**
+   * The config file given with --config, for the commands the report prints.
+   * @default - the default config
+   */
+  readonly configPath?: string;
   /** Synthesizes the probe assembly (see `synthesizeProbe`); tests pass a fake. */
   readonly probe: () => ProbeAssembly;
 }
@@ -113,6 +120,8 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     config,
     requiredBootstrapVersion,
     latestBootstrapVersion: cliBootstrapTemplateVersion(local),
+    configPath: options.configPath,
+    awsCli: (args) => local.run('aws', args, { timeoutMs: AWS_CLI_TIMEOUT_MS }),
     ...bootstrapSettings(local),
   });
   const [localResults, awsResults] = await Promise.all([localChecks, awsChecks]);

@@ -2,6 +2,7 @@ import { ResolvedConfig } from '../config';
 
 import { AwsClients } from './aws-clients';
 import { CheckResult } from './check';
+import { CommandResult } from './local-environment';
 
 /** What every AWS check reads. */
 export interface AwsCheckOptions {
@@ -15,6 +16,16 @@ export interface AwsCheckOptions {
   readonly toolkitStackName?: string;
   /** @default 'hnb659fds' */
   readonly qualifier?: string;
+  /**
+   * The config file the doctor was given, for the commands it prints (`-c config=<file>`).
+   * @default - the default config: no flag
+   */
+  readonly configPath?: string;
+  /**
+   * Runs the AWS CLI with these arguments (for what no SDK client of the repository reads).
+   * @default - checks that need the CLI are not planned
+   */
+  readonly awsCli?: (args: readonly string[]) => Promise<CommandResult>;
 }
 
 /** A check that has not run yet, so that it can be listed as skipped. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { CfnOutput, Fn, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Lazy, Stack, StackProps } from 'aws-cdk-lib';
 import { ILoadBalancerV2 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -10,6 +10,8 @@ import { defaultZoneName, GeoRouting } from '../constructs/geo-routing/geo-routi
 import { RegionHealthAlarms } from '../constructs/geo-routing/region-health-alarms';
 import { SiteRuntimeConfig, StaticSite } from '../constructs/static-site/static-site';
 
+import { producerDigest } from './producer-digest';
+
 /** One region's entry point, as the Global stack routes to it. */
 export interface GlobalStackRegion {
   /** e.g. `eu-west-1`. */
@@ -18,6 +20,12 @@ export interface GlobalStackRegion {
   readonly loadBalancer: ILoadBalancerV2;
   /** Geoproximity bias, -99..99. */
   readonly geoproximityBias: number;
+  /**
+   * What the site's relays send to this load balancer so its WAF limits them per viewer (see
+   * `PublicLoadBalancer.relayToken`).
+   * @default - no token: the WAF counts relayed requests per CloudFront edge address
+   */
+  readonly relayToken?: string;
 }
 
 export interface GlobalStackProps extends StackProps {
@@ -43,7 +51,9 @@ const READINESS_PATH = '/health/ready';
  * The edge, in us-east-1 (where CloudFront certificates and Route 53 health-check metrics live):
  * geoproximity DNS with body-checking health checks and their alarms, and the static site on
  * CloudFront + S3. It deploys after every regional stack, whose load balancer names reach it
- * through cross-region references.
+ * through cross-region references (`Fn::GetStackOutput`, which CloudFormation resolves on every
+ * update of this stack; the `ProducerDigest` output makes a change to one of those load balancers,
+ * or to the replica bucket, an update of this stack).
  *
  * With a domain, the page calls the API at the geoproximity name and reads each region's readiness
  * at `<region>.<api>.<zone>`, all over HTTPS. Without one, the load balancers speak plain HTTP,
@@ -115,6 +125,7 @@ export class GlobalStack extends Stack {
       domainName: domain ? `${domain.siteRecordName}.${domain.zoneName}` : undefined,
       hostedZone: domain ? this.routing.hostedZone : undefined,
       apiOrigin: domain ? undefined : home.loadBalancer,
+      apiOriginRelayToken: domain ? undefined : home.relayToken,
       regionOrigins: domain ? undefined : regions,
     });
 
@@ -130,5 +141,16 @@ export class GlobalStack extends Stack {
       });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    // See producerDigest: a replaced load balancer or replica bucket changes this template, so
+    // `cdk deploy --all` updates this stack and CloudFormation re-reads their names.
+    const producers = [
+      ...regions.map((r) => r.loadBalancer),
+      ...(props.siteReplicaBucket ? [props.siteReplicaBucket] : []),
+    ];
+    new CfnOutput(this, 'ProducerDigest', {
+      description:
+        'Digest of the regional load balancers and replica bucket this stack reads from other regions',
+      value: Lazy.string({ produce: () => producerDigest(producers) }),
+    });
   }
 }

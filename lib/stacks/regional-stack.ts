@@ -16,6 +16,7 @@ import { GameDayOrchestrator } from '../constructs/gameday/gameday-orchestrator'
 import { PublicLoadBalancer } from '../constructs/load-balancer/public-load-balancer';
 import { NatGatewayLayout, Network } from '../constructs/network/network';
 import { CatalogService } from '../constructs/service/catalog-service';
+import { ServiceLinkedRoles } from '../constructs/service/service-linked-roles';
 
 /** The repository root: the service image's build context (see service/Dockerfile). */
 const REPO_ROOT = join(__dirname, '..', '..');
@@ -42,6 +43,8 @@ export class RegionalStack extends Stack {
   public readonly regionConfig: Required<RegionConfig>;
   public readonly network: Network;
   public readonly loadBalancer: ApplicationLoadBalancer;
+  /** What CloudFront's relays send so that the WAF limits them per viewer (see `PublicLoadBalancer`). */
+  public readonly relayToken: string;
   /** `https` when a domain is configured, else `http`. */
   public readonly loadBalancerProtocol: 'http' | 'https';
   public readonly faultParameter: StringParameter;
@@ -93,6 +96,7 @@ export class RegionalStack extends Stack {
       requestsPerFiveMinutesPerIp: config.waf.requestsPerFiveMinutesPerIp,
     });
     this.loadBalancer = edge.loadBalancer;
+    this.relayToken = edge.relayToken;
     this.loadBalancerProtocol = edge.protocol;
 
     this.faultParameter = new StringParameter(this, 'FaultDocument', {
@@ -138,6 +142,12 @@ export class RegionalStack extends Stack {
       metricsNamespace,
     });
     this.cache.allowFrom(this.catalog.service);
+    // In an account that never ran ECS, the cluster, service and scaling target would otherwise
+    // race the roles ECS and Application Auto Scaling create on first use.
+    new ServiceLinkedRoles(this, 'ServiceLinkedRoles').requiredBy(
+      this.catalog.cluster,
+      this.catalog.service,
+    );
 
     this.alarms = new RegionAlarms(this, 'Alarms', {
       alarmNamePrefix,

@@ -41,6 +41,10 @@ describe('cdk synth', () => {
     expect(output).toContain('STACK');
     expect(output).toMatch(/Blueprint-eu-west-1\s+eu-west-1\s+\d+/);
     expect(output).toMatch(/Blueprint-Global\s+us-east-1\s+\d+/);
+    // and nothing buries the summary: no line per bundled asset, no esbuild size report
+    expect(output).not.toMatch(/^Bundling asset /m);
+    expect(output).not.toMatch(/Done in \d+ms/);
+    expect(output).toMatch(/^Bundled \d+ function assets\.$/m);
   });
 
   test('refuses a config file with bad values, naming every field, with no stack trace', () => {

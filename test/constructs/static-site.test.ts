@@ -112,6 +112,19 @@ function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown }
   return stack.getLogicalId(construct.node.defaultChild as never);
 }
 
+interface RelayRequest {
+  uri: string;
+  headers: Record<string, { value: string }>;
+}
+
+/** The distribution's one CloudFront Function, run as CloudFront runs it. */
+function relayFunction(template: Template): (event: unknown) => RelayRequest {
+  const functions = Object.values(template.findResources('AWS::CloudFront::Function'));
+  expect(functions).toHaveLength(1);
+  const code = (functions[0].Properties as { FunctionCode: string }).FunctionCode;
+  return runInNewContext(`${code}\nhandler`, {}) as (event: unknown) => RelayRequest;
+}
+
 function distributionConfigOf(template: Template): Record<string, unknown> {
   const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution'));
   return (distribution.Properties as { DistributionConfig: Record<string, unknown> })
@@ -324,7 +337,7 @@ describe('StaticSite distribution', () => {
     });
   });
 
-  test('fails over from the primary bucket to the replica in the second region on 5xx', () => {
+  test('fails over to the replica on 5xx, on the 403 an impaired S3 region answers, and on a missing object', () => {
     // GIVEN
     const f = newFixture();
     // WHEN
@@ -343,7 +356,9 @@ describe('StaticSite distribution', () => {
       Items: [
         {
           Id: expect.any(String) as unknown,
-          FailoverCriteria: { StatusCodes: { Items: [500, 502, 503, 504], Quantity: 4 } },
+          FailoverCriteria: {
+            StatusCodes: { Items: [403, 404, 500, 502, 503, 504], Quantity: 6 },
+          },
           Members: {
             Items: [{ OriginId: primary?.Id }, { OriginId: fallback?.Id }],
             Quantity: 2,
@@ -378,20 +393,13 @@ describe('StaticSite distribution', () => {
     );
   });
 
-  test('serves the page for any path that is not a file', () => {
-    // GIVEN
+  test('rewrites no error into the page, so a WAF 403 or an API 404 on a relay stays what it is', () => {
+    // GIVEN a site that relays the API
     const f = newFixture();
     // WHEN
-    siteIn(f);
-    // THEN
-    expect(distributionConfigOf(Template.fromStack(f.stack)).CustomErrorResponses).toEqual(
-      [403, 404].map((code) => ({
-        ErrorCode: code,
-        ResponseCode: 200,
-        ResponsePagePath: '/index.html',
-        ErrorCachingMinTTL: 10,
-      })),
-    );
+    relayingSiteIn(f);
+    // THEN no distribution-wide error response turns errors into a cached 200 text/html
+    expect(distributionConfigOf(Template.fromStack(f.stack)).CustomErrorResponses).toBeUndefined();
   });
 
   test('uses an ACM certificate from us-east-1 and answers at the custom name', () => {
@@ -479,26 +487,69 @@ describe('StaticSite relays for load balancers without TLS', () => {
   });
 
   test('strip /regions/<region> from the path before it reaches the region', () => {
-    // GIVEN the CloudFront Function the region behaviors run on viewer request
+    // GIVEN the CloudFront Function every relay behavior runs on viewer request
     const f = newFixture();
     relayingSiteIn(f);
     const template = Template.fromStack(f.stack);
-    const [fn] = Object.values(template.findResources('AWS::CloudFront::Function'));
-    const code = (fn.Properties as { FunctionCode: string }).FunctionCode;
-    const handler = runInNewContext(`${code}\nhandler`, {}) as (event: unknown) => {
-      uri: string;
-    };
+    const handler = relayFunction(template);
+    const event = (uri: string) => ({
+      viewer: { ip: '198.51.100.7' },
+      request: { uri, headers: {} },
+    });
     // WHEN / THEN
-    expect(handler({ request: { uri: '/regions/eu-west-1/health/ready' } }).uri).toBe(
-      '/health/ready',
-    );
-    expect(handler({ request: { uri: '/regions/ap-northeast-1' } }).uri).toBe('/');
-    const behavior = (
-      distributionConfigOf(template).CacheBehaviors as Record<string, unknown>[]
-    )[1];
-    expect(behavior.FunctionAssociations).toEqual([
-      { EventType: 'viewer-request', FunctionARN: expect.anything() as unknown },
-    ]);
+    expect(handler(event('/regions/eu-west-1/health/ready')).uri).toBe('/health/ready');
+    expect(handler(event('/regions/ap-northeast-1')).uri).toBe('/');
+    expect(handler(event('/api/whoami')).uri).toBe('/api/whoami');
+    for (const behavior of distributionConfigOf(template).CacheBehaviors as Record<
+      string,
+      unknown
+    >[]) {
+      expect(behavior.FunctionAssociations).toEqual([
+        { EventType: 'viewer-request', FunctionARN: expect.anything() as unknown },
+      ]);
+    }
+  });
+
+  test("tell the load balancer the viewer's address, overwriting a spoofed one, so its WAF limits per viewer", () => {
+    // GIVEN the viewer-request function, and a viewer that sends its own x-viewer-ip
+    const f = newFixture();
+    relayingSiteIn(f);
+    const handler = relayFunction(Template.fromStack(f.stack));
+    // WHEN
+    const request = handler({
+      viewer: { ip: '203.0.113.9' },
+      request: { uri: '/api/whoami', headers: { 'x-viewer-ip': { value: '192.0.2.1' } } },
+    });
+    // THEN the load balancer sees the address CloudFront saw
+    expect(request.headers['x-viewer-ip']).toEqual({ value: '203.0.113.9' });
+  });
+
+  test('send each load balancer its relay token, so its WAF can tell relayed requests from direct ones', () => {
+    // GIVEN relays whose load balancers have tokens
+    const f = newFixture();
+    siteIn(f, {
+      runtimeConfig: { ...RUNTIME_CONFIG, apiUrl: '' },
+      apiOrigin: albIn(f.stack, 'us-east-1'),
+      apiOriginRelayToken: 'token-us-east-1',
+      regionOrigins: ['us-east-1', 'eu-west-1'].map((region) => ({
+        region,
+        loadBalancer: albIn(f.stack, region),
+        relayToken: `token-${region}`,
+      })),
+    });
+    // THEN every relay origin carries its own region's token
+    const origins = distributionConfigOf(Template.fromStack(f.stack)).Origins as {
+      DomainName: unknown;
+      OriginCustomHeaders?: { HeaderName: string; HeaderValue: string }[];
+    }[];
+    const relays = origins.filter((o) => JSON.stringify(o.DomainName).includes('elb'));
+    expect(relays).toHaveLength(3);
+    for (const origin of relays) {
+      const region = /\.([a-z0-9-]+)\.elb\./.exec(String(origin.DomainName))?.[1];
+      expect(origin.OriginCustomHeaders).toEqual([
+        { HeaderName: 'x-blueprint-relay', HeaderValue: `token-${region}` },
+      ]);
+    }
   });
 });
 
@@ -524,6 +575,35 @@ describe('StaticSite deployment', () => {
       DistributionId: { Ref: logicalIdOf(f.stack, site.distribution) },
       DistributionPaths: ['/*'],
     });
+  });
+
+  test('writes no file before the replication role may replicate it, or the replica would never get it', () => {
+    // GIVEN a site with a failover bucket
+    const f = newFixture();
+    // WHEN
+    siteIn(f);
+    // THEN both deployments wait for the replication role and its policy
+    const template = Template.fromStack(f.stack);
+    const roleIds = Object.entries(template.findResources('AWS::IAM::Role'))
+      .filter(([, r]) => JSON.stringify(r).includes('s3.amazonaws.com'))
+      .map(([id]) => id);
+    expect(roleIds).toHaveLength(1);
+    const policyIds = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p).includes(roleIds[0]))
+      .map(([id]) => id);
+    expect(policyIds).toHaveLength(1);
+    const deployments = template.findResources('Custom::CDKBucketDeployment');
+    const dependsOn = (prefix: string) => {
+      const entry = Object.entries(deployments).find(([id]) => id.startsWith(prefix));
+      expect(entry).toBeDefined();
+      return (entry?.[1] as { DependsOn?: string[] }).DependsOn ?? [];
+    };
+    // the assets first, directly; the page after the assets
+    const assets = dependsOn('SiteDeployAssetsCustomResource');
+    expect(assets).toEqual(expect.arrayContaining([roleIds[0], policyIds[0]]));
+    expect(dependsOn('SiteDeployPageCustomResource')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^SiteDeployAssetsCustomResource/)]),
+    );
   });
 
   test('uploads the page pointing at hashed assets, and config.json with the runtime config', () => {

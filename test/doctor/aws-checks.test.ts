@@ -95,16 +95,19 @@ describe('the AWS checks against recorded responses', () => {
     expect(statuses(results)).toEqual({
       'aws-credentials': 'ok',
       'bootstrap:eu-west-1': 'ok',
+      'availability-zones:eu-west-1': 'ok',
       'elastic-ips:eu-west-1': 'ok',
       'nat-gateways:eu-west-1': 'ok',
       'vpcs:eu-west-1': 'ok',
       'fargate-vcpus:eu-west-1': 'ok',
       'bootstrap:eu-central-1': 'ok',
+      'availability-zones:eu-central-1': 'ok',
       'elastic-ips:eu-central-1': 'ok',
       'nat-gateways:eu-central-1': 'ok',
       'vpcs:eu-central-1': 'ok',
       'fargate-vcpus:eu-central-1': 'ok',
       'bootstrap:us-east-1': 'ok',
+      'retained-table': 'ok',
       'hosted-zone': 'ok',
     });
     expect(results.get('aws-credentials')?.detail).toContain(`account ${ACCOUNT}`);
@@ -418,7 +421,7 @@ describe('the AWS checks without usable credentials', () => {
     const results = await check();
     // THEN
     expect(new Set(Object.values(statuses(results)))).toEqual(new Set(['skip']));
-    expect(results.size).toBe(13);
+    expect(results.size).toBe(16);
     expect(results.get('aws-credentials')?.detail).toBe(
       'not checked: no AWS credentials were found (Could not load credentials from any providers)',
     );

@@ -99,11 +99,12 @@ describe('npm run doctor without credentials or network', () => {
       /^ {2}ok +CDK CLI and library +CLI \S+ reads library \S+'s cloud assemblies/m,
     );
     const awsLines = lines.filter((l) => AWS_CHECK.test(l));
-    // credentials, then bootstrap + 4 quotas in each of the 3 default regions
-    expect(awsLines).toHaveLength(16);
+    // credentials, then bootstrap, AZs + 4 quotas in each of the 3 default regions, then the
+    // home region's kept table (CloudFront's title names no region)
+    expect(awsLines).toHaveLength(20);
     expect(awsLines.every((l) => l.startsWith('  skip'))).toBe(true);
     expect(offline.stdout).toContain(
-      '  - 16 because no AWS credentials were found: AWS credentials, us-east-1 CDK bootstrap,',
+      '  - 21 because no AWS credentials were found: AWS credentials, us-east-1 CDK bootstrap,',
     );
     expect(offline.stdout).toContain('To run them, configure credentials');
   });

@@ -65,11 +65,18 @@ describe('npm run doctor', () => {
         'alarm-email',
         'aws-credentials',
         ...['eu-west-1', 'eu-central-1'].flatMap((region) =>
-          ['bootstrap', 'elastic-ips', 'nat-gateways', 'vpcs', 'fargate-vcpus'].map(
-            (check) => `${check}:${region}`,
-          ),
+          [
+            'bootstrap',
+            'availability-zones',
+            'elastic-ips',
+            'nat-gateways',
+            'vpcs',
+            'fargate-vcpus',
+          ].map((check) => `${check}:${region}`),
         ),
         'bootstrap:us-east-1',
+        'retained-table',
+        'cloudfront',
         'hosted-zone',
       ].map((id) => [id, 'ok']),
     );
@@ -118,12 +125,12 @@ describe('npm run doctor', () => {
     const local = results.slice(0, 6);
     expect(local.map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
     const skipped = results.filter((r) => r.status === 'skip');
-    expect(skipped).toHaveLength(13);
+    expect(skipped).toHaveLength(17);
     expect(report).toContain(
-      `Skipped 13 checks:\n  - 13 because no AWS credentials were found: ${skipped.map((r) => r.title).join(', ')}. To run them, configure credentials (aws configure, aws sso login, or AWS_PROFILE=<profile>) and run npm run doctor again.`,
+      `Skipped 17 checks:\n  - 17 because no AWS credentials were found: ${skipped.map((r) => r.title).join(', ')}. To run them, configure credentials (aws configure, aws sso login, or AWS_PROFILE=<profile>) and run npm run doctor again.`,
     );
     expect(report).toContain(
-      '0 failed, 0 warned, 6 ok, 13 skipped. No failures among the checks that ran.',
+      '0 failed, 0 warned, 6 ok, 17 skipped. No failures among the checks that ran.',
     );
     expect(exitCodeFor(results)).toBe(0);
   });

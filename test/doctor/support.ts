@@ -9,13 +9,24 @@ import {
   DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
 import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  DynamoDBServiceException,
+} from '@aws-sdk/client-dynamodb';
+import {
   DescribeAddressesCommand,
+  DescribeAvailabilityZonesCommand,
   DescribeNatGatewaysCommand,
   DescribeSubnetsCommand,
+  DescribeVpcEndpointServicesCommand,
   DescribeVpcsCommand,
   EC2Client,
   EC2ServiceException,
 } from '@aws-sdk/client-ec2';
+import {
+  DescribeReservedCacheNodesOfferingsCommand,
+  ElastiCacheClient,
+} from '@aws-sdk/client-elasticache';
 import {
   GetHostedZoneCommand,
   Route53Client,
@@ -51,6 +62,7 @@ type ExceptionClass =
   | typeof Route53ServiceException
   | typeof STSServiceException
   | typeof EC2ServiceException
+  | typeof DynamoDBServiceException
   | typeof SSMServiceException
   | typeof ServiceQuotasServiceException;
 
@@ -101,8 +113,37 @@ export const mocks = {
   ssm: mockClient(SSMClient),
   serviceQuotas: mockClient(ServiceQuotasClient),
   ec2: mockClient(EC2Client),
+  dynamoDb: mockClient(DynamoDBClient),
+  elastiCache: mockClient(ElastiCacheClient),
   route53: mockClient(Route53Client),
 };
+
+/** Short AZ-id prefixes, as AWS names them (`euw1-az1`). */
+const AZ_ID_PREFIX: Record<string, string> = {
+  'eu-west-1': 'euw1',
+  'eu-central-1': 'euc1',
+  'us-east-1': 'use1',
+  'ap-northeast-1': 'apne1',
+};
+
+/** A fixture recorded in eu-west-1, as the same call answers in `region`. */
+export function inRegion<T>(recorded: T, region: string): T {
+  return JSON.parse(
+    JSON.stringify(recorded)
+      .replaceAll('eu-west-1', region)
+      .replaceAll('euw1-', `${AZ_ID_PREFIX[region] ?? region}-`),
+  ) as T;
+}
+
+/** Answers an EC2/ElastiCache call with a fixture recorded in eu-west-1, moved to the client's region. */
+export function regional<T>(
+  name: string,
+): (input: unknown, getClient: () => { config: { region: unknown } }) => Promise<T> {
+  return async (_input, getClient) => {
+    const region = await (getClient().config.region as () => Promise<string>)();
+    return inRegion(fixture<T>(name), region);
+  };
+}
 
 export function resetMocks(): void {
   for (const mock of Object.values(mocks)) mock.reset();
@@ -135,7 +176,8 @@ export function quotaWithValue(quotaCode: string, value: number): GetServiceQuot
 /**
  * An account with room for the fork below: bootstrapped everywhere (version 29), default quotas
  * (5 Elastic IPs with 2 taken, 5 VPCs with 2 taken, 5 NAT gateways per AZ with 1 taken, 6 Fargate
- * vCPUs) and a public hosted zone for example.com.
+ * vCPUs), a public hosted zone for example.com, AZs that offer every endpoint and the default cache
+ * node type, and no table or Data stack from an earlier deploy.
  */
 export function givenAHealthyAccount(): void {
   mocks.sts.on(GetCallerIdentityCommand).resolves(fixture('sts-get-caller-identity.json'));
@@ -155,6 +197,27 @@ export function givenAHealthyAccount(): void {
   mocks.ec2.on(DescribeSubnetsCommand).resolves(fixture('ec2-describe-subnets.json'));
   mocks.ec2.on(DescribeVpcsCommand).resolves(fixture('ec2-describe-vpcs.json'));
   mocks.route53.on(GetHostedZoneCommand).resolves(fixture('route53-get-hosted-zone-public.json'));
+  mocks.ec2
+    .on(DescribeAvailabilityZonesCommand)
+    .callsFake(regional('ec2-describe-availability-zones.json'));
+  mocks.ec2
+    .on(DescribeVpcEndpointServicesCommand)
+    .callsFake(regional('ec2-describe-vpc-endpoint-services.json'));
+  mocks.elastiCache
+    .on(DescribeReservedCacheNodesOfferingsCommand)
+    .resolves(fixture('elasticache-describe-reserved-cache-nodes-offerings.json'));
+  // A first deploy: no Data stack and no table kept from an earlier one.
+  mocks.cloudFormation
+    .on(DescribeStacksCommand, { StackName: 'Shop-Data' })
+    .rejects(
+      recordedError(
+        CloudFormationServiceException,
+        'cloudformation-describe-stacks-data-missing.error.json',
+      ),
+    );
+  mocks.dynamoDb
+    .on(DescribeTableCommand)
+    .rejects(recordedError(DynamoDBServiceException, 'dynamodb-describe-table-missing.error.json'));
 }
 
 /**
@@ -218,6 +281,12 @@ export function fakeMachine(machine: FakeMachine = {}): LocalEnvironment & {
     'docker info': answer({ stdout: 'Server:\n Server Version: 28.2.2' }),
     'docker buildx version': answer({ stdout: 'github.com/docker/buildx v0.24.0 d0e5e86' }),
     'cdk ls': answer({ stdout: 'DoctorProbe\n' }),
+    'aws cloudfront list-distributions --max-items 1 --output json': answer({
+      stdout: readFileSync(
+        join(__dirname, 'fixtures', 'cloudfront-list-distributions.json'),
+        'utf8',
+      ),
+    }),
     ...machine.commands,
   };
   const relative = (path: string) =>

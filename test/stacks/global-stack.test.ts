@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Fn, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -54,7 +54,15 @@ function synthGlobal(config: ResolvedConfig = DEFAULT_CONFIG) {
       id: 'CloudFormation-Validate::F0001',
       reason: 'A stand-in regional stack: it only names its load balancer.',
     });
-    return { stack, region: r.region, loadBalancer, geoproximityBias: r.geoproximityBias };
+    // As PublicLoadBalancer makes it: the unique part of the regional stack's id.
+    const relayToken = Fn.select(2, Fn.split('/', stack.stackId));
+    return {
+      stack,
+      region: r.region,
+      loadBalancer,
+      geoproximityBias: r.geoproximityBias,
+      relayToken,
+    };
   });
   const failover = regional.find((r) => r.region === config.site.failoverRegion);
   const replica = failover && new SiteReplicaBucket(failover.stack, 'SiteReplica');
@@ -191,6 +199,30 @@ describe('the Global stack of the default config (no domain)', () => {
     expect(origins.find((o) => o.Id === api?.TargetOriginId)?.DomainName).toBe(
       dnsNameOf(DEFAULT_CONFIG.homeRegion),
     );
+  });
+
+  test("sends each relay its region's relay token, read from that region's stack", () => {
+    const distribution = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0];
+    const config = (distribution.Properties as { DistributionConfig: Record<string, unknown> })
+      .DistributionConfig;
+    const origins = config.Origins as {
+      Id: string;
+      OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[];
+    }[];
+    const behaviors = config.CacheBehaviors as { PathPattern: string; TargetOriginId: string }[];
+    for (const [pattern, region] of [
+      ['/api/*', DEFAULT_CONFIG.homeRegion],
+      ...DEFAULT_CONFIG.regions.map((r) => [`/regions/${r.region}/*`, r.region]),
+    ]) {
+      const origin = origins.find(
+        (o) => o.Id === behaviors.find((b) => b.PathPattern === pattern)?.TargetOriginId,
+      );
+      expect(origin?.OriginCustomHeaders?.map((h) => h.HeaderName)).toEqual(['x-blueprint-relay']);
+      const value = JSON.stringify(origin?.OriginCustomHeaders?.[0].HeaderValue);
+      expect(value).toContain('"Fn::GetStackOutput"');
+      expect(value).toContain(`"StackName":"Blueprint-${region}"`);
+      expect(value).toContain(`"Region":"${region}"`);
+    }
   });
 
   test('serves the site from us-east-1 with failover to the replica in the failover region', () => {

@@ -1,9 +1,13 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
 import { targetEjectionBudgets } from '../../lib/budgets';
+import { estimateMonthlyCost } from '../../lib/cost/estimate';
 import { resolveConfig } from '../../lib/load-config';
 import { RegionalStack } from '../../lib/stacks/regional-stack';
 import { nagErrors } from '../support/nag';
@@ -40,6 +44,34 @@ describe('the default regional stack', () => {
 
   test('passes every AwsSolutions check', () => {
     expect(violations).toEqual([]);
+  });
+
+  test('holds the public IPv4 addresses and WAF rules the cost estimate bills', () => {
+    // GIVEN the estimate's lines for this region
+    const lines = estimateMonthlyCost(resolveConfig({})).perRegion.find(
+      (r) => r.region === 'eu-west-1',
+    )?.lines;
+    const ipv4Line = lines?.find((l) => l.item.startsWith('public IPv4 addresses'));
+    // WHEN the public addresses are counted in the template: one Elastic IP per NAT gateway, one
+    // per subnet of the internet-facing load balancer
+    const eips = Object.keys(template.findResources('AWS::EC2::EIP')).length;
+    const alb = onlyResource(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    expect(alb.Properties.Scheme).toBe('internet-facing');
+    const albAddresses = (alb.Properties.Subnets as unknown[]).length;
+    // THEN
+    expect(ipv4Line?.item).toBe(`public IPv4 addresses (${eips + albAddresses})`);
+    expect(ipv4Line?.monthlyUsd).toBe(Math.round((eips + albAddresses) * 0.005 * 730 * 100) / 100);
+    const rules = onlyResource(template, 'AWS::WAFv2::WebACL').Properties.Rules as unknown[];
+    expect(lines?.find((l) => l.item === 'WAF')?.monthlyUsd).toBe(5 + rules.length);
+  });
+
+  test('creates the ECS service-linked roles before the cluster and service, for a fresh account', () => {
+    const roles = Object.keys(template.findResources('Custom::ServiceLinkedRole'));
+    expect(roles).toHaveLength(2);
+    for (const type of ['AWS::ECS::Cluster', 'AWS::ECS::Service']) {
+      const [resource] = Object.values(template.findResources(type)) as { DependsOn?: string[] }[];
+      expect(resource.DependsOn).toEqual(expect.arrayContaining(roles));
+    }
   });
 
   test('stays under 250 CloudFormation resources, leaving forks room below the 500 limit', () => {
@@ -125,7 +157,9 @@ describe('the default regional stack', () => {
           Match.objectLike({
             Name: 'RatePerIp',
             Action: { Block: {} },
-            Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } },
+            Statement: {
+              RateBasedStatement: Match.objectLike({ Limit: 2000, AggregateKeyType: 'IP' }),
+            },
           }),
           Match.objectLike({
             Name: 'AwsCommonRules',
@@ -140,6 +174,47 @@ describe('the default regional stack', () => {
       });
       const association = onlyResource(template, 'AWS::WAFv2::WebACLAssociation');
       expect(JSON.stringify(association.Properties.ResourceArn)).toContain('LoadBalancer');
+    });
+
+    test("limits CloudFront's relayed requests per viewer, not per shared CloudFront address", () => {
+      // GIVEN the relay token: the unique part of the stack id, which CloudFront's relays send
+      const relayed = {
+        ByteMatchStatement: {
+          FieldToMatch: { SingleHeader: { Name: 'x-blueprint-relay' } },
+          PositionalConstraint: 'EXACTLY',
+          SearchString: stack.resolve(stack.relayToken) as unknown,
+          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+        },
+      };
+      expect(stack.resolve(stack.relayToken)).toEqual({
+        'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }],
+      });
+      // THEN requests with it count per x-viewer-ip (set by CloudFront), all others per source IP
+      const rules = (
+        onlyResource(template, 'AWS::WAFv2::WebACL').Properties.Rules as {
+          Name: string;
+          Statement: { RateBasedStatement?: Record<string, unknown> };
+        }[]
+      ).filter((r) => r.Statement.RateBasedStatement);
+      expect(rules.map((r) => [r.Name, r.Statement.RateBasedStatement])).toEqual([
+        [
+          'RatePerIp',
+          {
+            Limit: 2000,
+            AggregateKeyType: 'IP',
+            ScopeDownStatement: { NotStatement: { Statement: relayed } },
+          },
+        ],
+        [
+          'RatePerRelayedViewer',
+          {
+            Limit: 2000,
+            AggregateKeyType: 'FORWARDED_IP',
+            ForwardedIPConfig: { HeaderName: 'x-viewer-ip', FallbackBehavior: 'MATCH' },
+            ScopeDownStatement: relayed,
+          },
+        ],
+      ]);
     });
   });
 
@@ -249,10 +324,26 @@ describe('the default regional stack', () => {
             StopTimeout: 30,
             ReadonlyRootFilesystem: true,
             Environment: Match.arrayWith([{ Name: 'SHUTDOWN_DRAIN_SECONDS', Value: '20' }]),
-            MountPoints: [{ ContainerPath: '/tmp', SourceVolume: 'tmp', ReadOnly: false }],
+            // Nothing is writable: a bind mount on Fargate is root-owned (0755), so the image's
+            // non-root user could not write it anyway.
+            MountPoints: Match.absent(),
           }),
         ],
+        Volumes: Match.absent(),
       });
+    });
+
+    test('runs a service that writes no files, as its read-only root filesystem requires', () => {
+      // GIVEN every source file of the service
+      const sourceDir = join(__dirname, '..', '..', 'service', 'src');
+      const sources = readdirSync(sourceDir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => ({ file: f, text: readFileSync(join(sourceDir, f), 'utf8') }));
+      // THEN none writes to disk or asks for a temporary directory
+      const writers =
+        /\b(writeFile|writeFileSync|appendFile|appendFileSync|createWriteStream|mkdtemp|mkdtempSync|mkdir|mkdirSync|tmpdir)\s*\(|['"]\/tmp\b/;
+      expect(sources.length).toBeGreaterThan(0);
+      expect(sources.filter((s) => writers.test(s.text)).map((s) => s.file)).toEqual([]);
     });
 
     test('logs to CloudWatch with a retention period', () => {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 
-import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 
 /** The chaos functions, each a folder under `lambda/` with an `index.ts` exporting `handler`. */
 export const CHAOS_FUNCTION_NAMES = [
@@ -29,6 +29,7 @@ export function chaosEntry(name: ChaosFunctionName): string {
  * - `mainFields` prefers the packages' ES module builds, which esbuild can tree-shake: the SDK
  *   clients shrink to the commands we call. This halves the bundles and the cold start
  *   (see bench/lambda-results.json).
+ * - esbuild reports warnings and errors only, so `npm run synth` ends with its summary.
  */
 export const CHAOS_BUNDLING = {
   target: 'node22',
@@ -37,4 +38,6 @@ export const CHAOS_BUNDLING = {
   minify: true,
   sourceMap: false,
   externalModules: [],
+  // esbuild's per-bundle size report would bury the synth summary; warnings and errors still show.
+  logLevel: LogLevel.WARNING,
 } as const satisfies BundlingOptions;

@@ -109,6 +109,13 @@ export class ChaosExperimentTemplates extends Construct {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: inCluster }),
     );
+    // FIS reads the cluster before it resolves task targets (AWS's own ECS policy for FIS grants it).
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ecs:DescribeClusters'],
+        resources: [props.cluster.clusterArn],
+      }),
+    );
     // FIS delivers the experiment log through CloudWatch Logs' log delivery.
     this.role.addToPrincipalPolicy(
       new PolicyStatement({

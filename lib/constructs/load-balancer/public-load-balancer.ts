@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
 import { IVpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import {
@@ -12,6 +12,8 @@ import { IHostedZone } from 'aws-cdk-lib/aws-route53';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+
+import { RELAY_TOKEN_HEADER, VIEWER_IP_HEADER } from './relay-headers';
 
 export interface PublicLoadBalancerProps {
   /** The VPC whose public subnets hold the load balancer. */
@@ -28,7 +30,8 @@ export interface PublicLoadBalancerProps {
    */
   readonly domainName?: string;
   /**
-   * Put an AWS WAF web ACL in front: AWS managed common rules and a per-IP rate limit.
+   * Put an AWS WAF web ACL in front: AWS managed common rules and a per-IP rate limit (per viewer
+   * address for requests relayed by CloudFront with `relayToken`).
    * @default true
    */
   readonly wafEnabled?: boolean;
@@ -55,6 +58,14 @@ export class PublicLoadBalancer extends Construct {
   /** `https` with a domain, else `http`. */
   public readonly protocol: 'http' | 'https';
   public readonly webAcl?: CfnWebACL;
+  /**
+   * A value only this account's CloudFront relays send (in `RELAY_TOKEN_HEADER`): the unique part
+   * of this stack's id, which CloudFormation generates and never publishes. The WAF limits requests
+   * carrying it per viewer address (`VIEWER_IP_HEADER`, set by CloudFront) rather than per source
+   * address, which for them is one of CloudFront's edge addresses shared by many viewers. Anyone
+   * who can describe the stack can read it.
+   */
+  public readonly relayToken: string;
 
   constructor(scope: Construct, id: string, props: PublicLoadBalancerProps) {
     super(scope, id);
@@ -126,6 +137,7 @@ export class PublicLoadBalancer extends Construct {
       this.protocol = 'http';
     }
 
+    this.relayToken = Fn.select(2, Fn.split('/', Stack.of(this).stackId));
     if (props.wafEnabled ?? true) {
       this.webAcl = this.createWebAcl(rate);
       new CfnWebACLAssociation(this, 'WebAclAssociation', {
@@ -141,23 +153,51 @@ export class PublicLoadBalancer extends Construct {
       sampledRequestsEnabled: true,
       metricName,
     });
+    const relayed: CfnWebACL.StatementProperty = {
+      byteMatchStatement: {
+        fieldToMatch: { singleHeader: { Name: RELAY_TOKEN_HEADER } },
+        positionalConstraint: 'EXACTLY',
+        searchString: this.relayToken,
+        textTransformations: [{ priority: 0, type: 'NONE' }],
+      },
+    };
     return new CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility('WebAcl'),
       rules: [
         {
+          // Direct requests: per source address.
           name: 'RatePerIp',
           priority: 0,
           action: { block: {} },
           statement: {
-            rateBasedStatement: { limit: requestsPerFiveMinutesPerIp, aggregateKeyType: 'IP' },
+            rateBasedStatement: {
+              limit: requestsPerFiveMinutesPerIp,
+              aggregateKeyType: 'IP',
+              scopeDownStatement: { notStatement: { statement: relayed } },
+            },
           },
           visibilityConfig: visibility('RatePerIp'),
         },
         {
-          name: 'AwsCommonRules',
+          // Requests CloudFront relays: per viewer address, as CloudFront saw it.
+          name: 'RatePerRelayedViewer',
           priority: 1,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              limit: requestsPerFiveMinutesPerIp,
+              aggregateKeyType: 'FORWARDED_IP',
+              forwardedIpConfig: { headerName: VIEWER_IP_HEADER, fallbackBehavior: 'MATCH' },
+              scopeDownStatement: relayed,
+            },
+          },
+          visibilityConfig: visibility('RatePerRelayedViewer'),
+        },
+        {
+          name: 'AwsCommonRules',
+          priority: 2,
           overrideAction: { none: {} },
           statement: {
             managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet' },

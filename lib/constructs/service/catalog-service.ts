@@ -171,7 +171,7 @@ export class CatalogService extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const container = this.taskDefinition.addContainer('App', {
+    this.taskDefinition.addContainer('App', {
       image: props.image,
       portMappings: [{ containerPort: CONTAINER_PORT }],
       readonlyRootFilesystem: true,
@@ -201,9 +201,9 @@ export class CatalogService extends Construct {
         startPeriod: Duration.seconds(30),
       },
     });
-    // Node writes nothing but may need a scratch /tmp; the root filesystem stays read-only.
-    this.taskDefinition.addVolume({ name: 'tmp' });
-    container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+    // The service writes no files, so nothing is writable. (A bind-mount volume at /tmp would not
+    // help: Fargate creates it owned by root, mode 0755, so the image's non-root user cannot
+    // write it, and Fargate takes no tmpfs mounts.)
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:

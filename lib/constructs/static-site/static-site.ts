@@ -33,6 +33,8 @@ import {
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 
+import { RELAY_TOKEN_HEADER, VIEWER_IP_HEADER } from '../load-balancer/relay-headers';
+
 import { acknowledgeExpectedWildcards } from './expected-wildcards';
 import { ReplicaBucketOrigin } from './replica-bucket-origin';
 import { fingerprintSite, RUNTIME_CONFIG_FILE } from './site-files';
@@ -62,6 +64,12 @@ export interface SiteRuntimeConfig {
 export interface SiteRegionOrigin {
   readonly region: string;
   readonly loadBalancer: ILoadBalancerV2;
+  /**
+   * Sent to the load balancer in the `x-blueprint-relay` header, so that its WAF can tell
+   * relayed requests from direct ones (see `PublicLoadBalancer.relayToken`).
+   * @default - no token header
+   */
+  readonly relayToken?: string;
 }
 
 export interface StaticSiteProps {
@@ -95,6 +103,11 @@ export interface StaticSiteProps {
    */
   readonly apiOrigin?: ILoadBalancerV2;
   /**
+   * Sent to `apiOrigin` in the `x-blueprint-relay` header (see `SiteRegionOrigin.relayToken`).
+   * @default - no token header
+   */
+  readonly apiOriginRelayToken?: string;
+  /**
    * Load balancers the distribution relays `/regions/<region>/<path>` to (as `/<path>`), over
    * plain HTTP, so the page can read each region's readiness from the site's own name.
    * @default - the distribution serves no `/regions/*` paths
@@ -120,13 +133,15 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** The page and its config: browsers revalidate each time; CloudFront keeps them a minute. */
 const SHORT = 'public, max-age=0, s-maxage=60, must-revalidate';
 const CERTIFICATE_REGION = 'us-east-1';
+/** What makes the origin group try the replica bucket. */
+export const FAILOVER_STATUS_CODES = [403, 404, 500, 502, 503, 504] as const;
 
 /**
  * The static site: a private S3 bucket (versioned, encrypted, TLS-only) behind CloudFront with
- * Origin Access Control, AWS's managed security-headers policy, compression and an SPA fallback.
+ * Origin Access Control, AWS's managed security-headers policy and compression.
  * Hashed assets are cached for a year and `index.html`/`config.json` for a minute; every deploy
  * invalidates the distribution. With `failoverBucket`, the bucket replicates into it and an origin
- * group fails over to it on 5xx or when the primary region does not answer. By default
+ * group fails over to it on 403, 404 and 5xx or when the primary region does not answer. By default
  * `cdk destroy` empties and deletes both buckets and the deployment function's log group.
  */
 export class StaticSite extends Construct {
@@ -212,7 +227,9 @@ export class StaticSite extends Construct {
       ? new OriginGroup({
           primaryOrigin: primary,
           fallbackOrigin: new ReplicaBucketOrigin(props.failoverBucket, originAccessControl),
-          fallbackStatusCodes: [500, 502, 503, 504],
+          // An impaired S3 region answers 403 as well as 5xx, and an object missing from the
+          // primary answers 403 (no ListBucket) or 404: the replica may still have it.
+          fallbackStatusCodes: [...FAILOVER_STATUS_CODES],
         })
       : primary;
 
@@ -236,13 +253,8 @@ export class StaticSite extends Construct {
         compress: true,
       },
       additionalBehaviors: this.relayBehaviors(props),
-      // SPA fallback: any path that is not a file (S3 answers 403 without ListBucket) is the page.
-      errorResponses: [403, 404].map((httpStatus) => ({
-        httpStatus,
-        responseHttpStatus: 200,
-        responsePagePath: '/index.html',
-        ttl: Duration.seconds(10),
-      })),
+      // No error-page rewriting: the page has no client-side routes, and a distribution-wide
+      // rewrite would turn a WAF 403 or an API 404 on the relays into a cached 200 text/html.
       httpVersion: HttpVersion.HTTP2_AND_3,
       minimumProtocolVersion: certificate ? SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       domainNames: certificate ? [props.domainName as string] : undefined,
@@ -293,50 +305,57 @@ export class StaticSite extends Construct {
       distributionPaths: ['/*'],
     });
     pages.node.addDependency(assets);
+    // S3 replicates an object only if the role may when it is written: objects written before the
+    // role's policy exists would never reach the replica.
+    if (replicationRole) assets.node.addDependency(replicationRole);
     this.acknowledgeDeploymentHandler(pages);
   }
 
   /** `/api/*` and `/regions/<region>/*` relayed to load balancers over plain HTTP, never cached. */
   private relayBehaviors(props: StaticSiteProps): Record<string, BehaviorOptions> {
     const behaviors: Record<string, BehaviorOptions> = {};
-    const relay = (loadBalancer: ILoadBalancerV2, timeoutSeconds: number) => ({
+    if (!props.apiOrigin && (props.regionOrigins ?? []).length === 0) return behaviors;
+    const relayRequest = new CloudFrontFunction(this, 'RelayViewerRequest', {
+      comment: `Relays carry the viewer's address in ${VIEWER_IP_HEADER}; /regions/<region>/<path> goes to that region as /<path>`,
+      code: FunctionCode.fromInline(
+        [
+          'function handler(event) {',
+          '  var request = event.request;',
+          // Replaces whatever the viewer sent under this name: only CloudFront's value counts.
+          `  request.headers['${VIEWER_IP_HEADER}'] = { value: event.viewer.ip };`,
+          "  request.uri = request.uri.replace(/^\\/regions\\/[a-z0-9-]+/, '') || '/';",
+          '  return request;',
+          '}',
+        ].join('\n'),
+      ),
+    });
+    const relay = (
+      loadBalancer: ILoadBalancerV2,
+      timeoutSeconds: number,
+      relayToken: string | undefined,
+    ): BehaviorOptions => ({
       origin: new HttpOrigin(loadBalancer.loadBalancerDnsName, {
         protocolPolicy: OriginProtocolPolicy.HTTP_ONLY,
         connectionAttempts: 1,
         connectionTimeout: Duration.seconds(Math.min(timeoutSeconds, 10)),
         readTimeout: Duration.seconds(timeoutSeconds),
+        customHeaders: relayToken ? { [RELAY_TOKEN_HEADER]: relayToken } : undefined,
       }),
       viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
       cachePolicy: CachePolicy.CACHING_DISABLED,
       originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
       responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+      functionAssociations: [
+        { function: relayRequest, eventType: FunctionEventType.VIEWER_REQUEST },
+      ],
     });
     if (props.apiOrigin) {
-      behaviors['/api/*'] = relay(props.apiOrigin, 10);
+      behaviors['/api/*'] = relay(props.apiOrigin, 10, props.apiOriginRelayToken);
     }
-    if (props.regionOrigins && props.regionOrigins.length > 0) {
-      const stripRegionPrefix = new CloudFrontFunction(this, 'StripRegionPrefix', {
-        comment: 'Relays /regions/<region>/<path> to that region as /<path>',
-        code: FunctionCode.fromInline(
-          [
-            'function handler(event) {',
-            '  var request = event.request;',
-            "  request.uri = request.uri.replace(/^\\/regions\\/[a-z0-9-]+/, '') || '/';",
-            '  return request;',
-            '}',
-          ].join('\n'),
-        ),
-      });
-      for (const { region, loadBalancer } of props.regionOrigins) {
-        behaviors[`/regions/${region}/*`] = {
-          // Readiness answers fast or the region counts as down: fail within 3 s.
-          ...relay(loadBalancer, 3),
-          functionAssociations: [
-            { function: stripRegionPrefix, eventType: FunctionEventType.VIEWER_REQUEST },
-          ],
-        };
-      }
+    for (const { region, loadBalancer, relayToken } of props.regionOrigins ?? []) {
+      // Readiness answers fast or the region counts as down: fail within 3 s.
+      behaviors[`/regions/${region}/*`] = relay(loadBalancer, 3, relayToken);
     }
     return behaviors;
   }
