@@ -1,6 +1,7 @@
 import { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 
 import { ChaosExperimentTemplates } from '../../lib/constructs/chaos/fis-templates';
 import { minimalRegion } from '../support/minimal-region';
@@ -10,7 +11,12 @@ type Statement = { Action: string | string[]; Resource: unknown };
 describe('the FIS role', () => {
   test('may describe its own cluster, as the aws:ecs:stop-task action needs (AWS managed FIS ECS policy)', () => {
     // GIVEN the experiment templates on a minimal region's cluster
-    const { stack, cluster } = minimalRegion('eu-west-1');
+    const { stack, cluster, service } = minimalRegion('eu-west-1');
+    const stopTasksFunction = new LambdaFunction(stack, 'StopTasks', {
+      runtime: Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: Code.fromInline('exports.handler = async () => ({})'),
+    });
     const regionImpairedAlarm = new Alarm(stack, 'RegionImpaired', {
       metric: new Metric({ namespace: 'Test', metricName: 'Impaired' }),
       threshold: 1,
@@ -19,8 +25,10 @@ describe('the FIS role', () => {
     });
     const fis = new ChaosExperimentTemplates(stack, 'Fis', {
       cluster,
+      service,
+      stopTasksFunction,
       regionImpairedAlarm,
-      maxTaskShare: 0.3,
+      maxFaultDurationMinutes: 30,
     });
 
     // WHEN the role's policy is rendered
