@@ -34,7 +34,8 @@ export type Guardrail =
   | 'no-target'
   | 'already-restored'
   | 'pending-restore'
-  | 'fault-document';
+  | 'fault-document'
+  | 'target-health';
 
 /** A guardrail refused to act. Nothing was changed. */
 export class GuardrailRefusal extends ChaosError {
