@@ -171,10 +171,7 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
     const wrong = `${TARGET_GROUP}-gone`;
 
     // WHEN one task is to be stopped
-    const outcome = stop(
-      { ...deps, targetHealth: loadBalancerTargetHealth(elb, wrong) },
-      'exp-tg',
-    );
+    const outcome = stop({ ...deps, targetHealth: loadBalancerTargetHealth(elb, wrong) }, 'exp-tg');
 
     // THEN it is refused, naming the error
     await expect(outcome).rejects.toThrow(/TargetGroupNotFound/);
