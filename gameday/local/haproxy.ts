@@ -170,11 +170,18 @@ export interface Haproxy {
   register(server: string, port: number): Promise<void>;
 }
 
-/** Throws unless HAProxy's runtime API answered a command with nothing (its "done"). */
-async function command(path: string, line: string): Promise<void> {
+/**
+ * Throws unless HAProxy's runtime API answered a command with nothing (its "done") or with what
+ * `expected` matches (`set server ... addr` reports the change).
+ */
+async function command(path: string, line: string, expected?: RegExp): Promise<void> {
   const answer = (await askSocket(path, line)).trim();
-  if (answer !== '') throw new Error(`haproxy refused '${line}': ${answer}`);
+  if (answer !== '' && !expected?.test(answer)) {
+    throw new Error(`haproxy refused '${line}': ${answer}`);
+  }
 }
+
+const ADDR_CHANGED = /^(no need to change the addr, )?port changed from|^IP changed from/;
 
 function askSocket(path: string, command: string, timeoutMs = 2000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -262,15 +269,18 @@ export async function startHaproxy(
     deregister: (server) => command(socketPath, `set server ${BACKEND}/${server} state maint`),
     // Leaving maint alone would make the server UP at once (HAProxy sets its health to rise); the
     // forced DOWN in the same command makes it pass `rise` checks first, like an `initial` target.
-    register: (server, port) =>
-      command(
+    register: async (server, port) => {
+      for (const name of [`${server}${FAIL_OPEN_SUFFIX}`, server]) {
+        await command(
+          socketPath,
+          `set server ${BACKEND}/${name} addr 127.0.0.1 port ${port}`,
+          ADDR_CHANGED,
+        );
+      }
+      await command(
         socketPath,
-        [
-          `set server ${BACKEND}/${server}${FAIL_OPEN_SUFFIX} addr 127.0.0.1 port ${port}`,
-          `set server ${BACKEND}/${server} addr 127.0.0.1 port ${port}`,
-          `set server ${BACKEND}/${server} state ready`,
-          `set server ${BACKEND}/${server} health down`,
-        ].join('; '),
-      ),
+        `set server ${BACKEND}/${server} state ready; set server ${BACKEND}/${server} health down`,
+      );
+    },
   };
 }
