@@ -19,7 +19,7 @@ import { parseStopTasksEvent, stopTasks } from '../../lambda/stop-tasks/stop-tas
 import { FakeEcs, fakeFleet } from '../support/fake-ecs';
 import { Elbv2Injection, FakeElbv2 } from '../support/fake-elbv2';
 
-import { TestDeps, testDeps } from './helpers';
+import { TestDeps, testDeps, testProcessEnv } from './helpers';
 import { LocalDynamo, startLocalDynamo } from './local-dynamo';
 import { mockAlarm, mockFaultParameter } from './mocks';
 
@@ -176,5 +176,48 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
     // THEN it is refused, naming the error
     await expect(outcome).rejects.toThrow(/TargetGroupNotFound/);
     expect(ecsFake.callsOf('StopTask')).toHaveLength(0);
+  });
+});
+
+describe('the production dependencies', () => {
+  const saved = process.env;
+  afterEach(() => {
+    process.env = saved;
+  });
+  /** A fresh copy of deps.ts: it keeps the dependencies it built for the function's life. */
+  async function freshDeps(env: Record<string, string>) {
+    process.env = { ...saved, ...testProcessEnv(), ...env };
+    let mod: typeof import('../../lambda/shared/deps') | undefined;
+    await jest.isolateModulesAsync(async () => {
+      mod = await import('../../lambda/shared/deps');
+    });
+    if (!mod) throw new Error('deps.ts did not load');
+    return mod;
+  }
+
+  test('a capped function without TARGET_GROUP_ARN is misconfigured instead of counting RUNNING tasks', async () => {
+    // GIVEN the guarded environment without TARGET_GROUP_ARN
+    const { productionDeps, targetGroupHealth } = await freshDeps({});
+
+    // WHEN a function that counts target health builds its dependencies, THEN it is refused
+    expect(() => productionDeps({ targetHealth: targetGroupHealth })).toThrow(
+      'TARGET_GROUP_ARN environment variable is not set',
+    );
+  });
+
+  test('with TARGET_GROUP_ARN, target health is always wired; a function that wires none fails closed', async () => {
+    // GIVEN the guarded environment with TARGET_GROUP_ARN
+    const wired = await freshDeps({ TARGET_GROUP_ARN: TARGET_GROUP });
+    const unwired = await freshDeps({ TARGET_GROUP_ARN: TARGET_GROUP });
+
+    // WHEN one function wires target health and another does not
+    const withHealth = wired.productionDeps({ targetHealth: wired.targetGroupHealth });
+    const withoutHealth = unwired.productionDeps();
+
+    // THEN the first has a reader, and the second throws rather than fall back to RUNNING tasks
+    expect(typeof withHealth.chaos.targetHealth).toBe('function');
+    expect(() => withoutHealth.chaos.targetHealth?.()).toThrow(
+      'this function does not read target health',
+    );
   });
 });
