@@ -5,7 +5,8 @@ import type { MarkerKind } from './report';
 /**
  * What each scenario does to the home region, and how its detection and recovery are
  * recognised. Faults go in the way the chaos functions put them in AWS: a fault document the
- * replicas read (FAULTS_FILE here, the SSM parameter there), or a task that stops.
+ * replicas read (FAULTS_FILE here, the SSM parameter there), or a task that stops (deregistered,
+ * then SIGTERM after the deregistration delay, as StopTask does).
  */
 
 export interface Actions {
@@ -26,9 +27,14 @@ export interface ActionHooks {
   readonly mark: (at: number, kind: MarkerKind, label: string) => void;
   /** Starts a replacement task in the AZ after the delay, as ECS would. */
   readonly replace: (az: string, delaySeconds: number) => void;
+  /** Runs a step after `delaySeconds` in the background; the run waits for it before it ends. */
+  readonly later: (delaySeconds: number, step: () => Promise<void>) => void;
   readonly injectedAt: () => number;
   readonly restoredAt: () => number | undefined;
 }
+
+/** How long a SIGTERMed task may drain before SIGKILL (ECS's stopTimeout default is 30 s). */
+const STOP_GRACE_MS = 30_000;
 
 export function scenarioActions(plan: RunPlan, home: Region, hooks: ActionHooks): Actions {
   const { mark, replace } = hooks;
@@ -40,14 +46,23 @@ export function scenarioActions(plan: RunPlan, home: Region, hooks: ActionHooks)
   switch (plan.scenario) {
     case 'task-loss': {
       const az = zones[0];
+      const delay = plan.deregistrationDelaySeconds;
       return {
-        description: `SIGKILL the task in ${az}; its replacement starts ${plan.replacementDelaySeconds} s later, as ECS would start one`,
+        description: `StopTask the task in ${az}: its target is deregistered at once, the task gets SIGTERM after the ${delay} s deregistration delay and drains; its replacement starts ${plan.replacementDelaySeconds} s after the stop, as ECS would start one, and is registered once it listens`,
         badTargets: [`${home.name}/${az}`],
         detection: 'target',
         recovery: 'targets',
         inject: async () => {
-          const killed = await home.killReplica(az);
-          mark(hooks.injectedAt(), 'injected', `killed ${killed?.taskId ?? az} (SIGKILL)`);
+          const stopped = await home.deregisterReplica(az);
+          const task = stopped?.taskId ?? az;
+          mark(hooks.injectedAt(), 'injected', `StopTask ${task}: target deregistered`);
+          if (stopped) {
+            hooks.later(delay, async () => {
+              mark(Date.now(), 'injected', `SIGTERM to ${task} after the deregistration delay`);
+              await home.stopReplica(stopped, STOP_GRACE_MS);
+              mark(Date.now(), 'injected', `${task} drained and exited`);
+            });
+          }
           replace(az, plan.replacementDelaySeconds);
           return undefined;
         },

@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 
+import { scoredBudget } from '../../lambda/gameday-shared/run';
 import { SCENARIOS } from '../../lib/gameday/scenarios';
 import { renderScore, scoreRun, type Timeline } from '../../lib/gameday/scoring';
 
@@ -48,7 +49,15 @@ export function assembleReport(record: RunRecord): LocalReport {
   const detected = timeline.detectedAt;
   const recovered = timeline.recoveredAt;
   const succeeded = samples.filter((sample) => sample.ok).length;
-  const score = scoreRun(timeline, plan.budget, { total: samples.length, succeeded });
+  // task-loss deregisters its target at once, as StopTask does: "time to detect" would time the
+  // deregistration, so it is not scored, as in AWS. (az-outage here is a crash, which the health
+  // check does detect: it stays scored.)
+  const budget =
+    plan.scenario === 'task-loss' ? scoredBudget(plan.scenario, plan.budget) : plan.budget;
+  const score = scoreRun(timeline, budget, {
+    total: samples.length,
+    succeeded,
+  });
 
   const checks: LocalCheck[] = [];
   if (actions.detection !== 'none') {
@@ -123,7 +132,7 @@ export function assembleReport(record: RunRecord): LocalReport {
     renderLocalChecks(localChecks),
     `Requests: ${samples.length} (${succeeded} succeeded), zero-length ${zeroLength.length}, latency p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms.`,
     `Writes: ${writes.acknowledged} acknowledged, ${writes.verified} read back intact, ${writes.lost.length} lost, ${writes.unreadable.length} unreadable.`,
-    `Budget: ${plan.budget.derivation}.`,
+    `Budget: ${budget.derivation}.`,
     `Verdict: ${verdict.toUpperCase()}`,
   ].join('\n');
 

@@ -125,13 +125,26 @@ export interface ServerEvent {
 }
 
 const STATE_LINE = new RegExp(
-  `^Server ${BACKEND}/(\\S+) is (UP|DOWN)(?:, reason: (.*?)(?:, check duration|\\. \\d+ active|$))?`,
+  `^Server ${BACKEND}/(\\S+) is (UP|DOWN)(?:, reason: (.*?)(?:, check duration|\\. \\d+ active|$)|, changed from (CLI)|[.,]|$)`,
 );
+/** A server taken out through the runtime API (`set server ... state maint`): deregistered. */
+const MAINT_LINE = new RegExp(`^Server ${BACKEND}/(\\S+) is going DOWN for maintenance`);
 
+/**
+ * Parses a logged state change. Besides the health checks' `UP`/`DOWN`, it reads the runtime API's:
+ * `going DOWN for maintenance` (a deregistered target: DOWN) and `DOWN, changed from CLI` (a
+ * target registered again, unhealthy until it passes the check, as a new ALB target is `initial`).
+ * `UP/READY (leaving forced maintenance)` is not a state change here: `registerTarget` sends it in
+ * the same command as the forced DOWN that follows it at once.
+ */
 export function parseStateLine(line: string, at: number): ServerEvent | undefined {
-  const match = STATE_LINE.exec(line.trim());
+  const text = line.trim();
+  const maint = MAINT_LINE.exec(text);
+  if (maint) return { at, server: maint[1], state: 'DOWN', reason: 'deregistered (maintenance)' };
+  const match = STATE_LINE.exec(text);
   if (!match) return undefined;
-  return { at, server: match[1], state: match[2] as 'UP' | 'DOWN', reason: match[3] ?? '' };
+  const reason = match[3] ?? (match[4] ? 'registered, not yet checked' : '');
+  return { at, server: match[1], state: match[2] as 'UP' | 'DOWN', reason };
 }
 
 export interface Haproxy {
@@ -144,7 +157,31 @@ export interface Haproxy {
   onEvent(listener: (event: ServerEvent) => void): void;
   /** The primary (checked) servers' states now. */
   servers(): Promise<ServerState[]>;
+  /**
+   * Deregisters a target, as StopTask does with the ALB: no new request goes to it (HAProxy
+   * `maint`); requests already on it finish. Its checks pause.
+   */
+  deregister(server: string): Promise<void>;
+  /**
+   * Registers a replacement under the server's name at `port` (its fail-open backup too), as ECS
+   * registers a new task's target: it gets traffic only once it has passed the healthy threshold
+   * of checks (a new ALB target starts `initial`).
+   */
+  register(server: string, port: number): Promise<void>;
 }
+
+/**
+ * Throws unless HAProxy's runtime API answered a command with nothing (its "done") or with what
+ * `expected` matches (`set server ... addr` reports the change).
+ */
+async function command(path: string, line: string, expected?: RegExp): Promise<void> {
+  const answer = (await askSocket(path, line)).trim();
+  if (answer !== '' && !expected?.test(answer)) {
+    throw new Error(`haproxy refused '${line}': ${answer}`);
+  }
+}
+
+const ADDR_CHANGED = /^(no need to change the addr, )?port changed from|^IP changed from/;
 
 function askSocket(path: string, command: string, timeoutMs = 2000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -229,5 +266,21 @@ export async function startHaproxy(
     events,
     onEvent: (listener) => listeners.push(listener),
     servers,
+    deregister: (server) => command(socketPath, `set server ${BACKEND}/${server} state maint`),
+    // Leaving maint alone would make the server UP at once (HAProxy sets its health to rise); the
+    // forced DOWN in the same command makes it pass `rise` checks first, like an `initial` target.
+    register: async (server, port) => {
+      for (const name of [`${server}${FAIL_OPEN_SUFFIX}`, server]) {
+        await command(
+          socketPath,
+          `set server ${BACKEND}/${name} addr 127.0.0.1 port ${port}`,
+          ADDR_CHANGED,
+        );
+      }
+      await command(
+        socketPath,
+        `set server ${BACKEND}/${server} state ready; set server ${BACKEND}/${server} health down`,
+      );
+    },
   };
 }

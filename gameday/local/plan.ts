@@ -30,6 +30,8 @@ export const ROUTE53_SEARCH_BYTES = 5120;
 
 /** Slack for the replacement process itself to start and listen (measured at about 1 s). */
 const PROCESS_START_ALLOWANCE_SECONDS = 3;
+/** The target group's deregistration delay: CatalogService's `drainTime` default. */
+const DEREGISTRATION_DELAY_SECONDS = 20;
 /** The service polls the fault document every FAULTS_POLL_SECONDS with ±25 % jitter. */
 const POLL_JITTER = 1.25;
 
@@ -78,6 +80,11 @@ export interface RunPlan {
   readonly holdSeconds?: number;
   /** Stand-in for ECS placing a replacement task (image pull and start) on a free slot. */
   readonly replacementDelaySeconds: number;
+  /**
+   * task-loss: how long a deregistered task keeps running (in-flight requests finish) before its
+   * SIGTERM, as StopTask waits the target group's deregistration delay.
+   */
+  readonly deregistrationDelaySeconds: number;
   /** Load after recovery, to show it holds. */
   readonly tailSeconds: number;
   /** Longest wait for recovery beyond its budget before the run gives up on it. */
@@ -156,6 +163,8 @@ export function planRun(
     ((balancer.unhealthyThreshold + 1) * balancer.intervalMs) / 1000,
   );
 
+  const deregistrationDelaySeconds = round(DEREGISTRATION_DELAY_SECONDS * scale);
+
   const seconds = (ms: number) => round(ms / 1000);
   const settings: DeployedSettings = {
     ...settingsFromConfig(
@@ -197,7 +206,16 @@ export function planRun(
           `Self-ejection needs ${SELF_EJECTION_MIN_RESPONSES} responses; at ${round(perReplicaRate, 1)} requests/s per replica that takes ${selfEjectionSeconds} s. Bad responses keep a task self-ejected for ${SELF_EJECTION_WINDOW_SECONDS} s, so the fault is held until that window has emptied.`,
         ]
       : []),
-    'What differs from AWS: HAProxy retries nothing (retries 0, no redispatch), as the ALB does not retry a failed connection on another target. A lost task here is a killed process (a crash): requests reach it until the health check ejects it, while in AWS StopTask deregisters the target first and the ALB stops sending it new requests at once. Requests are plain HTTP on loopback: no TLS, no cross-zone hop, no connection draining delay.',
+    'What differs from AWS: HAProxy retries nothing (retries 0, no redispatch), as the ALB does not retry a failed connection on another target. Requests are plain HTTP on loopback: no TLS, no cross-zone hop.',
+    ...(scenario === 'task-loss'
+      ? [
+          `task-loss does what StopTask does: the target is deregistered first (HAProxy's runtime API, \`set server ... state maint\`: no new request reaches it, requests on it finish), the task gets SIGTERM ${deregistrationDelaySeconds} s later (the deregistration delay of ${DEREGISTRATION_DELAY_SECONDS} s${options.quick ? ` × ${QUICK_TIME_SCALE}` : ''}) and drains and exits; the replacement gets a new port and is registered once it listens, unhealthy until it passes ${balancer.healthyThreshold} checks (an \`initial\` ALB target). "Detected" is the deregistration itself, not a failed health check. Not modelled: ALB connection draining of keep-alive connections, and a task that crashes rather than being stopped (see az-outage).`,
+        ]
+      : scenario === 'az-outage'
+        ? [
+            'az-outage kills processes outright (SIGKILL, a crash): requests reach the lost task until the health check ejects it, as they would in AWS when an AZ fails.',
+          ]
+        : []),
     ...(usesFaultDocument
       ? []
       : [
@@ -216,6 +234,7 @@ export function planRun(
     baselineSeconds: options.quick ? 3 : 15,
     holdSeconds,
     replacementDelaySeconds,
+    deregistrationDelaySeconds,
     tailSeconds: options.quick ? 2 : 10,
     recoveryGraceSeconds: options.quick ? 5 : 30,
     rate,

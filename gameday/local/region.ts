@@ -70,6 +70,8 @@ export class Region {
   private readonly ports = new Map<string, number>();
   private readonly taskCounter = new Map<string, number>();
   private balancer?: Haproxy;
+  /** AZs whose target is deregistered: their next replica is registered once it listens. */
+  private readonly deregistered = new Set<string>();
 
   constructor(private readonly options: RegionOptions) {
     this.faultsFile = join(options.directory, `${options.region}-faults.json`);
@@ -129,7 +131,9 @@ export class Region {
     const count = (this.taskCounter.get(az) ?? 0) + 1;
     this.taskCounter.set(az, count);
     const taskId = `${az}-task-${count}`;
-    const port = this.ports.get(az) ?? (await freePort());
+    // A deregistered task may still be draining on its port: its replacement gets a new one, as
+    // a new Fargate task gets a new address.
+    const port = (this.deregistered.has(az) ? undefined : this.ports.get(az)) ?? (await freePort());
     this.ports.set(az, port);
     const { plan } = this.options;
     const child = this.options.registry.start({
@@ -164,7 +168,27 @@ export class Region {
     this.replicas.set(az, replica);
     this.tasks.push({ availabilityZone: az, taskId });
     await waitForLive(replica, 15_000);
+    if (this.deregistered.delete(az)) await this.haproxy.register(az, port);
     return replica;
+  }
+
+  /**
+   * What StopTask does first: deregisters the AZ's target from the load balancer, which sends it
+   * no new request from then on. The task keeps running (see `stopReplica`).
+   */
+  async deregisterReplica(az: string): Promise<Replica | undefined> {
+    await this.haproxy.deregister(az);
+    this.deregistered.add(az);
+    return this.replicas.get(az);
+  }
+
+  /**
+   * What StopTask does after the deregistration delay: SIGTERM, on which the service drains
+   * (SHUTDOWN_DRAIN_SECONDS) and exits; SIGKILL if it has not exited after `graceMs`. Takes the
+   * replica itself: by then its replacement may hold the AZ's slot.
+   */
+  async stopReplica(replica: Replica, graceMs: number): Promise<void> {
+    await replica.process.stop(graceMs);
   }
 
   /** SIGKILL to the AZ's replica: a crashed task. */

@@ -182,12 +182,23 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     );
   };
 
+  const later = (delaySeconds: number, step: () => Promise<void>) => {
+    pending.push(
+      sleep(delaySeconds * 1000)
+        .then(step)
+        .catch((error: unknown) =>
+          say(`a step failed: ${error instanceof Error ? error.message : String(error)}`),
+        ),
+    );
+  };
+
   // When the fault went in and when it was taken out (0 and undefined until then).
   let injectedAt = 0;
   let restoredAt: number | undefined;
   const actions = scenarioActions(plan, home, {
     mark,
     replace,
+    later,
     injectedAt: () => injectedAt,
     restoredAt: () => restoredAt,
   });

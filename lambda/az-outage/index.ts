@@ -1,4 +1,4 @@
-import { productionDeps } from '../shared/deps';
+import { productionDeps, targetGroupHealth } from '../shared/deps';
 import { createGuardedHandler } from '../shared/handler';
 
 import { azOutage, parseAzOutageEvent } from './az-outage';
@@ -10,5 +10,5 @@ export const handler = createGuardedHandler(
     run: azOutage,
     idempotencyKey: (event) => event.experimentId,
   },
-  productionDeps,
+  () => productionDeps({ targetHealth: targetGroupHealth }),
 );

@@ -1,6 +1,6 @@
 import { elastiCacheNodes } from '../shared/cache-nodes';
 import { elastiCacheClient } from '../shared/clients';
-import { productionDeps } from '../shared/deps';
+import { productionDeps, targetGroupHealth } from '../shared/deps';
 import { createGuardedHandler } from '../shared/handler';
 
 import { cacheOutage, parseCacheOutageEvent } from './cache-outage';
@@ -12,5 +12,9 @@ export const handler = createGuardedHandler(
     run: cacheOutage,
     idempotencyKey: (event) => event.experimentId,
   },
-  () => productionDeps({ cacheNodes: () => elastiCacheNodes(elastiCacheClient()) }),
+  () =>
+    productionDeps({
+      cacheNodes: () => elastiCacheNodes(elastiCacheClient()),
+      targetHealth: targetGroupHealth,
+    }),
 );

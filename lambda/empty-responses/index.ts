@@ -1,4 +1,4 @@
-import { productionDeps } from '../shared/deps';
+import { productionDeps, targetGroupHealth } from '../shared/deps';
 import { createGuardedHandler } from '../shared/handler';
 
 import { emptyResponses, parseEmptyResponsesEvent } from './empty-responses';
@@ -10,5 +10,5 @@ export const handler = createGuardedHandler(
     run: emptyResponses,
     idempotencyKey: (event) => event.experimentId,
   },
-  productionDeps,
+  () => productionDeps({ targetHealth: targetGroupHealth }),
 );

@@ -1,4 +1,4 @@
-import { productionDeps } from '../shared/deps';
+import { productionDeps, targetGroupHealth } from '../shared/deps';
 import { createGuardedHandler } from '../shared/handler';
 
 import { latency, parseLatencyEvent } from './latency';
@@ -10,5 +10,5 @@ export const handler = createGuardedHandler(
     run: latency,
     idempotencyKey: (event) => event.experimentId,
   },
-  productionDeps,
+  () => productionDeps({ targetHealth: targetGroupHealth }),
 );

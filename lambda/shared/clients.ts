@@ -1,7 +1,8 @@
 /**
  * Each SDK client is created once per function instance, on first use, and wrapped by the tracer.
  * The `@__PURE__` marks let esbuild drop the clients a function never refers to (ElastiCache from
- * every function but cache-outage), which keeps bundles and cold starts small.
+ * every function but cache-outage, ELBv2 from those that never count target health), which keeps
+ * bundles and cold starts small.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -12,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createElastiCacheClient } from './cache-nodes';
 import { clientConfig, createEcsClient } from './ecs-client';
 import { tracer } from './powertools';
+import { createElbv2Client } from './target-health';
 
 function once<T>(create: () => T): () => T {
   let value: T | undefined;
@@ -37,4 +39,7 @@ export const documentClient = /* @__PURE__ */ once(() =>
 );
 export const elastiCacheClient = /* @__PURE__ */ once(() =>
   tracer.captureAWSv3Client(createElastiCacheClient()),
+);
+export const elbv2Client = /* @__PURE__ */ once(() =>
+  tracer.captureAWSv3Client(createElbv2Client()),
 );

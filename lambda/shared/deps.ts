@@ -3,12 +3,21 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 
 import { powertoolsAudit } from './audit';
 import type { CacheNodes } from './cache-nodes';
-import { cloudWatchClient, documentClient, dynamoDbClient, ecsClient, ssmClient } from './clients';
-import { loadCanaryEnv, loadChaosEnv } from './env';
+import {
+  cloudWatchClient,
+  documentClient,
+  dynamoDbClient,
+  ecsClient,
+  elbv2Client,
+  ssmClient,
+} from './clients';
+import { loadCanaryEnv, loadChaosEnv, requireEnv } from './env';
+import { EnvironmentError } from './errors';
 import type { ChaosDeps } from './experiment';
 import type { HandlerDeps } from './handler';
 import { logger, metrics } from './powertools';
 import { isRegionTarget, probe } from './probe';
+import { TargetHealthReader, loadBalancerTargetHealth } from './target-health';
 
 let deps: HandlerDeps | undefined;
 
@@ -18,21 +27,48 @@ const noCacheNodes = (): never => {
 };
 
 /**
+ * For the functions that never count target health. There is no fallback to counting RUNNING
+ * tasks: a function that plans against the cap without declaring `targetHealth` fails closed.
+ */
+const noTargetHealth = (): never => {
+  throw new EnvironmentError(
+    'this function does not read target health (its handler passes no targetHealth)',
+  );
+};
+
+/**
+ * For the functions whose blast-radius cap counts healthy targets (stop-tasks, az-outage, latency,
+ * empty-responses, cache-outage): DescribeTargetHealth of the service's target group, TARGET_GROUP_ARN.
+ * Throws EnvironmentError while TARGET_GROUP_ARN is not set.
+ */
+export const targetGroupHealth = (): TargetHealthReader =>
+  loadBalancerTargetHealth(elbv2Client(), requireEnv('TARGET_GROUP_ARN'));
+
+/** The production chaos dependencies: target health is always wired, never left to a fallback. */
+export type ProductionChaosDeps = ChaosDeps & { readonly targetHealth: TargetHealthReader };
+
+/**
  * The deployed dependencies. Only cache-outage passes `cacheNodes`, so that only its bundle
- * carries the ElastiCache client. Throws EnvironmentError while an environment variable is missing.
+ * carries the ElastiCache client; only the functions that count target health pass
+ * `targetHealth` (usually `targetGroupHealth`), so that only they carry the ELBv2 client.
+ * Throws EnvironmentError while an environment variable is missing.
  */
 export function productionDeps(
-  options: { readonly cacheNodes?: () => CacheNodes } = {},
+  options: {
+    readonly cacheNodes?: () => CacheNodes;
+    readonly targetHealth?: () => TargetHealthReader;
+  } = {},
 ): HandlerDeps {
   if (deps) return deps;
   const env = loadChaosEnv();
-  const chaos: ChaosDeps = {
+  const chaos: ProductionChaosDeps = {
     env,
     ecs: ecsClient(),
     ssm: ssmClient(),
     cloudWatch: cloudWatchClient(),
     table: { ddb: documentClient(), tableName: env.stateTable },
     cacheNodes: options.cacheNodes ?? noCacheNodes,
+    targetHealth: options.targetHealth ? options.targetHealth() : noTargetHealth,
     probeOtherRegions: async () => {
       const canary = loadCanaryEnv();
       const others = canary.targets.filter((t) => isRegionTarget(t.name) && t.name !== env.region);

@@ -37,7 +37,8 @@ export type Guardrail =
   | 'pending-restore'
   | 'state-changed'
   | 'apply-in-flight'
-  | 'fault-document';
+  | 'fault-document'
+  | 'target-health';
 
 /** A guardrail refused to act. Nothing was changed. */
 export class GuardrailRefusal extends ChaosError {

@@ -1,4 +1,4 @@
-import { productionDeps } from '../shared/deps';
+import { productionDeps, targetGroupHealth } from '../shared/deps';
 import { createGuardedHandler } from '../shared/handler';
 
 import { stopTasks, parseStopTasksEvent } from './stop-tasks';
@@ -10,5 +10,5 @@ export const handler = createGuardedHandler(
     run: stopTasks,
     idempotencyKey: (event) => event.experimentId,
   },
-  productionDeps,
+  () => productionDeps({ targetHealth: targetGroupHealth }),
 );

@@ -171,6 +171,7 @@ export class RegionalStack extends Stack {
       this.chaos = new ChaosFunctions(this, 'Chaos', {
         cluster: this.catalog.cluster,
         service: this.catalog.service,
+        targetGroup: this.catalog.targetGroup,
         faultParameter: this.faultParameter,
         regionImpairedAlarm: this.alarms.regionImpaired,
         canaryTargets: this.canaryTargets(config),

@@ -1,6 +1,7 @@
 import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { ApplicationTargetGroup, TargetType } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -18,7 +19,12 @@ const CANARY_TARGETS = [
 
 /** A fresh app and a minimal region: VPC, cluster, Fargate service, fault parameter, alarm, topic. */
 function region(props: Partial<ChaosFunctionsProps> = {}, options: { nag?: boolean } = {}) {
-  const { app, stack, cluster, service } = minimalRegion('us-east-1');
+  const { app, stack, vpc, cluster, service } = minimalRegion('us-east-1');
+  const targetGroup = new ApplicationTargetGroup(stack, 'Targets', {
+    vpc,
+    port: 8080,
+    targetType: TargetType.IP,
+  });
   const faultParameter = new StringParameter(stack, 'Faults', { stringValue: '{"faults":[]}' });
   const regionImpairedAlarm = new Alarm(stack, 'RegionImpaired', {
     metric: new Metric({ namespace: 'Test', metricName: 'Impaired' }),
@@ -31,6 +37,7 @@ function region(props: Partial<ChaosFunctionsProps> = {}, options: { nag?: boole
   const chaos = new ChaosFunctions(stack, 'Chaos', {
     cluster,
     service,
+    targetGroup,
     faultParameter,
     regionImpairedAlarm,
     canaryTargets: CANARY_TARGETS,
@@ -86,6 +93,15 @@ function functionOf(all: Resources, name: string) {
     environment: (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
   };
 }
+
+/** The functions whose planners count healthy targets (`capacityOf`). */
+const CAPPED: readonly string[] = [
+  'stop-tasks',
+  'az-outage',
+  'empty-responses',
+  'cache-outage',
+  'latency',
+];
 
 const actionsOf = (statements: Statement[]) =>
   [...new Set(statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])))]
@@ -166,6 +182,23 @@ describe('the functions', () => {
     }
   });
 
+  test('the functions whose cap counts healthy targets get TARGET_GROUP_ARN; the others do not', () => {
+    // GIVEN
+    const all = resources(region().stack);
+
+    // THEN the target group's ARN goes to each function that plans against the cap
+    for (const name of CAPPED) {
+      expect([name, functionOf(all, name).environment.TARGET_GROUP_ARN]).toEqual([
+        name,
+        { Ref: matching(/^Targets/) },
+      ]);
+    }
+    // AND to none of the others
+    for (const name of CHAOS_FUNCTION_NAMES.filter((n) => !CAPPED.includes(n))) {
+      expect([name, functionOf(all, name).environment.TARGET_GROUP_ARN]).toEqual([name, undefined]);
+    }
+  });
+
   test('cache-outage may reboot only the given cache cluster', () => {
     // GIVEN / WHEN
     const withCache = functionOf(resources(region().stack), 'cache-outage');
@@ -208,18 +241,20 @@ describe('IAM', () => {
   test('each function may do only what it needs', () => {
     // GIVEN
     const all = resources(region().stack);
+    const HEALTH = 'elasticloadbalancing:DescribeTargetHealth';
     const expected: Record<string, string[]> = {
-      'stop-tasks': [...READ, ...DOCUMENT_AND_STATE, 'ecs:StopTask'],
-      'az-outage': [...READ, ...DOCUMENT_AND_STATE, 'ecs:StopTask', 'ecs:UpdateService'],
-      'empty-responses': [...READ, ...DOCUMENT_AND_STATE],
+      'stop-tasks': [...READ, HEALTH, ...DOCUMENT_AND_STATE, 'ecs:StopTask'],
+      'az-outage': [...READ, HEALTH, ...DOCUMENT_AND_STATE, 'ecs:StopTask', 'ecs:UpdateService'],
+      'empty-responses': [...READ, HEALTH, ...DOCUMENT_AND_STATE],
       'region-outage': [...READ, ...DOCUMENT_AND_STATE],
       'cache-outage': [
         ...READ,
+        HEALTH,
         ...DOCUMENT_AND_STATE,
         'elasticache:DescribeCacheClusters',
         'elasticache:RebootCacheCluster',
       ],
-      latency: [...READ, ...DOCUMENT_AND_STATE],
+      latency: [...READ, HEALTH, ...DOCUMENT_AND_STATE],
       restore: [
         'ecs:DescribeServices',
         'ecs:ListTagsForResource',
@@ -269,6 +304,27 @@ describe('IAM', () => {
     });
   });
 
+  test('DescribeTargetHealth, which has no resource-level permission, is granted on * with no scoped action beside it', () => {
+    // GIVEN
+    const all = resources(region().stack);
+
+    // THEN each capped function has one statement for it, on `*` (IAM allows nothing narrower);
+    // CDK merges it with the X-Ray actions, which are unscoped too, and with nothing else
+    for (const name of CAPPED) {
+      const health = functionOf(all, name).statements.filter((s) =>
+        [s.Action].flat().includes('elasticloadbalancing:DescribeTargetHealth'),
+      );
+      expect([name, health.length]).toEqual([name, 1]);
+      expect(health[0]).toMatchObject({ Effect: 'Allow', Resource: '*' });
+      expect(health[0].Condition).toBeUndefined();
+      expect([health[0].Action].flat().sort()).toEqual([
+        'elasticloadbalancing:DescribeTargetHealth',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ]);
+    }
+  });
+
   test('no statement has a wildcard resource where the ARN is known', () => {
     // GIVEN every policy of the construct, FIS role with CPU stress included
     const all = resources(region({ taskCpuStress: true }).stack);
@@ -282,6 +338,7 @@ describe('IAM', () => {
       'xray:GetSamplingRules',
       'xray:GetSamplingTargets',
       'ecs:ListTasks',
+      'elasticloadbalancing:DescribeTargetHealth',
       'ssm:ListCommands',
       'ssm:CancelCommand',
       'logs:CreateLogDelivery',

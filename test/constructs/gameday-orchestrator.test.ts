@@ -38,6 +38,7 @@ function region(props: Partial<GameDayOrchestratorProps> = {}, options: { nag?: 
   const chaos = new ChaosFunctions(stack, 'Chaos', {
     cluster,
     service,
+    targetGroup,
     faultParameter: new StringParameter(stack, 'Faults', { stringValue: '{"faults":[]}' }),
     regionImpairedAlarm,
     canaryTargets: [{ name: 'eu-west-1', url: 'https://eu-west-1.api.example.com/health/ready' }],

@@ -475,6 +475,18 @@ describe('the default regional stack', () => {
       });
     });
 
+    test("gives the chaos functions this region's target group, whose healthy targets the cap counts", () => {
+      const [targetGroup] = Object.keys(
+        template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'),
+      );
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('^Chaos: stop-tasks'),
+        Environment: {
+          Variables: Match.objectLike({ TARGET_GROUP_ARN: { Ref: targetGroup } }),
+        },
+      });
+    });
+
     test("probes this region's own readiness with the canary when no domain is configured", () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {

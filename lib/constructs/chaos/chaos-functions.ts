@@ -9,6 +9,7 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { ICluster, IBaseService } from 'aws-cdk-lib/aws-ecs';
+import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -39,6 +40,11 @@ export interface ChaosFunctionsProps {
    * templates target its tasks by cluster and service name, through the stop-tasks guard.
    */
   readonly service: IBaseService;
+  /**
+   * The service's target group. The blast-radius cap counts the targets it finds healthy
+   * (DescribeTargetHealth), not the tasks ECS reports RUNNING.
+   */
+  readonly targetGroup: ITargetGroup;
   /** The region's fault document (a String parameter the service reads). */
   readonly faultParameter: IStringParameter;
   /** The "region impaired" alarm: preflight of every fault, stop condition of every FIS experiment. */
@@ -161,6 +167,13 @@ export class ChaosFunctions extends Construct {
         resources: [taskArnPattern],
         conditions: inCluster,
       }),
+      // DescribeTargetHealth supports no resource-level permission and no condition key of its
+      // own (Service Authorization Reference, Elastic Load Balancing V2): it can only be granted
+      // on `*`. It is a read, and only the functions that count target health get it.
+      targetHealth: new PolicyStatement({
+        actions: ['elasticloadbalancing:DescribeTargetHealth'],
+        resources: ['*'],
+      }),
       faultDocument: new PolicyStatement({
         actions: ['ssm:GetParameter', 'ssm:PutParameter'],
         resources: [props.faultParameter.parameterArn],
@@ -201,6 +214,9 @@ export class ChaosFunctions extends Construct {
       statements.describeTasks,
     ];
     const faults = [...preflight, statements.faultDocument, statements.stateTable];
+    /** The functions whose cap counts healthy targets (their planners call `capacityOf`). */
+    const capped = [...faults, statements.targetHealth];
+    const targetGroupEnvironment = { TARGET_GROUP_ARN: props.targetGroup.targetGroupArn };
 
     /** What each function may do, and what it reads from its environment beyond the guarded set. */
     const specs: Record<
@@ -208,16 +224,19 @@ export class ChaosFunctions extends Construct {
       { statements: PolicyStatement[]; environment: Record<string, string>; guarded: boolean }
     > = {
       'stop-tasks': {
-        statements: [...faults, statements.stopTasks],
-        environment: {},
+        statements: [...capped, statements.stopTasks],
+        environment: targetGroupEnvironment,
         guarded: true,
       },
       'az-outage': {
-        statements: [...faults, statements.stopTasks, statements.updateService],
-        environment: { SUBNET_AZS: subnetAvailabilityZones(stack, cluster) },
+        statements: [...capped, statements.stopTasks, statements.updateService],
+        environment: {
+          ...targetGroupEnvironment,
+          SUBNET_AZS: subnetAvailabilityZones(stack, cluster),
+        },
         guarded: true,
       },
-      'empty-responses': { statements: faults, environment: {}, guarded: true },
+      'empty-responses': { statements: capped, environment: targetGroupEnvironment, guarded: true },
       'region-outage': {
         statements: faults,
         environment: { CANARY_TARGETS: canaryTargets, HEALTH_TOKEN: props.healthToken },
@@ -226,17 +245,20 @@ export class ChaosFunctions extends Construct {
       'cache-outage': {
         statements: cacheClusterArn
           ? [
-              ...faults,
+              ...capped,
               new PolicyStatement({
                 actions: ['elasticache:DescribeCacheClusters', 'elasticache:RebootCacheCluster'],
                 resources: [cacheClusterArn],
               }),
             ]
-          : faults,
-        environment: props.cacheClusterId ? { CACHE_CLUSTER_ID: props.cacheClusterId } : {},
+          : capped,
+        environment: {
+          ...targetGroupEnvironment,
+          ...(props.cacheClusterId ? { CACHE_CLUSTER_ID: props.cacheClusterId } : {}),
+        },
         guarded: true,
       },
-      latency: { statements: faults, environment: {}, guarded: true },
+      latency: { statements: capped, environment: targetGroupEnvironment, guarded: true },
       restore: {
         statements: [
           statements.readService,
@@ -302,8 +324,9 @@ export class ChaosFunctions extends Construct {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'xray:PutTraceSegments/PutTelemetryRecords (active tracing) and ecs:ListTasks support no ' +
-          'resource-level permission; ListTasks is held to this cluster by an ecs:cluster condition',
+          'xray:PutTraceSegments/PutTelemetryRecords (active tracing), ecs:ListTasks and ' +
+          'elasticloadbalancing:DescribeTargetHealth (a read) support no resource-level permission; ' +
+          'ListTasks is held to this cluster by an ecs:cluster condition',
       });
       functions[name] = fn;
     }

@@ -117,6 +117,118 @@ describe('HAProxy behaves like the ALB on a refused connection', () => {
   });
 });
 
+/** A target that counts the requests it serves, can hold `/slow` ones, and can fail readiness. */
+async function target() {
+  const held: Array<() => void> = [];
+  const state = { ready: true, served: 0 };
+  const server = createServer((req, res) => {
+    if (req.url === '/health/ready') {
+      res.writeHead(state.ready ? 200 : 503).end();
+      return;
+    }
+    state.served++;
+    if (req.url === '/slow') held.push(() => res.writeHead(200).end('slow'));
+    else res.writeHead(200).end('ok');
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    port,
+    state,
+    held,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const until = async (what: string, condition: () => boolean | Promise<boolean>) => {
+  for (let i = 0; i < 400; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+};
+
+describe('HAProxy deregisters and registers targets as StopTask and ECS do with the ALB', () => {
+  test('a deregistered target gets no new request while the one it serves finishes; a replacement at a new port gets none until it passes the check', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'haproxy-dereg-'));
+    const registry = new ProcessRegistry();
+    const a = await target();
+    const b = await target();
+    let replacement: Awaited<ReturnType<typeof target>> | undefined;
+    try {
+      // GIVEN two targets, both UP
+      const balancer = await startHaproxy(registry, {
+        binary: process.env.HAPROXY_BIN ?? 'haproxy',
+        directory,
+        name: 'dereg',
+        port: await freePort(),
+        balancer: { intervalMs: 100, timeoutMs: 1000, healthyThreshold: 2, unhealthyThreshold: 2 },
+        targets: [
+          { name: 'us-east-1a', port: a.port },
+          { name: 'us-east-1b', port: b.port },
+        ],
+      });
+      await until('both targets UP', async () =>
+        (await balancer.servers()).every((server) => server.status === 'UP'),
+      );
+      // AND a request that target a holds in flight (round robin sends one of two to it)
+      const slow = [statusOf(`${balancer.url}/slow`), statusOf(`${balancer.url}/slow`)];
+      await until('target a to hold a request', () => a.held.length === 1);
+      b.held.forEach((release) => release());
+
+      // WHEN target a is deregistered
+      await balancer.deregister('us-east-1a');
+
+      // THEN HAProxy logs it DOWN (deregistered), and new requests all go to b
+      await until('the maint event', () =>
+        balancer.events.some((e) => e.server === 'us-east-1a' && e.state === 'DOWN'),
+      );
+      expect(balancer.events.at(-1)).toMatchObject({
+        server: 'us-east-1a',
+        state: 'DOWN',
+        reason: 'deregistered (maintenance)',
+      });
+      const servedByA = a.state.served;
+      for (let i = 0; i < 6; i++) expect(await statusOf(`${balancer.url}/items/x`)).toBe(200);
+      expect(a.state.served).toBe(servedByA);
+      // AND the request a held finishes: deregistration drains, it does not cut
+      a.held.forEach((release) => release());
+      expect(await Promise.all(slow)).toEqual([200, 200]);
+
+      // WHEN a replacement, not yet ready, is registered at a new port
+      replacement = await target();
+      replacement.state.ready = false;
+      await a.close();
+      await balancer.register('us-east-1a', replacement.port);
+
+      // THEN it is DOWN (registered, not yet checked) and gets no request while its check fails
+      // (not UP at once, as leaving maint alone would make it)
+      const registered = (await balancer.servers()).find((server) => server.name === 'us-east-1a');
+      expect(isRouting(registered?.status ?? 'absent')).toBe(false);
+      await until('the registration event', () => balancer.events.length >= 2);
+      expect(balancer.events.at(-1)).toMatchObject({
+        server: 'us-east-1a',
+        state: 'DOWN',
+        reason: 'registered, not yet checked',
+      });
+      for (let i = 0; i < 6; i++) expect(await statusOf(`${balancer.url}/items/x`)).toBe(200);
+      expect(replacement.state.served).toBe(0);
+
+      // WHEN it turns ready, THEN it comes UP through the check and serves
+      replacement.state.ready = true;
+      await until('the replacement UP', () =>
+        balancer.events.some((e) => e.server === 'us-east-1a' && e.state === 'UP'),
+      );
+      for (let i = 0; i < 6; i++) expect(await statusOf(`${balancer.url}/items/x`)).toBe(200);
+      expect(replacement.state.served).toBeGreaterThan(0);
+    } finally {
+      await registry.stopAll(1000);
+      await Promise.allSettled([a.close(), b.close(), replacement?.close()]);
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
 function statusOf(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false }, (res) => {
@@ -149,6 +261,30 @@ describe('reading HAProxy', () => {
       reason: 'Layer7 check passed, code: 200',
     });
     expect(parseStateLine('Proxy api started.', 1)).toBeUndefined();
+  });
+
+  test('parses the runtime API state changes: deregistered (maint) is DOWN, registered again is DOWN until checked', () => {
+    // GIVEN the lines HAProxy 2.6 logs for `state maint`, `state ready` and `health down`
+    const maint =
+      'Server service/us-east-1a is going DOWN for maintenance. 2 active and 3 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.';
+    const ready = 'Server service/us-east-1a is UP/READY (leaving forced maintenance).';
+    const forcedDown =
+      'Server service/us-east-1a is DOWN, changed from CLI. 2 active and 3 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.';
+
+    // THEN maint and the forced DOWN are DOWN, and the transient UP/READY is no state change
+    expect(parseStateLine(maint, 1)).toEqual({
+      at: 1,
+      server: 'us-east-1a',
+      state: 'DOWN',
+      reason: 'deregistered (maintenance)',
+    });
+    expect(parseStateLine(ready, 2)).toBeUndefined();
+    expect(parseStateLine(forcedDown, 3)).toEqual({
+      at: 3,
+      server: 'us-east-1a',
+      state: 'DOWN',
+      reason: 'registered, not yet checked',
+    });
   });
 
   test('parses show stat into the backend servers, telling backups apart', () => {

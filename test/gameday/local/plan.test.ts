@@ -46,12 +46,32 @@ describe('planRun', () => {
     expect(plan.notes[0]).toContain('with every duration × 0.2 (quick mode)');
   });
 
-  test('the report says what differs from AWS: no retries, and a lost task is a crash, not a deregistered StopTask', () => {
+  test('the report says what differs from AWS: no retries, and task-loss stops a task as StopTask does', () => {
     const plan = planRun('task-loss', DEFAULT_CONFIG, { quick: false, rate: 60 });
 
     const note = plan.notes.find((n) => n.startsWith('What differs from AWS'));
     expect(note).toContain('retries nothing (retries 0, no redispatch)');
-    expect(note).toContain('StopTask deregisters the target first');
+    const taskLoss = plan.notes.find((n) => n.startsWith('task-loss does what StopTask does'));
+    expect(taskLoss).toContain('the target is deregistered first');
+    expect(taskLoss).toContain('SIGTERM 20 s later (the deregistration delay of 20 s)');
+    expect(taskLoss).toContain('Not modelled');
+  });
+
+  test('scales the deregistration delay of task-loss with the other durations in quick mode', () => {
+    const full = planRun('task-loss', DEFAULT_CONFIG, { quick: false, rate: 60 });
+    const quick = planRun('task-loss', DEFAULT_CONFIG, { quick: true, rate: 60 });
+
+    expect(full.deregistrationDelaySeconds).toBe(20);
+    expect(quick.deregistrationDelaySeconds).toBe(20 * QUICK_TIME_SCALE);
+    expect(quick.notes.join(' ')).toContain(
+      `SIGTERM 4 s later (the deregistration delay of 20 s × ${QUICK_TIME_SCALE})`,
+    );
+  });
+
+  test('az-outage says it is a crash: requests reach the lost task until the check ejects it', () => {
+    const plan = planRun('az-outage', DEFAULT_CONFIG, { quick: false, rate: 60 });
+
+    expect(plan.notes.join(' ')).toContain('az-outage kills processes outright (SIGKILL, a crash)');
   });
 
   test('holds the replacement of a lost task back until its slot must have been ejected', () => {
