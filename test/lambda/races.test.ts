@@ -17,7 +17,8 @@
  *
  * An invocation "crashes" by stopping at a chosen call forever, and dies (as Lambda ends it) at
  * its first call after its 50 s timeout has passed on the test's clock.
- * On failure, fast-check prints the seed, the path and the schedule (the scheduler's report).
+ * On failure, fast-check prints the seed, the path and the schedule (the scheduler's report);
+ * `RACE_SEED=<seed> RACE_PATH=<path>` replays it. Each scenario starts from a reset fake ECS.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ECSClient } from '@aws-sdk/client-ecs';
