@@ -17,7 +17,8 @@
  *
  * An invocation "crashes" by stopping at a chosen call forever, and dies (as Lambda ends it) at
  * its first call after its 50 s timeout has passed on the test's clock.
- * On failure, fast-check prints the seed, the path and the schedule (the scheduler's report).
+ * On failure, fast-check prints the seed, the path and the schedule (the scheduler's report);
+ * `RACE_SEED=<seed> RACE_PATH=<path>` replays it. Each scenario starts from a reset fake ECS.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ECSClient } from '@aws-sdk/client-ecs';
@@ -52,6 +53,14 @@ const SLOW_MS = 600;
 const CAP = 3;
 /** Bounded so that the property runs in seconds; raise locally to search harder. */
 const NUM_RUNS = Number(process.env.RACE_RUNS ?? 100);
+/** Replays one failure: `RACE_SEED=<seed> RACE_PATH=<path>` as fast-check printed them. */
+const REPLAY =
+  process.env.RACE_SEED !== undefined
+    ? {
+        seed: Number(process.env.RACE_SEED),
+        ...(process.env.RACE_PATH ? { path: process.env.RACE_PATH } : {}),
+      }
+    : {};
 
 type Kind = 'empty-responses' | 'latency' | 'az-outage';
 const KINDS: readonly Kind[] = ['empty-responses', 'latency', 'az-outage'];
@@ -152,6 +161,8 @@ interface World {
   readonly table: StateTable;
   readonly ecs: ECSClient;
   inflight: number;
+  /** Whether a check between steps saw a live change (a fault really acting). */
+  sawLive: boolean;
 }
 
 /** Runs `op` once the scheduler opens this call's gate, unless the invocation is dead. */
@@ -221,17 +232,18 @@ function gated<T>(
 
 const nameOf = (command: object): string => command.constructor.name.replace(/Command$/, '');
 
-/** ChaosDeps whose every AWS call passes the invocation's gate. */
-function gatedDeps(s: fc.Scheduler, world: World, inv: Invocation): ChaosDeps {
+/** Runs one AWS call (`label` is the command's name): at once, or once its gate opens. */
+type Pass = <T>(label: string, op: () => Promise<T>) => Promise<T>;
+
+/** ChaosDeps acting on `world`, whose every AWS call goes through `pass`. */
+function depsThrough(world: World, pass: Pass): ChaosDeps {
   const ecs = {
     send: (command: object) =>
-      gated(s, world, inv, nameOf(command), () =>
-        world.ecs.send(command as Parameters<ECSClient['send']>[0]),
-      ),
+      pass(nameOf(command), () => world.ecs.send(command as Parameters<ECSClient['send']>[0])),
   } as unknown as ECSClient;
   const ssm = {
     send: (command: object) =>
-      gated(s, world, inv, nameOf(command), () => Promise.resolve(ssmAnswer(world, command))),
+      pass(nameOf(command), () => Promise.resolve(ssmAnswer(world, command))),
   } as unknown as SSMClient;
   const cloudWatch = {
     send: () =>
@@ -242,7 +254,7 @@ function gatedDeps(s: fc.Scheduler, world: World, inv: Invocation): ChaosDeps {
   } as unknown as CloudWatchClient;
   const ddb = {
     send: (command: object) =>
-      gated(s, world, inv, nameOf(command), () =>
+      pass(nameOf(command), () =>
         world.table.ddb.send(command as Parameters<DynamoDBDocumentClient['send']>[0]),
       ),
   } as unknown as DynamoDBDocumentClient;
@@ -261,6 +273,10 @@ function gatedDeps(s: fc.Scheduler, world: World, inv: Invocation): ChaosDeps {
     random: () => 0.999999,
   };
 }
+
+/** ChaosDeps whose every AWS call passes the invocation's gate. */
+const gatedDeps = (s: fc.Scheduler, world: World, inv: Invocation): ChaosDeps =>
+  depsThrough(world, (label, op) => gated(s, world, inv, label, op));
 
 function ssmAnswer(world: World, command: object): unknown {
   if (command instanceof GetParameterCommand) {
@@ -336,6 +352,7 @@ function affectedTasks(world: World): number {
 /** The step invariants; throws naming what broke. */
 async function check(world: World, when: string): Promise<void> {
   const owners = liveOwners(world);
+  if (owners.size > 0) world.sawLive = true;
   const state = owners.size > 0 ? await readState(world.table, SERVICE_ARN) : undefined;
   for (const owner of owners) {
     if (!state || state.experimentId !== owner || state.status === 'restored') {
@@ -397,6 +414,11 @@ let dynamo: LocalDynamo;
 let fake: FakeEcs;
 let ecs: ECSClient;
 let runs = 0;
+/**
+ * How many scenarios really acted, so that the property cannot pass on dry runs and refusals
+ * alone: an inject answered `applied`, and a check between steps saw a live change.
+ */
+const acted = { scenarios: 0, applied: 0, sawLive: 0 };
 
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
@@ -414,9 +436,9 @@ afterAll(async () => {
 });
 
 async function freshWorld(kindOf: Record<Id, Kind>): Promise<World> {
-  fake.services.clear();
-  fake.tasks.clear();
-  fake.calls.length = 0;
+  // Also drops injections the last scenario queued and never used: one is an UpdateService
+  // timeout that would otherwise hit this scenario (see the harness race test below).
+  fake.reset();
   for (const svc of FLEET.services) fake.services.set(svc.serviceArn, structuredClone(svc));
   for (const t of FLEET.tasks) fake.tasks.set(t.taskArn, structuredClone(t));
   return {
@@ -427,6 +449,7 @@ async function freshWorld(kindOf: Record<Id, Kind>): Promise<World> {
     ecs,
     table: await dynamo.createTable(`races-${++runs}`),
     inflight: 0,
+    sawLive: false,
   };
 }
 
@@ -441,6 +464,7 @@ describe('interleavings of inject, restore, sweep, retries, crashes and expiry',
           scenario.abort,
           ...scenario.steps,
         ];
+        let applied = false;
         const launches = steps.map((step, i) => ({
           startAt: step.startAt,
           launch: (): Promise<unknown> => {
@@ -463,6 +487,7 @@ describe('interleavings of inject, restore, sweep, retries, crashes and expiry',
             const inv = invocation(name, step);
             const run = start(step, kindOf, gatedDeps(s, world, inv)).then(
               (r) => {
+                if ((r as { status?: string }).status === 'applied') applied = true;
                 if (process.env.RACE_DEBUG) console.log(name, JSON.stringify(r).slice(0, 160));
               },
               (e: unknown) => {
@@ -473,6 +498,9 @@ describe('interleavings of inject, restore, sweep, retries, crashes and expiry',
           },
         }));
         await drive(s, world, launches);
+        acted.scenarios++;
+        if (applied) acted.applied++;
+        if (world.sawLive) acted.sawLive++;
 
         // Then, past every window: the sweep ends whatever is left (twice: a restore that had to
         // wait out an applier's window is verified by the next sweep; once more for each ECS
@@ -490,7 +518,10 @@ describe('interleavings of inject, restore, sweep, retries, crashes and expiry',
         }
         const owners = liveOwners(world);
         if (owners.size > 0)
-          throw new Error(`after the final sweep, still live: ${[...owners].join(', ')}`);
+          throw new Error(
+            `after the final sweep, still live: ${[...owners].join(', ')} ` +
+              `(ECS answers: ${fake.calls.map((c) => `${c.operation} ${c.answer}`).join(', ')})`,
+          );
         const state = await readState(world.table, SERVICE_ARN);
         if (state && state.status !== 'restored') {
           throw new Error(`after the final sweep, ${state.experimentId} is ${state.status}`);
@@ -508,7 +539,72 @@ describe('interleavings of inject, restore, sweep, retries, crashes and expiry',
           );
         });
       }),
-      { numRuns: NUM_RUNS, endOnFailure: true },
+      { numRuns: NUM_RUNS, endOnFailure: true, ...REPLAY },
     );
+    // THEN it was not vacuous: many scenarios applied faults that were seen live between steps.
+    console.log(
+      `races: ${acted.scenarios} scenarios, ${acted.applied} with an applied inject, ` +
+        `${acted.sawLive} with a live change seen between steps`,
+    );
+    expect(acted.applied).toBeGreaterThanOrEqual(Math.ceil(acted.scenarios / 10));
+    expect(acted.sawLive).toBeGreaterThanOrEqual(Math.ceil(acted.scenarios / 10));
   }, 120_000);
+});
+
+describe('an UpdateService timeout queued by one scenario and never used (the harness race)', () => {
+  // Found by the property above at { seed: 1107422787 } (its counterexample had no ecs-timeout
+  // step at all): an `ecs-timeout` step that fires after the last UpdateService of its scenario
+  // leaves its injection queued on the shared fake, and the next scenario's UpdateService calls
+  // met it. Its sweeps then timed out without effect, through no fault of the code under test.
+  test('does not reach the next scenario: the abort sent while the inject plans, then the sweep after expiry, leave nothing live', async () => {
+    // GIVEN a scenario that queued UpdateService timeouts it never used (as the counterexample's
+    // ECS log showed: one that applies, then two that do not)
+    await freshWorld({ 'exp-a': 'az-outage', 'exp-b': 'latency' });
+    fake.inject(
+      'UpdateService',
+      { kind: 'slow', delayMs: SLOW_MS, applied: true },
+      { kind: 'slow', delayMs: SLOW_MS, applied: false },
+      { kind: 'slow', delayMs: SLOW_MS, applied: false },
+    );
+    const kindOf: Record<Id, Kind> = { 'exp-a': 'az-outage', 'exp-b': 'latency' };
+    const world = await freshWorld(kindOf);
+    const direct = depsThrough(world, (_label, op) => op());
+
+    // WHEN, as scripted by the counterexample, exp-a's az-outage inject is held at its planning
+    // read of the fault document, the abort of exp-a runs (it finds no state yet) ...
+    let planning!: () => void;
+    const atPlanning = new Promise<void>((resolve) => (planning = resolve));
+    let letGo!: () => void;
+    const released = new Promise<void>((resolve) => (letGo = resolve));
+    const held = depsThrough(world, async (label, op) => {
+      if (label === 'GetParameter') {
+        planning();
+        await released;
+      }
+      return op();
+    });
+    const inject = start(
+      { kind: 'inject', experiment: 'exp-a', startAt: 0 },
+      kindOf,
+      held,
+    ) as Promise<{ status: string }>;
+    await atPlanning;
+    const abort = await restore(parseRestoreEvent({ experimentId: 'exp-a' }, direct.env), direct);
+    // ... the inject goes on and applies, and past every window two sweeps run
+    letGo();
+    const injected = await inject;
+    world.now += 30 * 60_000;
+    const sweeps = [];
+    for (let round = 0; round < 2; round++)
+      sweeps.push(await restore(parseRestoreEvent({ sweep: true }, direct.env), direct));
+
+    // THEN the abort found nothing to restore, the inject applied, and the first sweep restored
+    // it: every UpdateService answered normally, and nothing is live
+    expect(abort.status).toBe('nothing-to-restore');
+    expect(injected.status).toBe('applied');
+    expect(sweeps.map((r) => r.status)).toEqual(['restored', 'nothing-to-restore']);
+    expect(fake.callsOf('UpdateService').map((c) => c.answer)).toEqual(['ok', 'ok']);
+    expect([...liveOwners(world)]).toEqual([]);
+    expect((await readState(world.table, SERVICE_ARN))?.status).toBe('restored');
+  }, 60_000);
 });

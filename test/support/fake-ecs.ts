@@ -117,6 +117,25 @@ export class FakeEcs {
     this.injections.set(operation, [...(this.injections.get(operation) ?? []), ...injections]);
   }
 
+  /** Injections queued and not yet used by a call, per operation. */
+  pendingInjections(): Record<string, number> {
+    return Object.fromEntries(
+      [...this.injections].filter(([, queue]) => queue.length > 0).map(([op, q]) => [op, q.length]),
+    );
+  }
+
+  /**
+   * Back to an empty fake for the next scenario on the same endpoint: no services, no tasks, no
+   * recorded calls, and no injection left queued by the last one (an unused injection would
+   * otherwise hit the next scenario's first call of that operation).
+   */
+  reset(): void {
+    this.services.clear();
+    this.tasks.clear();
+    this.calls.length = 0;
+    this.injections.clear();
+  }
+
   callsOf(operation: string): RecordedCall[] {
     return this.calls.filter((c) => c.operation === operation);
   }
