@@ -1,45 +1,25 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { MemcachedCache } from '../../service/src/cache/memcached-cache';
 import { DependencyMetrics } from '../../service/src/metrics/emf';
 import { startMemcached, type MemcachedServer } from '../support/memcached';
+import { createTestCertificate } from '../support/test-certificate';
 
 /**
  * ElastiCache in-transit encryption, as far as it can be tested here: a real memcached serving
  * TLS only (memcached -Z) with a throwaway certificate for 127.0.0.1.
  */
 
-const run = promisify(execFile);
 let directory: string;
 let server: MemcachedServer;
 let ca: string;
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'memcached-tls-'));
-  const certFile = join(directory, 'cert.pem');
-  const keyFile = join(directory, 'key.pem');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ]);
-  ca = await readFile(certFile, 'utf8');
+  const { certFile, keyFile, cert } = await createTestCertificate(directory);
+  ca = cert;
   server = await startMemcached({ tls: { certFile, keyFile } });
 });
 

@@ -13,8 +13,9 @@
  *   ...
  *   await ecs.close();
  */
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { LoopbackHttpFake } from './loopback-http-fake';
 
 const TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -71,44 +72,24 @@ export interface RecordedCall {
   readonly answer: 'ok' | Exclude<Injection['kind'], 'pass'>;
 }
 
-export class FakeEcs {
+export class FakeEcs extends LoopbackHttpFake {
   public readonly calls: RecordedCall[] = [];
   public readonly services = new Map<string, FakeEcsService>();
   public readonly tasks = new Map<string, FakeEcsTask>();
   private readonly injections = new Map<string, Injection[]>();
-  private readonly sockets = new Set<Socket>();
-  private readonly timers = new Set<NodeJS.Timeout>();
 
-  private constructor(
-    private readonly server: Server,
-    public readonly endpoint: string,
-  ) {}
+  private constructor() {
+    super();
+  }
 
   /** Starts on a free port of 127.0.0.1. */
   static async start(
     initial: { services?: FakeEcsService[]; tasks?: FakeEcsTask[] } = {},
   ): Promise<FakeEcs> {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const fake = new FakeEcs(server, `http://127.0.0.1:${port}`);
+    const fake = new FakeEcs();
+    await fake.listen();
     for (const s of initial.services ?? []) fake.services.set(s.serviceArn, structuredClone(s));
     for (const t of initial.tasks ?? []) fake.tasks.set(t.taskArn, structuredClone(t));
-    server.on('connection', (socket) => {
-      fake.sockets.add(socket);
-      socket.on('close', () => fake.sockets.delete(socket));
-    });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      // A client that timed out has gone; writing the late reply to it must not crash the test.
-      res.on('error', () => undefined);
-      fake.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent)
-          fake.reply(res, 500, { __type: 'ServerException', message: String(error) });
-      });
-    });
     return fake;
   }
 
@@ -140,13 +121,11 @@ export class FakeEcs {
     return this.calls.filter((c) => c.operation === operation);
   }
 
-  async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  protected override handlerFailed(res: ServerResponse, error: unknown): void {
+    this.reply(res, 500, { __type: 'ServerException', message: String(error) });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected override async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const target = req.headers['x-amz-target'];
@@ -198,11 +177,7 @@ export class FakeEcs {
       return;
     }
     if (injection?.kind === 'slow') {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (!res.destroyed) this.reply(res, answer.status, answer.body);
-      }, injection.delayMs);
-      this.timers.add(timer);
+      this.replyLater(res, injection.delayMs, () => this.reply(res, answer.status, answer.body));
       return;
     }
     this.reply(res, answer.status, answer.body);

@@ -4,8 +4,9 @@
  * RebootCacheCluster. A reboot marks the nodes `rebooting cache cluster nodes`, so a read after it
  * sees its effect. `inject` makes the next reboot reply late (after its effect, or without it).
  */
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { LoopbackHttpFake } from './loopback-http-fake';
 
 const NS = 'http://elasticache.amazonaws.com/doc/2015-02-02/';
 
@@ -13,36 +14,20 @@ export type CacheInjection =
   | { readonly kind: 'slow'; readonly delayMs: number; readonly applied: boolean }
   | { readonly kind: 'server-error' };
 
-export class FakeElastiCache {
+export class FakeElastiCache extends LoopbackHttpFake {
   public readonly calls: { action: string; params: URLSearchParams }[] = [];
   /** Node id -> status, per cluster. */
   public readonly clusters = new Map<string, Map<string, string>>();
   private readonly injections: CacheInjection[] = [];
-  private readonly sockets = new Set<Socket>();
-  private readonly timers = new Set<NodeJS.Timeout>();
 
-  private constructor(
-    private readonly server: Server,
-    public readonly endpoint: string,
-  ) {}
+  private constructor() {
+    super();
+  }
 
   static async start(clusterId: string, nodeIds: readonly string[]): Promise<FakeElastiCache> {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const fake = new FakeElastiCache(server, `http://127.0.0.1:${port}`);
+    const fake = new FakeElastiCache();
+    await fake.listen();
     fake.clusters.set(clusterId, new Map(nodeIds.map((id) => [id, 'available'])));
-    server.on('connection', (socket) => {
-      fake.sockets.add(socket);
-      socket.on('close', () => fake.sockets.delete(socket));
-    });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      res.on('error', () => undefined);
-      void fake.handle(req, res);
-    });
     return fake;
   }
 
@@ -55,13 +40,7 @@ export class FakeElastiCache {
     return this.calls.filter((c) => c.action === action);
   }
 
-  async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected override async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
@@ -95,11 +74,7 @@ export class FakeElastiCache {
     }
     const body = `<RebootCacheClusterResponse xmlns="${NS}"><RebootCacheClusterResult><CacheCluster><CacheClusterId>${clusterId}</CacheClusterId><CacheClusterStatus>rebooting cache cluster nodes</CacheClusterStatus></CacheCluster></RebootCacheClusterResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></RebootCacheClusterResponse>`;
     if (injection?.kind === 'slow') {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (!res.destroyed) this.reply(res, 200, body);
-      }, injection.delayMs);
-      this.timers.add(timer);
+      this.replyLater(res, injection.delayMs, () => this.reply(res, 200, body));
       return;
     }
     this.reply(res, 200, body);

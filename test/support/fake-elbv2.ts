@@ -12,8 +12,9 @@
  *   ...
  *   await elb.close();
  */
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { LoopbackHttpFake } from './loopback-http-fake';
 
 const XMLNS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 
@@ -36,38 +37,20 @@ export interface Elbv2Call {
   readonly answer: 'ok' | Elbv2Injection['kind'];
 }
 
-export class FakeElbv2 {
+export class FakeElbv2 extends LoopbackHttpFake {
   public readonly calls: Elbv2Call[] = [];
   /** Target group ARN -> target id -> state. */
   private readonly groups = new Map<string, Map<string, string>>();
   private readonly injections: Elbv2Injection[] = [];
-  private readonly sockets = new Set<Socket>();
-  private readonly timers = new Set<NodeJS.Timeout>();
 
-  private constructor(
-    private readonly server: Server,
-    public readonly endpoint: string,
-  ) {}
+  private constructor() {
+    super();
+  }
 
   /** Starts on a free port of 127.0.0.1. */
   static async start(): Promise<FakeElbv2> {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const fake = new FakeElbv2(server, `http://127.0.0.1:${port}`);
-    server.on('connection', (socket) => {
-      fake.sockets.add(socket);
-      socket.on('close', () => fake.sockets.delete(socket));
-    });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      res.on('error', () => undefined);
-      fake.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) fake.error(res, 500, 'InternalFailure', String(error));
-      });
-    });
+    const fake = new FakeElbv2();
+    await fake.listen();
     return fake;
   }
 
@@ -81,13 +64,11 @@ export class FakeElbv2 {
     this.injections.push(...injections);
   }
 
-  async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  protected override handlerFailed(res: ServerResponse, error: unknown): void {
+    this.error(res, 500, 'InternalFailure', String(error));
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected override async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
@@ -146,11 +127,7 @@ export class FakeElbv2 {
       `</DescribeTargetHealthResult><ResponseMetadata><RequestId>fake-${this.calls.length}` +
       `</RequestId></ResponseMetadata></DescribeTargetHealthResponse>`;
     if (injection?.kind === 'slow') {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (!res.destroyed) this.reply(res, 200, body);
-      }, injection.delayMs);
-      this.timers.add(timer);
+      this.replyLater(res, injection.delayMs, () => this.reply(res, 200, body));
       return;
     }
     this.reply(res, 200, body);
