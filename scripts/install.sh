@@ -27,9 +27,11 @@ if $want_test_packages; then
   #   chromium             the browser tests, through playwright-core (never a downloaded browser)
   #   fonts-liberation     so that chromium's screenshots of the reports show text
   #   openssl              makes the throwaway certificate of the memcached TLS test
-  #   git, ca-certificates the benchmark clones the repository; git fetches over HTTPS
+  #   git                  the benchmark clones this checkout (a local path, no network)
+  # Not ca-certificates: nothing here fetches over HTTPS outside npm, and reinstalling it would
+  # rebuild the system CA bundle, dropping any CA that npm's proxy or mirror is trusted through.
   # Everything else they run (sh, bash, grep, du) is part of every Debian install.
-  packages=(memcached haproxy chromium fonts-liberation openssl git ca-certificates)
+  packages=(memcached haproxy chromium fonts-liberation openssl git)
   missing=()
   for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
