@@ -268,8 +268,7 @@ export const ROUTING_CASES: readonly RoutingCase[] = [
     reason: 'nearest available region',
   },
   {
-    title:
-      'missing entry: a region without an entry beats a farther healthy one',
+    title: 'missing entry: a region without an entry beats a farther healthy one',
     viewer: PLACES.newYork,
     regions: DEFAULT_REGIONS,
     store: { 'us-east-1': 'unhealthy', 'ap-northeast-1': 'healthy' },
