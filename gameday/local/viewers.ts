@@ -63,7 +63,7 @@ export const SIMULATED_VIEWERS: readonly SimulatedViewer[] = [
     continent: 'Oceania',
     location: { latitude: -33.87, longitude: 151.21 },
   },
-  { id: 'unplaced', name: 'Unplaced viewer', continent: 'unknown (no location headers)' },
+  { id: 'unplaced', name: 'Unplaced viewer', continent: 'unknown' },
 ];
 
 /** Names the simulated viewer a request comes from (the router keeps one answer per viewer). */
