@@ -133,7 +133,7 @@ function validate(options: ApiRouterFunctionCodeOptions): void {
  * The complete function source for `cloudfront-js-2.0`. Its first line imports the `cloudfront`
  * module, as the origin-modification and KeyValueStore helpers require; its `handler` reads each
  * region's health, decides, and calls `cf.selectRequestOriginById` with the chosen region's
- * `originId`. The request reaches the origin with an `x-edge-region` header naming the region.
+ * `originId`. The request reaches the origin with an `x-routed-region` header naming the region.
  */
 export function buildApiRouterFunctionCode(options: ApiRouterFunctionCodeOptions): string {
   validate(options);

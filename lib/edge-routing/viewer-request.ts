@@ -7,8 +7,11 @@ import { chooseRegion, type EdgeRegion, type RegionHealth } from './geoproximity
  * the same runtime 2.0 limits apply (see there).
  */
 
-/** The request header that tells the origin which region the edge chose. */
-export const EDGE_REGION_HEADER = 'x-edge-region';
+/**
+ * The request header that tells the origin which region the edge chose. Not `x-edge-*`: CloudFront
+ * disallows those in edge functions and answers 502 to a request that gains one.
+ */
+export const ROUTED_REGION_HEADER = 'x-routed-region';
 
 /** A CloudFront Functions request, as far as routing reads and writes it. */
 export interface EdgeRequest {
@@ -37,7 +40,7 @@ export function healthFromStoreValue(value: string | undefined): RegionHealth {
 }
 
 /**
- * Chooses the region for the request and names it in the `x-edge-region` request header (which
+ * Chooses the region for the request and names it in the `x-routed-region` request header (which
  * the origin sees when the origin request policy forwards it). `storeValues` maps a region to its
  * store value; a region absent from it has no entry.
  */
@@ -49,6 +52,6 @@ export function routeViewerRequest(
   const decision = chooseRegion(viewerLocation(request), regions, (region) =>
     healthFromStoreValue(storeValues[region]),
   );
-  request.headers[EDGE_REGION_HEADER] = { value: decision.region.region };
+  request.headers[ROUTED_REGION_HEADER] = { value: decision.region.region };
   return decision;
 }

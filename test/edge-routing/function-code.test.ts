@@ -39,7 +39,7 @@ describe('the bundled function, table-driven', () => {
     // THEN it selects the expected region's origin, once, and says so to the origin
     expect(run.selectedOrigins).toEqual([originIdOf(routingCase.expected)]);
     expect(run.result).toBe(run.event.request);
-    expect(run.event.request.headers['x-edge-region']).toEqual({ value: routingCase.expected });
+    expect(run.event.request.headers['x-routed-region']).toEqual({ value: routingCase.expected });
   });
 });
 
@@ -134,6 +134,45 @@ describe('the bundled function, reading the viewer’s location', () => {
 
     // us-east-1 is listed first but unhealthy; Tokyo's coordinates would have chosen ap-northeast-1.
     expect(run.selectedOrigins).toEqual([originIdOf('eu-west-1')]);
+  });
+});
+
+/**
+ * Headers no edge function may add ("Restrictions on all edge functions", HTTP headers): a request
+ * that gains one fails CloudFront's validation and the viewer gets a 502.
+ */
+const DISALLOWED_HEADERS = [
+  /^connection$/,
+  /^expect$/,
+  /^keep-alive$/,
+  /^proxy-authenticate$/,
+  /^proxy-authorization$/,
+  /^proxy-connection$/,
+  /^trailer$/,
+  /^upgrade$/,
+  /^x-accel-/,
+  /^x-amz-cf-/,
+  /^x-amzn-/,
+  /^x-cache$/,
+  /^x-edge-/,
+  /^x-forwarded-proto$/,
+  /^x-real-ip$/,
+];
+
+describe('the headers the function adds', () => {
+  test('are none CloudFront disallows (an x-edge-* header would turn every API call into a 502)', async () => {
+    // GIVEN a request with only the location headers
+    const code = buildApiRouterFunctionCode({ regions: DEFAULT_REGIONS });
+    const event = viewerRequest(located(PLACES.tokyo));
+    const before = new Set(Object.keys(event.request.headers));
+
+    // WHEN the function runs
+    await runFunction(code, { values: {} }, event);
+
+    // THEN what it added is allowed
+    const added = Object.keys(event.request.headers).filter((name) => !before.has(name));
+    expect(added.length).toBeGreaterThan(0);
+    expect(added.filter((name) => DISALLOWED_HEADERS.some((rule) => rule.test(name)))).toEqual([]);
   });
 });
 
