@@ -18,7 +18,9 @@ import {
   type LocalReport,
   type Marker,
   type PhaseNumbers,
+  type RoutingReport,
 } from './report';
+import { routingCheck, routingReport, type RoutingSetup } from './routing';
 import type { WriteCheck } from './writes';
 
 /** Everything a run recorded, turned into its report: the score, the local checks, the numbers. */
@@ -39,6 +41,8 @@ export interface RunRecord {
   readonly router: boolean;
   readonly document?: readonly FaultEntry[];
   readonly binaries: Binaries;
+  /** The simulated viewers and the regions they were routed to (runs with a router). */
+  readonly routing?: RoutingSetup;
 }
 
 export function assembleReport(record: RunRecord): LocalReport {
@@ -94,6 +98,16 @@ export function assembleReport(record: RunRecord): LocalReport {
     verdict: 'pass',
     explanation: `${writes.acknowledged} acknowledged writes read back; lost ones are missing or different, unreadable ones never answered`,
   });
+  const routing =
+    record.routing === undefined
+      ? undefined
+      : routingReport(record.routing, samples, {
+          loadStartedAt,
+          injectedAt,
+          restoredAt,
+          loadEndedAt,
+        });
+  if (routing) checks.push(routingCheck(routing));
   const localChecks = checks.map((check) => ({
     ...check,
     verdict: check.measured <= check.budget ? ('pass' as const) : ('fail' as const),
@@ -132,6 +146,7 @@ export function assembleReport(record: RunRecord): LocalReport {
     renderLocalChecks(localChecks),
     `Requests: ${samples.length} (${succeeded} succeeded), zero-length ${zeroLength.length}, latency p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms.`,
     `Writes: ${writes.acknowledged} acknowledged, ${writes.verified} read back intact, ${writes.lost.length} lost, ${writes.unreadable.length} unreadable.`,
+    ...(routing ? [renderRouting(routing)] : []),
     `Budget: ${budget.derivation}.`,
     `Verdict: ${verdict.toUpperCase()}`,
   ].join('\n');
@@ -206,6 +221,7 @@ export function assembleReport(record: RunRecord): LocalReport {
       target: sample.target,
     })),
     writes,
+    routing,
     balancerEvents: balancerEvents
       .filter((event) => event.at >= loadStartedAt)
       .map((event) => ({
@@ -226,4 +242,22 @@ export function assembleReport(record: RunRecord): LocalReport {
       memcached: binaries.memcachedVersion,
     },
   };
+}
+
+/** One line per simulated viewer: the region that answered its last request in each phase. */
+export function renderRouting(routing: RoutingReport): string {
+  const width = Math.max(...routing.viewers.map((viewer) => viewer.name.length));
+  const lines = routing.viewers.map((viewer) => {
+    const phases = (['before', 'during', 'after'] as const).flatMap((phase) => {
+      const routed = viewer.phases[phase];
+      if (!routed) return [];
+      const mark = routed.last === routed.expected ? '' : ` (rule: ${routed.expected})`;
+      return [`${routed.last ?? 'no answer'}${mark}`];
+    });
+    return `  ${viewer.name.padEnd(width)}  ${phases.join(' → ')}`;
+  });
+  return [
+    `Routing (before → during → after the evacuation of ${routing.evacuated}):`,
+    ...lines,
+  ].join('\n');
 }

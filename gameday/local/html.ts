@@ -295,6 +295,45 @@ function phasesTable(report: LocalReport): string {
   return `<table><thead><tr><th>Phase</th><th>Length</th><th>Requests</th><th>Succeeded</th><th>Zero-length</th><th>Cache hits</th><th>p50</th><th>p99</th><th>Max</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** Where each simulated viewer was routed before, during and after a region evacuation. */
+function routingTable(report: LocalReport): string {
+  const routing = report.routing;
+  if (!routing) return '';
+  const phases = (['before', 'during', 'after'] as const).filter((phase) =>
+    routing.viewers.some((viewer) => viewer.phases[phase] !== undefined),
+  );
+  const titles = {
+    before: 'Before the fault',
+    during: `During (${routing.evacuated} unhealthy)`,
+    after: 'After the restore',
+  } as const;
+  const place = (viewer: (typeof routing.viewers)[number]) =>
+    viewer.location === undefined
+      ? 'no location'
+      : `${fixed(Math.abs(viewer.location.latitude), 2)}°${viewer.location.latitude < 0 ? 'S' : 'N'} ${fixed(Math.abs(viewer.location.longitude), 2)}°${viewer.location.longitude < 0 ? 'W' : 'E'}`;
+  const rows = routing.viewers.map((viewer) => {
+    const cells = phases.map((phase) => {
+      const routed = viewer.phases[phase];
+      if (!routed) return '<td>-</td>';
+      const verdict = routed.last === routed.expected ? 'pass' : 'fail';
+      const counts = Object.entries(routed.responses)
+        .sort((a, b) => b[1] - a[1])
+        .map(([region, count]) => `${escapeHtml(region)} × ${count}`)
+        .join(', ');
+      return `<td data-phase="${phase}" data-region="${escapeHtml(routed.last ?? '')}" data-expected="${escapeHtml(routed.expected)}" class="routed ${verdict}"><b>${escapeHtml(routed.last ?? 'no answer')}</b>${verdict === 'fail' ? ` <span class="rule">(rule: ${escapeHtml(routed.expected)})</span>` : ''}<br><span class="counts">${counts || 'no responses'}</span></td>`;
+    });
+    return `<tr data-viewer="${escapeHtml(viewer.id)}"><td><b>${escapeHtml(viewer.name)}</b><br><span class="counts">${escapeHtml(viewer.continent)} · ${place(viewer)}</span></td>${cells.join('')}</tr>`;
+  });
+  const regions = routing.regions
+    .map(
+      (region) =>
+        `${escapeHtml(region.name)} (${fixed(region.latitude, 2)}, ${fixed(region.longitude, 2)}${region.bias === 0 ? '' : `, bias ${region.bias > 0 ? '+' : ''}${region.bias}`})`,
+    )
+    .join(', ');
+  return `<table id="routing"><thead><tr><th>Simulated viewer</th>${phases.map((phase) => `<th>${escapeHtml(titles[phase])}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>
+<p class="sub">Each cell names the region that answered the viewer's last request in the phase, then every answer in it by region. Regions: ${regions}. Rule: ${escapeHtml(routing.rule)}.</p>`;
+}
+
 function eventsTable(report: LocalReport): string {
   const rows = report.markers.map(
     (marker) =>
@@ -355,6 +394,9 @@ export function renderHtml(report: LocalReport): string {
   .series i { height: 3px; }
   pre { background: #f7f7f7; padding: 10px; overflow-x: auto; font-size: 13px; }
   ul { margin: 4px 0; }
+  td.routed.pass { background: #e8f5e9; color: #222; font-weight: normal; text-align: left; }
+  td.routed.fail { background: #ffebee; color: #222; font-weight: normal; text-align: left; }
+  .counts, .rule { font-size: 12px; color: #555; }
 </style>
 </head>
 <body>
@@ -373,6 +415,7 @@ ${timelineChart(report)}
 <h2>Who answered</h2>
 ${trafficChart(report)}
 
+${report.routing ? `<h2>Where each viewer was routed</h2>\n${routingTable(report)}\n` : ''}
 <h2>Requests</h2>
 ${phasesTable(report)}
 <p>${report.requests.total} requests, ${report.requests.succeeded} succeeded (2xx with a JSON body), ${report.requests.zeroLength} zero-length; latency p50 ${report.requests.latency.p50 ?? '-'} ms, p99 ${report.requests.latency.p99 ?? '-'} ms. Status codes: ${escapeHtml(
@@ -386,7 +429,7 @@ ${phasesTable(report)}
 ${eventsTable(report)}
 
 <h2>How this ran</h2>
-<ul>${topology}<li>${escapeHtml(report.topology.database)}</li>${report.topology.router ? '<li>A router in front plays Route 53: string-match health checks and geoproximity answers kept for the alias TTL.</li>' : ''}</ul>
+<ul>${topology}<li>${escapeHtml(report.topology.database)}</li>${report.topology.router ? '<li>A router in front plays Route 53: string-match health checks, and geoproximity answers from the shared rule (the CloudFront Function’s) that each viewer keeps for the alias TTL.</li>' : ''}</ul>
 <ul>${report.plan.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>
 <p class="sub">${escapeHtml(report.environment.haproxy)} · ${escapeHtml(report.environment.memcached)} · Node ${escapeHtml(report.environment.node)} · ${escapeHtml(report.environment.platform)} · ${report.environment.cpus} CPUs</p>
 <h2>Summary as printed</h2>

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 
+import { viewerHeaders, type SimulatedViewer } from './viewers';
+
 /**
  * Steady client load: an open-loop generator that sends requests at a fixed rate, evenly spaced
  * (three reads of seeded items for every idempotent write: a PUT with an Idempotency-Key), over
@@ -31,6 +33,8 @@ export interface Sample {
   readonly target?: string;
   /** The router's x-region, when a router is in front. */
   readonly region?: string;
+  /** The simulated viewer the request came from, when the load has viewers. */
+  readonly viewer?: string;
   readonly cache?: 'HIT' | 'MISS';
   /** The service's x-fault-injected header. */
   readonly fault?: string;
@@ -57,6 +61,11 @@ export interface LoadOptions {
   readonly itemIds: readonly string[];
   /** Prefix of the ids written, unique per run. */
   readonly writePrefix: string;
+  /**
+   * Places the requests come from, in turn, each with CloudFront's viewer-location headers.
+   * @default - no viewer headers: every request is placed nowhere
+   */
+  readonly viewers?: readonly SimulatedViewer[];
 }
 
 function single(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -77,6 +86,7 @@ function parseJson(body: string): Record<string, unknown> | undefined {
 
 interface Planned {
   readonly kind: Sample['kind'];
+  readonly viewer?: string;
   readonly method: 'GET' | 'PUT';
   readonly path: string;
   readonly body?: string;
@@ -134,25 +144,35 @@ export class Load {
   }
 
   private plan(index: number): Planned {
+    const viewers = this.options.viewers ?? [];
+    const viewer = viewers.length > 0 ? viewers[index % viewers.length] : undefined;
+    const from = viewer ? { viewer: viewer.id } : {};
+    const located = viewer ? viewerHeaders(viewer) : {};
     if (index % 4 === 3) {
       this.writes += 1;
       const id = `${this.options.writePrefix}-${this.writes}`;
       const write = { id, name: `Game-day item ${this.writes}`, price: this.writes };
       return {
         kind: 'write',
+        ...from,
         method: 'PUT',
         path: `/api/items/${id}`,
         body: JSON.stringify({ name: write.name, price: write.price }),
-        headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        headers: {
+          ...located,
+          'content-type': 'application/json',
+          'idempotency-key': randomUUID(),
+        },
         write,
       };
     }
     const ids = this.options.itemIds;
     return {
       kind: 'read',
+      ...from,
       method: 'GET',
       path: `/api/items/${ids[index % ids.length]}`,
-      headers: {},
+      headers: located,
     };
   }
 
@@ -224,6 +244,7 @@ export class Load {
       zeroLength: outcome.error === undefined && body.length === 0,
       target: single(headers, 'x-served-by'),
       region: single(headers, 'x-region'),
+      viewer: planned.viewer,
       cache: cache === 'HIT' || cache === 'MISS' ? cache : undefined,
       fault: single(headers, 'x-fault-injected'),
       error: outcome.error,

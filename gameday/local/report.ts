@@ -45,6 +45,42 @@ export interface LocalCheck {
   readonly explanation: string;
 }
 
+/** The phases of a region evacuation, as each simulated viewer saw them. */
+export type RoutingPhase = 'before' | 'during' | 'after';
+
+export interface ViewerPhaseRouting {
+  /** Answered requests sent in the phase, by the region that answered (x-region). */
+  readonly responses: Readonly<Record<string, number>>;
+  /** The region that answered the last request sent in the phase. */
+  readonly last?: string;
+  /** Where the shared rule sends this viewer in this phase. */
+  readonly expected: string;
+}
+
+export interface ViewerRouting {
+  readonly id: string;
+  readonly name: string;
+  readonly continent: string;
+  /** Absent for the viewer CloudFront cannot place. */
+  readonly location?: { readonly latitude: number; readonly longitude: number };
+  /** `after` is absent when nothing was restored. */
+  readonly phases: Partial<Record<RoutingPhase, ViewerPhaseRouting>>;
+}
+
+/** Where each simulated viewer was routed (runs with a router). */
+export interface RoutingReport {
+  readonly rule: string;
+  /** The region the fault took out. */
+  readonly evacuated: string;
+  readonly regions: ReadonlyArray<{
+    readonly name: string;
+    readonly latitude: number;
+    readonly longitude: number;
+    readonly bias: number;
+  }>;
+  readonly viewers: readonly ViewerRouting[];
+}
+
 export interface PhaseNumbers {
   readonly from: number;
   readonly to: number;
@@ -127,6 +163,8 @@ export interface LocalReport {
     readonly target?: string;
   }>;
   readonly writes: WriteCheck;
+  /** Where each simulated viewer was routed before, during and after (region-evacuation). */
+  readonly routing?: RoutingReport;
   /** Balancer state changes while the load ran. */
   readonly balancerEvents: ReadonlyArray<{
     readonly at: number;

@@ -7,12 +7,21 @@ import {
   type ServerResponse,
 } from 'node:http';
 
+import { chooseRegion, type EdgeRegion } from '../../lib/edge-routing/geoproximity';
+
 import type { RouterSettings } from './plan';
+import { viewerOf } from './viewers';
 
 /**
  * Route 53 in a box: string-match health checks on each region's load balancer, geoproximity
- * answers (the nearest healthy region) that a resolver keeps for the alias TTL, and a relay that
- * sends each client request to the region its cached answer names.
+ * answers that each viewer's resolver keeps for the alias TTL, and a relay that sends each client
+ * request to the region its viewer's cached answer names.
+ *
+ * The answers come from the blueprint's one routing rule, chooseRegion
+ * (lib/edge-routing/geoproximity.ts), which the CloudFront Function on `/api/*` runs too: the
+ * viewer's coordinates (the CloudFront-Viewer-Latitude/-Longitude headers the load sends), each
+ * region's coordinates and bias, and each region's health as these checks see it. A request
+ * without coordinates goes to the first region in list order that is healthy.
  *
  * Health checks follow Route 53's documented HTTP(S)_STR_MATCH semantics: one request every
  * interval on a new connection; it passes when the connection opens within the connect timeout,
@@ -26,6 +35,10 @@ export interface RouterRegion {
   readonly name: string;
   /** The region's load balancer, e.g. http://127.0.0.1:port. */
   readonly url: string;
+  /** Where the region is, and its geoproximity bias, as the edge sees it. */
+  readonly latitude: number;
+  readonly longitude: number;
+  readonly bias: number;
 }
 
 export interface RouterEvent {
@@ -33,7 +46,17 @@ export interface RouterEvent {
   readonly kind: 'unhealthy' | 'healthy' | 'answer';
   readonly region: string;
   readonly detail: string;
+  /** For answers: the simulated viewer the answer is for ('' for requests without one). */
+  readonly viewer?: string;
 }
+
+/** A viewer as the router sees a request: its id and, if known, its coordinates. */
+export interface RoutedViewer {
+  readonly id: string;
+  readonly location?: { latitude: number; longitude: number };
+}
+
+const ANONYMOUS: RoutedViewer = { id: '' };
 
 export interface CheckResult {
   readonly passed: boolean;
@@ -116,13 +139,22 @@ export class GeoRouter {
   private server?: Server;
   private timer?: NodeJS.Timeout;
   private checking = false;
-  private cached?: { region: RouterRegion; until: number };
+  /** Each viewer's resolver cache. */
+  private readonly cached = new Map<string, { region: RouterRegion; until: number }>();
+  private readonly edgeRegions: readonly EdgeRegion[];
 
-  /** @param regions nearest first, as geoproximity ranks them for these clients */
+  /** @param regions in config order, the home region first */
   constructor(
     private readonly regions: readonly RouterRegion[],
     private readonly settings: RouterSettings,
   ) {
+    this.edgeRegions = regions.map((region) => ({
+      region: region.name,
+      latitude: region.latitude,
+      longitude: region.longitude,
+      bias: region.bias,
+      originId: region.name,
+    }));
     for (const region of regions) {
       this.health.set(region.name, { healthy: true, failures: 0, passes: 0, lastDetail: '' });
       this.agents.set(region.name, new Agent({ keepAlive: true, maxSockets: 64 }));
@@ -137,29 +169,34 @@ export class GeoRouter {
     return this.health.get(region)?.healthy ?? false;
   }
 
-  /** The answer resolvers hold now, without refreshing it. */
-  cachedAnswer(): string | undefined {
-    return this.cached?.region.name;
+  /** The answer a viewer's resolver holds now, without refreshing it. */
+  cachedAnswer(viewer = ''): string | undefined {
+    return this.cached.get(viewer)?.region.name;
   }
 
-  /** The region clients are sent to now: the cached answer, refreshed once the TTL has passed. */
-  answer(now = Date.now()): RouterRegion {
-    if (this.cached && now < this.cached.until) return this.cached.region;
-    const healthy = this.regions.filter((region) => this.isHealthy(region.name));
-    // Route 53 fails open: with no healthy record it answers as if every record were healthy.
-    const region = healthy[0] ?? this.regions[0];
-    if (this.cached?.region.name !== region.name) {
+  /**
+   * The region a viewer is sent to now: its cached answer, refreshed by the shared rule once the
+   * TTL has passed.
+   */
+  answer(now = Date.now(), viewer: RoutedViewer = ANONYMOUS): RouterRegion {
+    const cached = this.cached.get(viewer.id);
+    if (cached && now < cached.until) return cached.region;
+    const decision = chooseRegion(viewer.location, this.edgeRegions, (name) =>
+      this.isHealthy(name) ? 'healthy' : 'unhealthy',
+    );
+    const region =
+      this.regions.find((candidate) => candidate.name === decision.region.region) ??
+      this.regions[0];
+    if (cached?.region.name !== region.name) {
       this.emit({
         at: now,
         kind: 'answer',
         region: region.name,
-        detail:
-          healthy.length === 0
-            ? 'no region is healthy: failing open to the nearest'
-            : `nearest healthy region`,
+        detail: decision.reason,
+        viewer: viewer.id,
       });
     }
-    this.cached = { region, until: now + this.settings.aliasTtlMs };
+    this.cached.set(viewer.id, { region, until: now + this.settings.aliasTtlMs });
     return region;
   }
 
@@ -236,7 +273,7 @@ export class GeoRouter {
   }
 
   private relay(request: IncomingMessage, response: ServerResponse): void {
-    const region = this.answer();
+    const region = this.answer(Date.now(), viewerOf(request.headers));
     const target = new URL(request.url ?? '/', region.url);
     const upstream = httpRequest(
       target,

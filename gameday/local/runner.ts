@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { edgeRegion } from '../../lib/edge-routing/region-coordinates';
 import type { Timeline } from '../../lib/gameday/scoring';
 import { createServiceTable, startDynaliteProcess } from '../../test/support/dynalite';
 import { freePort } from '../../test/support/memcached';
@@ -18,6 +19,8 @@ import type { Progress } from './progress';
 import { Region } from './region';
 import type { LocalReport, Marker, MarkerKind } from './report';
 import { GeoRouter, type RouterEvent } from './router';
+import { allBackAt, evacuatedViewers, firstMoveAt, type RoutingSetup } from './routing';
+import { SIMULATED_VIEWERS } from './viewers';
 import { verifyWrites } from './writes';
 
 const run = promisify(execFile);
@@ -28,6 +31,8 @@ const SEED_ITEMS = 30;
 export interface RegionSpec {
   readonly region: string;
   readonly availabilityZones: readonly string[];
+  /** @default 0 */
+  readonly geoproximityBias?: number;
 }
 
 export interface RunContext {
@@ -37,7 +42,7 @@ export interface RunContext {
   /** A fresh temporary directory for the bundle, configs, fault documents and logs. */
   readonly directory: string;
   readonly repositoryRoot: string;
-  /** The config's regions, nearest to the clients first. */
+  /** The config's regions, the home region first. */
   readonly regions: readonly RegionSpec[];
 }
 
@@ -115,9 +120,21 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
 
   let clientUrl = home.haproxy.url;
   let router: GeoRouter | undefined;
+  let routing: RoutingSetup | undefined;
   if (regions.length > 1) {
+    // The edge's view of each region: its coordinates and the config's bias.
+    const edgeRegions = context.regions
+      .slice(0, regions.length)
+      .map((spec) => edgeRegion(spec.region, spec.geoproximityBias ?? 0, spec.region));
+    routing = { regions: edgeRegions, viewers: SIMULATED_VIEWERS, evacuated: home.name };
     const geo = new GeoRouter(
-      regions.map((region) => ({ name: region.name, url: region.haproxy.url })),
+      regions.map((region, index) => ({
+        name: region.name,
+        url: region.haproxy.url,
+        latitude: edgeRegions[index].latitude,
+        longitude: edgeRegions[index].longitude,
+        bias: edgeRegions[index].bias,
+      })),
       plan.router,
     );
     router = geo;
@@ -162,7 +179,9 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
         : event.kind === 'unhealthy'
           ? 'region-unhealthy'
           : 'region-healthy';
-    mark(event.at, kind, `router: ${event.kind} ${event.region} (${event.detail})`);
+    const who =
+      event.viewer === undefined ? '' : ` for ${event.viewer || 'requests without a viewer'}`;
+    mark(event.at, kind, `router: ${event.kind} ${event.region}${who} (${event.detail})`);
   });
 
   const pending: Array<Promise<unknown>> = [];
@@ -221,6 +240,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     maxSeconds,
     itemIds,
     writePrefix,
+    viewers: routing?.viewers,
   });
 
   // Detection and recovery, recognised from what the balancers and the router did.
@@ -240,9 +260,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
       )?.at;
     }
     if (actions.detection === 'region') {
-      return routerEvents.find(
-        (event) => event.at >= injectedAt && event.kind === 'answer' && event.region !== home.name,
-      )?.at;
+      return routing && firstMoveAt(routerEvents, routing, injectedAt);
     }
     return undefined;
   };
@@ -264,11 +282,8 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
         return undefined;
       }
       case 'region':
-        if (restoredAt === undefined) return undefined;
-        return routerEvents.find(
-          (event) =>
-            event.at >= (restoredAt ?? 0) && event.kind === 'answer' && event.region === home.name,
-        )?.at;
+        if (restoredAt === undefined || routing === undefined) return undefined;
+        return allBackAt(routerEvents, routing, restoredAt);
       case 'cache':
         if (restoredAt === undefined) return undefined;
         return firstSettledWindow(load.samples, restoredAt, Date.now(), windowMs, (window) => {
@@ -301,16 +316,20 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
       detected,
       'detected',
       actions.detection === 'region'
-        ? 'detected: clients are sent to the other region'
+        ? `detected: ${home.name}'s viewers are sent to another region`
         : `detected: ${actions.badTargets.join(', ')} ejected`,
     );
   };
   let movedAt: number | undefined;
+  const moving = new Set(routing ? evacuatedViewers(routing) : []);
   const markMoved = () => {
     if (movedAt !== undefined || actions.detection !== 'region' || injectedAt === 0) return;
     movedAt = load.samples.find(
       (sample) =>
-        sample.at >= injectedAt && sample.region !== undefined && sample.region !== home.name,
+        sample.at >= injectedAt &&
+        moving.has(sample.viewer ?? '') &&
+        sample.region !== undefined &&
+        sample.region !== home.name,
     )?.at;
     if (movedAt !== undefined) mark(movedAt, 'traffic-moved', 'first answer from the other region');
   };
@@ -338,7 +357,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     const seconds = ((Date.now() - loadStartedAt) / 1000).toFixed(1);
     const empty = load.samples.filter((s) => s.zeroLength).length;
     progress.status(
-      `${plan.scenario} ${seconds} s ${phase} · ok ${okShare.toFixed(1)}% · empty ${empty} · p50/p99 ${latency.p50 ?? '-'}/${latency.p99 ?? '-'} ms · acked ${load.acknowledged.length} · ${targets}${router ? ` · answer ${router.cachedAnswer() ?? '-'}` : ''}`,
+      `${plan.scenario} ${seconds} s ${phase} · ok ${okShare.toFixed(1)}% · empty ${empty} · p50/p99 ${latency.p50 ?? '-'}/${latency.p99 ?? '-'} ms · acked ${load.acknowledged.length} · ${targets}${router ? ` · answers ${[...moving].map((viewer) => `${viewer}:${router.cachedAnswer(viewer) ?? '-'}`).join(' ')}` : ''}`,
     );
   }, 250);
   cleanup.defer('ticker', () => Promise.resolve(clearInterval(ticker)));
@@ -367,7 +386,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
   const recovered = recoveredAt();
   const recoveredLabel = {
     targets: 'recovered: every target takes traffic again',
-    region: `recovered: clients are sent to ${home.name} again`,
+    region: `recovered: ${home.name}'s viewers are all sent to it again`,
     cache: 'recovered: reads hit the cache again (at least 80 % of the baseline hit ratio)',
     latency: `recovered: p99 within baseline + ${plan.latencyMs / 2} ms, no faulted responses`,
   }[actions.recovery];
@@ -408,5 +427,6 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     router: router !== undefined,
     document,
     binaries: context.binaries,
+    routing,
   });
 }

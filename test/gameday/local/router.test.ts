@@ -2,12 +2,13 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 
 import type { RouterSettings } from '../../../gameday/local/plan';
 import { GeoRouter, stringMatchCheck, type RouterEvent } from '../../../gameday/local/router';
+import { SIMULATED_VIEWERS, viewerHeaders } from '../../../gameday/local/viewers';
 import { freePort } from '../../support/memcached';
 
 /**
  * The local router follows Route 53's documented HTTP(S)_STR_MATCH semantics: 2xx or 3xx within
  * the timeouts, the token in the first 5,120 bytes, a failure threshold both ways, and answers
- * kept for the alias TTL.
+ * kept for the alias TTL, one per viewer, chosen by the shared geoproximity rule.
  */
 
 const TOKEN = '"status":"ready"';
@@ -139,10 +140,11 @@ describe('GeoRouter', () => {
   beforeEach(async () => {
     near.answer = (response) => response.writeHead(200).end(TOKEN);
     far.answer = (response) => response.writeHead(200).end(TOKEN);
+    // near-1 stands where eu-west-1 is (Dublin), far-1 where ap-northeast-1 is (Tokyo).
     router = new GeoRouter(
       [
-        { name: 'near-1', url: near.url },
-        { name: 'far-1', url: far.url },
+        { name: 'near-1', url: near.url, latitude: 53.35, longitude: -6.26, bias: 0 },
+        { name: 'far-1', url: far.url, latitude: 35.68, longitude: 139.69, bias: 0 },
       ],
       settings,
     );
@@ -196,8 +198,67 @@ describe('GeoRouter', () => {
     expect(events.at(-1)).toMatchObject({
       kind: 'answer',
       region: 'near-1',
-      detail: 'no region is healthy: failing open to the nearest',
+      detail: 'every region is unhealthy: failing open to the first listed region',
     });
+    const tokyo = { id: 'tokyo', location: { latitude: 35.68, longitude: 139.69 } };
+    expect(router.answer(Date.now(), tokyo).name).toBe('far-1');
+    expect(events.at(-1)).toMatchObject({
+      kind: 'answer',
+      region: 'far-1',
+      viewer: 'tokyo',
+      detail: 'every region is unhealthy: failing open to the nearest region',
+    });
+  });
+
+  test('sends each simulated viewer where the shared rule does: Tokyo to far-1, London to near-1', async () => {
+    const answeredFor = async (id: string) => {
+      const viewer = SIMULATED_VIEWERS.find((candidate) => candidate.id === id);
+      if (!viewer) throw new Error(`no simulated viewer ${id}`);
+      const response = await fetch(`${url}/api/whoami`, { headers: viewerHeaders(viewer) });
+      await response.arrayBuffer();
+      return response.headers.get('x-region');
+    };
+
+    expect(await answeredFor('tokyo')).toBe('far-1');
+    expect(await answeredFor('london')).toBe('near-1');
+    expect(await answeredFor('unplaced')).toBe('near-1');
+    expect(events.filter((event) => event.kind === 'answer')).toEqual([
+      expect.objectContaining({
+        region: 'far-1',
+        viewer: 'tokyo',
+        detail: 'nearest healthy region',
+      }),
+      expect.objectContaining({
+        region: 'near-1',
+        viewer: 'london',
+        detail: 'nearest healthy region',
+      }),
+      expect.objectContaining({
+        region: 'near-1',
+        viewer: 'unplaced',
+        detail: 'first listed healthy region (no viewer location)',
+      }),
+    ]);
+  });
+
+  test('keeps one answer per viewer: each moves when its own TTL has passed', async () => {
+    // GIVEN London was answered at t0 and Lagos (also near-1's) half a TTL later
+    const london = { id: 'london', location: { latitude: 51.51, longitude: -0.13 } };
+    const lagos = { id: 'lagos', location: { latitude: 6.52, longitude: 3.38 } };
+    const t0 = Date.now();
+    expect(router.answer(t0, london).name).toBe('near-1');
+    expect(router.answer(t0 + settings.aliasTtlMs / 2, lagos).name).toBe('near-1');
+
+    // WHEN near-1 fails its checks
+    near.answer = (response) => response.writeHead(503).end();
+    for (let i = 0; i < settings.failureThreshold; i += 1) await router.checkAll();
+
+    // THEN London moves once its TTL has passed, while Lagos keeps its answer until its own has
+    const later = t0 + settings.aliasTtlMs;
+    expect(router.answer(later, london).name).toBe('far-1');
+    expect(router.answer(later, lagos).name).toBe('near-1');
+    expect(router.answer(later + settings.aliasTtlMs / 2, lagos).name).toBe('far-1');
+    expect(router.cachedAnswer('london')).toBe('far-1');
   });
 
   test('relays a request to the answered region and says which region answered', async () => {
