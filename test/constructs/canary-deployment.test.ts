@@ -339,6 +339,20 @@ describe('a canary deployment in the default regional stack', () => {
     expect(alarm).toContain(primary);
     expect(alarm).toContain(alternate);
   });
+  test('reads target 5xx and p99 latency at the load balancer, which covers both groups', () => {
+    const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    const byName = (name: string) =>
+      JSON.stringify(alarms.find((a) => a.Properties.AlarmName === `Blueprint-eu-west-1-${name}`));
+    for (const [name, metric] of [
+      ['target-5xx-rate', 'HTTPCode_Target_5XX_Count'],
+      ['p99-latency', 'TargetResponseTime'],
+    ]) {
+      const alarm = byName(name);
+      expect(alarm).toContain(metric);
+      expect(alarm).toContain('"Name":"LoadBalancer"');
+      expect(alarm).not.toContain('"Name":"TargetGroup"');
+    }
+  });
 });
 
 describe('a linear deployment, configured', () => {

@@ -33,6 +33,7 @@ import { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 
 export const CONTAINER_PORT = 8080;
+export const CHAOS_TAG = { key: 'chaos-enabled', value: 'true' } as const;
 const CONTAINER_NAME = 'App';
 
 /** How ECS shifts production traffic to a new revision once the gate has passed it. */
@@ -42,7 +43,6 @@ export enum TrafficShift {
   /** `trafficStepPercent` more of the traffic every `stepBakeTime` until all of it. */
   LINEAR = 'linear',
 }
-export const CHAOS_TAG = { key: 'chaos-enabled', value: 'true' } as const;
 
 export interface CatalogServiceProps {
   readonly vpc: IVpc;
