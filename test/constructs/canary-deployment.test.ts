@@ -381,6 +381,27 @@ describe('a linear deployment, configured', () => {
   });
 });
 
+describe('a region with a single NAT gateway', () => {
+  test('admits that one address to the test listener, and no other', () => {
+    // GIVEN
+    const { stack } = regionalStack({ network: { natGateways: 'single' } });
+    // WHEN
+    const template = Template.fromStack(stack);
+    // THEN
+    const [eip] = Object.keys(template.findResources('AWS::EC2::EIP'));
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroup'))
+      .flatMap(
+        (r) =>
+          ((r as { Properties: { SecurityGroupIngress?: unknown[] } }).Properties
+            .SecurityGroupIngress ?? []) as Record<string, unknown>[],
+      )
+      .filter((rule) => rule.FromPort === 9000);
+    expect(ingress.map((rule) => rule.CidrIp)).toEqual([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [eip, 'PublicIp'] }, '/32']] },
+    ]);
+  });
+});
+
 describe('the constructs refuse what ECS and the load balancer would refuse', () => {
   function parts() {
     const stack = new Stack(new App(), 'S', { env: { region: 'eu-west-1' } });
