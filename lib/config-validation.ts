@@ -28,6 +28,7 @@ const KNOWN_KEYS = {
     'healthCheck',
     'alarmEmail',
     'chaos',
+    'deployment',
     'network',
     'waf',
     'data',
@@ -38,6 +39,7 @@ const KNOWN_KEYS = {
   sizing: Object.keys(DEFAULT_CONFIG.sizing),
   healthCheck: Object.keys(DEFAULT_CONFIG.healthCheck),
   chaos: Object.keys(DEFAULT_CONFIG.chaos),
+  deployment: Object.keys(DEFAULT_CONFIG.deployment),
   network: Object.keys(DEFAULT_CONFIG.network),
   waf: Object.keys(DEFAULT_CONFIG.waf),
   data: Object.keys(DEFAULT_CONFIG.data),
@@ -303,6 +305,68 @@ function checkChaos(p: Problems, value: unknown): void {
   p.integer('chaos.maxFaultDurationMinutes', chaos.maxFaultDurationMinutes, 1, 720, 'minutes');
 }
 
+/** Whether `value` is a multiple of 0.1 (as ECS takes traffic percentages), within float error. */
+function isTenths(value: number): boolean {
+  return Math.abs(value * 10 - Math.round(value * 10)) < 1e-9;
+}
+
+function checkDeployment(p: Problems, value: unknown): void {
+  const deployment = p.object('deployment', value, KNOWN_KEYS.deployment) ?? {};
+  const strategies = ['canary', 'linear'];
+  let strategy: string | undefined = DEFAULT_CONFIG.deployment.strategy;
+  if (p.present('deployment.strategy', deployment.strategy)) {
+    if (!strategies.includes(deployment.strategy as string)) {
+      p.add(
+        'deployment.strategy',
+        `must be "canary" or "linear", got ${p.show('deployment.strategy', deployment.strategy)}`,
+      );
+      strategy = undefined;
+    } else {
+      strategy = deployment.strategy as string;
+    }
+  } else if (deployment.strategy === null) {
+    strategy = undefined;
+  }
+  const percents = [
+    { key: 'canaryPercent', for: 'canary', min: 0.1 },
+    { key: 'linearStepPercent', for: 'linear', min: 3 },
+  ] as const;
+  for (const { key, for: owner, min } of percents) {
+    const field = `deployment.${key}`;
+    const given = deployment[key];
+    if (!p.present(field, given)) continue;
+    if (strategy !== undefined && strategy !== owner) {
+      // Nothing silently ignored: the other strategy's share would be dropped.
+      p.add(
+        field,
+        `applies only to deployment.strategy "${owner}", but the strategy is "${strategy}"; remove it or set deployment.strategy to "${owner}"`,
+      );
+      continue;
+    }
+    if (typeof given !== 'number' || given < min || given > 100 || !isTenths(given)) {
+      p.add(
+        field,
+        `must be a percentage from ${min} to 100 in steps of 0.1, got ${p.show(field, given)}`,
+      );
+    }
+  }
+  p.integer('deployment.stepBakeTimeMinutes', deployment.stepBakeTimeMinutes, 0, 1440, 'minutes');
+  p.integer('deployment.bakeTimeMinutes', deployment.bakeTimeMinutes, 0, 1440, 'minutes');
+  const port = p.integer(
+    'deployment.testListenerPort',
+    deployment.testListenerPort,
+    1,
+    65535,
+    'TCP port',
+  );
+  if (port === 80 || port === 443) {
+    p.add(
+      'deployment.testListenerPort',
+      `must not be ${port}: the production listeners use 80 and 443; pick another port such as 9000`,
+    );
+  }
+}
+
 function checkFeatures(p: Problems, raw: Json, regions: readonly string[] | undefined): void {
   const network = p.object('network', raw.network, KNOWN_KEYS.network) ?? {};
   const layouts = ['one-per-az', 'single'];
@@ -493,6 +557,7 @@ export function validateConfig(
     'an e-mail address such as "oncall@example.com"',
   );
   checkChaos(p, raw.chaos);
+  checkDeployment(p, raw.deployment);
   checkFeatures(p, raw, regions);
   return p.lines;
 }

@@ -129,6 +129,51 @@ export interface ChaosConfig {
   readonly maxFaultDurationMinutes?: number;
 }
 
+/**
+ * How a new service revision reaches users: ECS starts it beside the old one, the deployment gate
+ * checks it through the test listener, then production traffic shifts to it in steps while the
+ * deployment alarms watch; an alarm until the bake time ends shifts traffic back.
+ */
+export interface DeploymentConfig {
+  /**
+   * `canary`: `canaryPercent` of production traffic for `stepBakeTimeMinutes`, then the rest.
+   * `linear`: `linearStepPercent` more every `stepBakeTimeMinutes` until all of it.
+   * @default 'canary' - a small share long enough for the alarms to judge it, then all at once
+   */
+  readonly strategy?: 'canary' | 'linear';
+  /**
+   * Share of production traffic the canary step takes, in percent (0.1-100, multiples of 0.1);
+   * only with `strategy` `canary`. Keep it above the 5% error-rate alarms' threshold, or a canary
+   * that fails every request cannot trip them.
+   * @default 10
+   */
+  readonly canaryPercent?: number;
+  /**
+   * Share of production traffic each linear step adds, in percent (3-100, multiples of 0.1); only
+   * with `strategy` `linear`.
+   * @default 10
+   */
+  readonly linearStepPercent?: number;
+  /**
+   * Minutes each traffic step runs before the next (0-1440). The error-rate alarms need 2 of 3
+   * one-minute periods, so below 3 a bad step can pass before they can fire.
+   * @default 5
+   */
+  readonly stepBakeTimeMinutes?: number;
+  /**
+   * Minutes the old revision keeps running after all traffic has shifted, while an alarm still
+   * shifts traffic straight back to it (0-1440).
+   * @default 10
+   */
+  readonly bakeTimeMinutes?: number;
+  /**
+   * Port of the load balancer's test listener, on which the new revision answers the gate before
+   * users see it (1-65535, not 80 or 443). Open only to the region's NAT gateway addresses.
+   * @default 9000
+   */
+  readonly testListenerPort?: number;
+}
+
 /** The network of each region. */
 export interface NetworkConfig {
   /**
@@ -226,6 +271,8 @@ export interface BlueprintConfig {
   readonly alarmEmail?: string;
   /** @default - see each field of ChaosConfig */
   readonly chaos?: ChaosConfig;
+  /** @default - see each field of DeploymentConfig */
+  readonly deployment?: DeploymentConfig;
   /** @default - see each field of NetworkConfig */
   readonly network?: NetworkConfig;
   /** @default - see each field of WafConfig */
@@ -247,6 +294,7 @@ export interface ResolvedConfig {
   readonly healthCheck: Required<HealthCheckConfig>;
   readonly alarmEmail?: string;
   readonly chaos: Required<ChaosConfig>;
+  readonly deployment: Required<DeploymentConfig>;
   readonly network: Required<NetworkConfig>;
   readonly waf: Required<WafConfig>;
   readonly data: Required<DataConfig>;
@@ -297,6 +345,14 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     enabled: true,
     maxTaskShare: 0.5,
     maxFaultDurationMinutes: 30,
+  },
+  deployment: {
+    strategy: 'canary',
+    canaryPercent: 10,
+    linearStepPercent: 10,
+    stepBakeTimeMinutes: 5,
+    bakeTimeMinutes: 10,
+    testListenerPort: 9000,
   },
   network: { natGateways: 'one-per-az' },
   waf: { enabled: true, requestsPerFiveMinutesPerIp: 2000 },

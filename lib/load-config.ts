@@ -47,6 +47,7 @@ export function resolveConfig(
     healthCheck: { ...DEFAULT_CONFIG.healthCheck, ...input.healthCheck },
     alarmEmail: input.alarmEmail,
     chaos: { ...DEFAULT_CONFIG.chaos, ...input.chaos },
+    deployment: { ...DEFAULT_CONFIG.deployment, ...input.deployment },
     network: { ...DEFAULT_CONFIG.network, ...input.network },
     waf: { ...DEFAULT_CONFIG.waf, ...input.waf },
     data: { ...DEFAULT_CONFIG.data, ...input.data },

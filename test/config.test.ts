@@ -54,6 +54,17 @@ describe('resolveConfig with no overrides', () => {
   test('replicates the site to the first region outside us-east-1', () => {
     expect(resolveConfig({}).site).toEqual({ originFailover: true, failoverRegion: 'eu-west-1' });
   });
+
+  test('deploys by canary: 10% for 5 minutes, a 10-minute bake, the test listener on 9000', () => {
+    expect(resolveConfig({}).deployment).toEqual({
+      strategy: 'canary',
+      canaryPercent: 10,
+      linearStepPercent: 10,
+      stepBakeTimeMinutes: 5,
+      bakeTimeMinutes: 10,
+      testListenerPort: 9000,
+    });
+  });
 });
 
 describe('resolveConfig with valid overrides', () => {
@@ -350,6 +361,60 @@ const invalidCases: [string, unknown, string, string][] = [
     'must be true or false, got "yes"',
   ],
   [
+    'an unknown deployment strategy',
+    { deployment: { strategy: 'blue-green' } },
+    'deployment.strategy',
+    'must be "canary" or "linear", got "blue-green"',
+  ],
+  [
+    'a canary share that is not a multiple of 0.1',
+    { deployment: { canaryPercent: 2.55 } },
+    'deployment.canaryPercent',
+    'must be a percentage from 0.1 to 100 in steps of 0.1, got 2.55',
+  ],
+  [
+    'a canary share of 0',
+    { deployment: { canaryPercent: 0 } },
+    'deployment.canaryPercent',
+    'must be a percentage from 0.1 to 100 in steps of 0.1, got 0',
+  ],
+  [
+    'a linear step below the 3% ECS allows',
+    { deployment: { strategy: 'linear', linearStepPercent: 2 } },
+    'deployment.linearStepPercent',
+    'must be a percentage from 3 to 100 in steps of 0.1, got 2',
+  ],
+  [
+    'a step bake time beyond a day',
+    { deployment: { stepBakeTimeMinutes: 1441 } },
+    'deployment.stepBakeTimeMinutes',
+    'must be an integer from 0 to 1440 (minutes), got 1441',
+  ],
+  [
+    'a fractional bake time',
+    { deployment: { bakeTimeMinutes: 2.5 } },
+    'deployment.bakeTimeMinutes',
+    'must be an integer from 0 to 1440 (minutes), got 2.5',
+  ],
+  [
+    'a test listener port above 65535',
+    { deployment: { testListenerPort: 70000 } },
+    'deployment.testListenerPort',
+    'must be an integer from 1 to 65535 (TCP port), got 70000',
+  ],
+  [
+    'a test listener on the production HTTPS port',
+    { deployment: { testListenerPort: 443 } },
+    'deployment.testListenerPort',
+    'must not be 443: the production listeners use 80 and 443; pick another port such as 9000',
+  ],
+  [
+    'an unknown deployment key',
+    { deployment: { circuitBreaker: true } },
+    'deployment.circuitBreaker',
+    'unknown key; allowed keys here are strategy, canaryPercent, linearStepPercent, stepBakeTimeMinutes, bakeTimeMinutes, testListenerPort',
+  ],
+  [
     'an unknown NAT layout',
     { network: { natGateways: 'none' } },
     'network.natGateways',
@@ -574,6 +639,27 @@ describe('a config that synthesizes deploys: resolveConfig refuses what a later 
 });
 
 describe('nothing silently ignored', () => {
+  test('a linear step is refused with the canary strategy, and a canary share with linear', () => {
+    expect(problemsOf({ deployment: { linearStepPercent: 20 } })).toEqual([
+      'deployment.linearStepPercent: applies only to deployment.strategy "linear", but the strategy is "canary"; remove it or set deployment.strategy to "linear"',
+    ]);
+    expect(problemsOf({ deployment: { strategy: 'linear', canaryPercent: 5 } })).toEqual([
+      'deployment.canaryPercent: applies only to deployment.strategy "canary", but the strategy is "linear"; remove it or set deployment.strategy to "canary"',
+    ]);
+  });
+
+  test('a linear deployment takes its step and keeps the canary default unused', () => {
+    const { deployment } = resolveConfig({
+      deployment: { strategy: 'linear', linearStepPercent: 25, stepBakeTimeMinutes: 3 },
+    });
+    expect(deployment).toMatchObject({
+      strategy: 'linear',
+      linearStepPercent: 25,
+      stepBakeTimeMinutes: 3,
+      bakeTimeMinutes: 10,
+    });
+  });
+
   test('a failover region is refused while origin failover is off, whatever its value', () => {
     for (const failoverRegion of ['eu-west-1', 'mars']) {
       expect(problemsOf({ site: { originFailover: false, failoverRegion } })).toEqual([
@@ -590,6 +676,8 @@ describe('nothing silently ignored', () => {
     ['chaos.enabled', { chaos: { enabled: null } }],
     ['chaos.maxTaskShare', { chaos: { maxTaskShare: null } }],
     ['network.natGateways', { network: { natGateways: null } }],
+    ['deployment.strategy', { deployment: { strategy: null } }],
+    ['deployment.canaryPercent', { deployment: { canaryPercent: null } }],
     ['homeRegion', { homeRegion: null }],
     ['regions', { regions: null }],
     [

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { IgnoreMode, Stack, StackProps } from 'aws-cdk-lib';
+import { Duration, IgnoreMode, Stack, StackProps } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import { ApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -15,7 +15,8 @@ import { CanaryTarget, ChaosFunctions } from '../constructs/chaos/chaos-function
 import { GameDayOrchestrator } from '../constructs/gameday/gameday-orchestrator';
 import { PublicLoadBalancer } from '../constructs/load-balancer/public-load-balancer';
 import { NatGatewayLayout, Network } from '../constructs/network/network';
-import { CatalogService } from '../constructs/service/catalog-service';
+import { CatalogService, TrafficShift } from '../constructs/service/catalog-service';
+import { DeploymentGate } from '../constructs/service/deployment-gate';
 import { ServiceLinkedRoles } from '../constructs/service/service-linked-roles';
 
 /** The repository root: the service image's build context (see service/Dockerfile). */
@@ -50,6 +51,8 @@ export class RegionalStack extends Stack {
   public readonly faultParameter: StringParameter;
   public readonly cache: MemcachedCluster;
   public readonly catalog: CatalogService;
+  /** The Lambda function that checks each new revision on the test listener before users get it. */
+  public readonly deploymentGate: DeploymentGate;
   public readonly alarms: RegionAlarms;
   private readonly configuredAzs: string[];
 
@@ -94,6 +97,10 @@ export class RegionalStack extends Stack {
       domainName: domain && `${domain.apiRecordName}.${domain.zoneName}`,
       wafEnabled: config.waf.enabled,
       requestsPerFiveMinutesPerIp: config.waf.requestsPerFiveMinutesPerIp,
+      testListenerPort: config.deployment.testListenerPort,
+      // The gate runs in the private subnets and reaches the load balancer's public addresses
+      // through the NAT gateways: those addresses, and nothing else, may use the test listener.
+      testTrafficSourceIps: this.network.natGatewayPublicIps,
     });
     this.loadBalancer = edge.loadBalancer;
     this.relayToken = edge.relayToken;
@@ -113,6 +120,14 @@ export class RegionalStack extends Stack {
 
     const alarmNamePrefix = `${config.projectName}-${regionConfig.region}`;
     const metricsNamespace = `${config.projectName}/Service`;
+    const deployment = config.deployment;
+    this.deploymentGate = new DeploymentGate(this, 'DeploymentGate', {
+      vpc,
+      testListenerUrl: edge.testListenerUrl,
+      testListenerPort: deployment.testListenerPort,
+      healthToken: hc.token,
+      metricsNamespace: `${config.projectName}/DeployGate`,
+    });
     this.catalog = new CatalogService(this, 'Catalog', {
       vpc,
       image:
@@ -123,6 +138,13 @@ export class RegionalStack extends Stack {
           ignoreMode: IgnoreMode.DOCKER,
         }),
       listener: edge.listener,
+      testListener: edge.testListener,
+      deploymentGate: this.deploymentGate.hook,
+      trafficShift: deployment.strategy === 'linear' ? TrafficShift.LINEAR : TrafficShift.CANARY,
+      trafficStepPercent:
+        deployment.strategy === 'linear' ? deployment.linearStepPercent : deployment.canaryPercent,
+      stepBakeTime: Duration.minutes(deployment.stepBakeTimeMinutes),
+      bakeTime: Duration.minutes(deployment.bakeTimeMinutes),
       tableName: props.tableName,
       memcachedConfigEndpoint: this.cache.configurationEndpoint,
       memcachedTls: this.cache.transitEncryption,
@@ -154,6 +176,7 @@ export class RegionalStack extends Stack {
       region: regionConfig.region,
       loadBalancer: this.loadBalancer,
       targetGroup: this.catalog.targetGroup,
+      alternateTargetGroup: this.catalog.alternateTargetGroup,
       service: this.catalog.service,
       cacheClusterId: this.cache.cluster.ref,
       // Losing more than a chaos experiment may take away means users are affected.

@@ -144,7 +144,12 @@ describe('the default regional stack', () => {
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
         Protocol: 'HTTP',
         Port: 80,
-        DefaultActions: [Match.objectLike({ Type: 'forward' })],
+        // The service's weighted rule (test/constructs/canary-deployment.test.ts) matches every path.
+        DefaultActions: [Match.objectLike({ Type: 'fixed-response' })],
+      });
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
+        Actions: [Match.objectLike({ Type: 'forward' })],
       });
       template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
     });
@@ -245,12 +250,15 @@ describe('the default regional stack', () => {
       });
     });
 
-    test('rolls back failed deployments by circuit breaker and by alarm, never dropping below 100%', () => {
+    test('deploys by canary, gated and rolled back by alarm, never dropping below 100%', () => {
       template.hasResourceProperties('AWS::ECS::Service', {
         DeploymentConfiguration: {
           MinimumHealthyPercent: 100,
           MaximumPercent: 200,
-          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+          Strategy: 'CANARY',
+          CanaryConfiguration: { CanaryPercent: 10, CanaryBakeTimeInMinutes: 5 },
+          BakeTimeInMinutes: 10,
+          LifecycleHooks: [Match.objectLike({ LifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] })],
           Alarms: {
             Enable: true,
             Rollback: true,

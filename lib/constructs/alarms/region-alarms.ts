@@ -32,6 +32,13 @@ export interface RegionAlarmsProps {
   readonly region: string;
   readonly loadBalancer: ApplicationLoadBalancer;
   readonly targetGroup: ApplicationTargetGroup;
+  /**
+   * The service's other target group (canary deployments move each new revision between the
+   * two). Given, the target alarms watch both groups: target 5xx and latency at the load
+   * balancer, which covers every group, and the host counts summed over both.
+   * @default - the target alarms watch `targetGroup` alone
+   */
+  readonly alternateTargetGroup?: ApplicationTargetGroup;
   readonly service: FargateService;
   /** The memcached cluster id (its `ref`). */
   readonly cacheClusterId: string;
@@ -100,7 +107,21 @@ export class RegionAlarms extends Construct {
     const otherMissing = canary ? TreatMissingData.BREACHING : TreatMissingData.NOT_BREACHING;
     const lb = props.loadBalancer.metrics;
     const tg = props.targetGroup.metrics;
+    const alternate = props.alternateTargetGroup?.metrics;
     const requests = lb.requestCount({ period: ONE_MINUTE });
+    /** A host count over both target groups: the sum of whichever publish. */
+    const hosts = (label: string, count: (m: typeof tg) => Metric): Metric | MathExpression =>
+      alternate
+        ? new MathExpression({
+            expression: 'SUM([primary, alternate])',
+            usingMetrics: { primary: count(tg), alternate: count(alternate) },
+            period: ONE_MINUTE,
+            label,
+          })
+        : count(tg);
+    const target5xxCount = (alternate ? lb : tg).httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, {
+      period: ONE_MINUTE,
+    });
     const rate = (label: string, errors: Metric) =>
       new MathExpression({
         // The ALB publishes a 5xx count only when it is not zero: a missing count is 0. A missing
@@ -136,10 +157,7 @@ export class RegionAlarms extends Construct {
       description: 'More than 5% of requests got a 5xx from the load balancer itself.',
     });
     const target5xxRate = this.alarm('Target5xxRate', target5xx, {
-      metric: rate(
-        'Target 5xx %',
-        tg.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, { period: ONE_MINUTE }),
-      ),
+      metric: rate('Target 5xx %', target5xxCount),
       threshold: 5,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
@@ -154,13 +172,17 @@ export class RegionAlarms extends Construct {
       description: 'The service sent a zero-length response: a target may be answering empty.',
     });
     this.alarm('UnhealthyHosts', `${prefix}-unhealthy-hosts`, {
-      metric: tg.unhealthyHostCount({ period: ONE_MINUTE, statistic: 'Maximum' }),
+      metric: hosts('Unhealthy hosts', (m) =>
+        m.unhealthyHostCount({ period: ONE_MINUTE, statistic: 'Maximum' }),
+      ),
       threshold: 0,
       evaluationPeriods: 2,
       description: 'At least one target is failing its readiness check.',
     });
     const healthyHostsLow = this.alarm('HealthyHostsLow', `${prefix}-healthy-hosts-low`, {
-      metric: tg.healthyHostCount({ period: ONE_MINUTE, statistic: 'Minimum' }),
+      metric: hosts('Healthy hosts', (m) =>
+        m.healthyHostCount({ period: ONE_MINUTE, statistic: 'Minimum' }),
+      ),
       threshold: props.minHealthyHosts,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 2,
@@ -169,7 +191,7 @@ export class RegionAlarms extends Construct {
     });
     const p99 = props.p99LatencyThreshold ?? Duration.seconds(1);
     const latency = this.alarm('P99Latency', `${prefix}-p99-latency`, {
-      metric: tg.targetResponseTime({ period: ONE_MINUTE, statistic: 'p99' }),
+      metric: (alternate ? lb : tg).targetResponseTime({ period: ONE_MINUTE, statistic: 'p99' }),
       threshold: p99.toMilliseconds() / 1000,
       evaluationPeriods: 3,
       treatMissingData: otherMissing,

@@ -1,6 +1,6 @@
 import { Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
-import { IVpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import { IVpc, Peer, Port, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import {
   ApplicationListener,
   ApplicationLoadBalancer,
@@ -45,7 +45,25 @@ export interface PublicLoadBalancerProps {
    * @default 90
    */
   readonly accessLogRetentionDays?: number;
+  /**
+   * Port of the test listener, on which a deployment's new revision answers before it gets any
+   * production traffic (1-65535, not 80 or 443).
+   * @default 9000
+   */
+  readonly testListenerPort?: number;
+  /**
+   * The only IPv4 addresses the test listener admits: the NAT gateways' public addresses, through
+   * which the deployment gate in the private subnets reaches this internet-facing load balancer.
+   * @default - none: the test listener admits no one
+   */
+  readonly testTrafficSourceIps?: readonly string[];
 }
+
+/** What the production listener answers when no rule matches: the service's rule matches all. */
+const NO_ROUTE = ListenerAction.fixedResponse(404, {
+  contentType: 'application/json',
+  messageBody: '{"error":"no route"}',
+});
 
 /**
  * An internet-facing ALB with encrypted access logs, invalid header fields dropped, HTTPS when a
@@ -55,6 +73,13 @@ export class PublicLoadBalancer extends Construct {
   public readonly loadBalancer: ApplicationLoadBalancer;
   /** The listener that forwards to the service: HTTPS with a domain, else HTTP. */
   public readonly listener: ApplicationListener;
+  /**
+   * Plain HTTP on `testListenerPort`, open only to `testTrafficSourceIps`: during a deployment it
+   * forwards to the new revision alone, for the deployment gate to check.
+   */
+  public readonly testListener: ApplicationListener;
+  /** `http://<load balancer DNS name>:<test port>`: where the deployment gate sends its checks. */
+  public readonly testListenerUrl: string;
   /** `https` with a domain, else `http`. */
   public readonly protocol: 'http' | 'https';
   public readonly webAcl?: CfnWebACL;
@@ -74,6 +99,18 @@ export class PublicLoadBalancer extends Construct {
     if (!Token.isUnresolved(rate) && (!Number.isInteger(rate) || rate < 10 || rate > 2e9)) {
       problems.push(
         `requestsPerFiveMinutesPerIp must be an integer from 10 to 2000000000, got ${rate}`,
+      );
+    }
+    const testPort = props.testListenerPort ?? 9000;
+    if (
+      !Token.isUnresolved(testPort) &&
+      (!Number.isInteger(testPort) ||
+        testPort < 1 ||
+        testPort > 65535 ||
+        [80, 443].includes(testPort))
+    ) {
+      problems.push(
+        `testListenerPort must be an integer from 1 to 65535 other than 80 and 443 (the production ports), got ${testPort}`,
       );
     }
     if ((props.hostedZone === undefined) !== (props.domainName === undefined)) {
@@ -122,6 +159,7 @@ export class PublicLoadBalancer extends Construct {
         certificates: [certificate],
         sslPolicy: SslPolicy.RECOMMENDED_TLS,
         open: true,
+        defaultAction: NO_ROUTE,
       });
       this.loadBalancer.addListener('HttpRedirect', {
         protocol: ApplicationProtocol.HTTP,
@@ -133,9 +171,27 @@ export class PublicLoadBalancer extends Construct {
       this.listener = this.loadBalancer.addListener('Http', {
         protocol: ApplicationProtocol.HTTP,
         open: true,
+        defaultAction: NO_ROUTE,
       });
       this.protocol = 'http';
     }
+
+    // Plain HTTP: the gate checks what the new revision answers, which TLS would not change, and
+    // the load balancer's own DNS name, which the gate calls, is not on the certificate.
+    this.testListener = this.loadBalancer.addListener('Test', {
+      protocol: ApplicationProtocol.HTTP,
+      port: testPort,
+      open: false,
+      defaultAction: NO_ROUTE,
+    });
+    for (const ip of props.testTrafficSourceIps ?? []) {
+      this.testListener.connections.allowFrom(
+        Peer.ipv4(`${ip}/32`),
+        Port.tcp(testPort),
+        'Deployment gate (through a NAT gateway) to the test listener',
+      );
+    }
+    this.testListenerUrl = `http://${this.loadBalancer.loadBalancerDnsName}:${testPort}`;
 
     this.relayToken = Fn.select(2, Fn.split('/', Stack.of(this).stackId));
     if (props.wafEnabled ?? true) {

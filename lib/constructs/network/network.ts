@@ -1,5 +1,6 @@
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import {
+  CfnEIP,
   FlowLogDestination,
   FlowLogTrafficType,
   GatewayVpcEndpointAwsService,
@@ -49,6 +50,11 @@ export interface NetworkProps {
  */
 export class Network extends Construct {
   public readonly vpc: Vpc;
+  /**
+   * The public IPv4 address of each NAT gateway: the source address the internet, and this
+   * region's own internet-facing load balancer, see for anything the private subnets send out.
+   */
+  public readonly natGatewayPublicIps: readonly string[];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -70,6 +76,19 @@ export class Network extends Construct {
       ],
       restrictDefaultSecurityGroup: true,
     });
+
+    // The Vpc construct allocates one Elastic IP per NAT gateway ('EIP' in its public subnet) and
+    // does not expose it.
+    this.natGatewayPublicIps = this.vpc.publicSubnets.flatMap((subnet) => {
+      const eip = subnet.node.tryFindChild('EIP');
+      return eip instanceof CfnEIP ? [eip.attrPublicIp] : [];
+    });
+    const expectedNatGateways = layout === NatGatewayLayout.ONE_PER_AZ ? azs.length : 1;
+    if (this.natGatewayPublicIps.length !== expectedNatGateways) {
+      throw new Error(
+        `Network: expected ${expectedNatGateways} NAT gateway Elastic IPs, found ${this.natGatewayPublicIps.length}`,
+      );
+    }
 
     const flowLogs = new LogGroup(this, 'FlowLogs', {
       retention: props.flowLogRetention ?? RetentionDays.ONE_MONTH,

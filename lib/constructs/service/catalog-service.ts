@@ -1,31 +1,48 @@
-import { Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import { IVpc, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import {
   AlarmBehavior,
+  AlternateTarget,
   AvailabilityZoneRebalancing,
   Cluster,
   ContainerImage,
   ContainerInsights,
   CpuArchitecture,
+  DeploymentStrategy,
   FargateService,
   FargateTaskDefinition,
+  IDeploymentLifecycleHookTarget,
+  ListenerRuleConfiguration,
   LogDrivers,
   OperatingSystemFamily,
   PropagatedTagSource,
 } from 'aws-cdk-lib/aws-ecs';
 import {
   ApplicationListener,
+  ApplicationListenerRule,
   ApplicationProtocol,
   ApplicationTargetGroup,
+  ListenerAction,
+  ListenerCondition,
   TargetGroupLoadBalancingAlgorithmType,
+  TargetType,
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 
 export const CONTAINER_PORT = 8080;
 export const CHAOS_TAG = { key: 'chaos-enabled', value: 'true' } as const;
+const CONTAINER_NAME = 'App';
+
+/** How ECS shifts production traffic to a new revision once the gate has passed it. */
+export enum TrafficShift {
+  /** `trafficStepPercent` of the traffic for `stepBakeTime`, then the rest at once. */
+  CANARY = 'canary',
+  /** `trafficStepPercent` more of the traffic every `stepBakeTime` until all of it. */
+  LINEAR = 'linear',
+}
 
 export interface CatalogServiceProps {
   readonly vpc: IVpc;
@@ -33,6 +50,39 @@ export interface CatalogServiceProps {
   readonly image: ContainerImage;
   /** The load balancer listener that forwards to the tasks. */
   readonly listener: ApplicationListener;
+  /**
+   * The listener on which a deployment's new revision answers before it gets production traffic
+   * (on the same load balancer as `listener`).
+   */
+  readonly testListener: ApplicationListener;
+  /**
+   * The lifecycle hook that checks a new revision on the test listener before production traffic
+   * shifts to it (the `DeploymentGate`'s `hook`).
+   * @default - none: a new revision gets production traffic once its targets pass the ALB check
+   */
+  readonly deploymentGate?: IDeploymentLifecycleHookTarget;
+  /**
+   * How production traffic shifts to a new revision.
+   * @default TrafficShift.CANARY
+   */
+  readonly trafficShift?: TrafficShift;
+  /**
+   * Share of production traffic per shift step, in percent (multiples of 0.1; canary 0.1-100,
+   * linear 3-100).
+   * @default 10
+   */
+  readonly trafficStepPercent?: number;
+  /**
+   * How long each traffic step runs, watched by the deployment alarms, before the next (0-1440 min).
+   * @default Duration.minutes(5)
+   */
+  readonly stepBakeTime?: Duration;
+  /**
+   * How long the old revision is kept, and the alarms watched, after all traffic has shifted: an
+   * alarm in that time shifts traffic straight back (0-1440 min).
+   * @default Duration.minutes(10)
+   */
+  readonly bakeTime?: Duration;
   /** The DynamoDB table (this region's replica) the tasks read and write. */
   readonly tableName: string;
   /**
@@ -101,8 +151,9 @@ export interface CatalogServiceProps {
    */
   readonly drainTime?: Duration;
   /**
-   * Names of alarms that roll a deployment back when they fire during it.
-   * @default - none: only the deployment circuit breaker rolls back
+   * Names of alarms that roll a deployment back when they fire during its traffic steps or bake
+   * time.
+   * @default - none: only the deployment gate stops a bad revision
    */
   readonly deploymentAlarmNames?: readonly string[];
   /**
@@ -124,13 +175,25 @@ export interface CatalogServiceProps {
 
 /**
  * The catalog service on Fargate (ARM64): tasks spread and rebalanced over the AZs, behind the
- * load balancer with a body-aware readiness check, rolled back by circuit breaker and alarms,
- * scaled on CPU and on requests per target, and allowed only its table and fault parameter.
+ * load balancer with a body-aware readiness check, deployed by ECS canary (or linear) traffic
+ * shifting: a new revision first answers on the test listener alone, where the deployment gate
+ * checks it, then takes production traffic step by step, rolled back by alarms until the bake time
+ * ends. Scaled on CPU and on requests per target, and allowed only its table and fault parameter.
  */
 export class CatalogService extends Construct {
   public readonly cluster: Cluster;
   public readonly service: FargateService;
+  /**
+   * The target group the service starts in. ECS moves each new revision into the other group
+   * (`alternateTargetGroup`), so after a deployment production traffic may be in either.
+   */
   public readonly targetGroup: ApplicationTargetGroup;
+  /** The target group a new revision starts in when the service runs in `targetGroup`, and back. */
+  public readonly alternateTargetGroup: ApplicationTargetGroup;
+  /** Both target groups: metrics, alarms and target-health reads must look at both. */
+  public readonly targetGroups: readonly ApplicationTargetGroup[];
+  /** The role ECS uses to register targets and move listener rules during a deployment. */
+  public readonly deploymentRole: Role;
   public readonly taskDefinition: FargateTaskDefinition;
 
   constructor(scope: Construct, id: string, props: CatalogServiceProps) {
@@ -143,7 +206,15 @@ export class CatalogService extends Construct {
     const healthy = props.healthyThresholdCount ?? 2;
     const unhealthy = props.unhealthyThresholdCount ?? 3;
     const drain = props.drainTime ?? Duration.seconds(20);
+    const shift = props.trafficShift ?? TrafficShift.CANARY;
+    const stepPercent = props.trafficStepPercent ?? 10;
+    const stepBake = props.stepBakeTime ?? Duration.minutes(5);
+    const bake = props.bakeTime ?? Duration.minutes(10);
     validate({
+      shift,
+      stepPercent,
+      stepBakeMinutes: stepBake.toMinutes({ integral: false }),
+      bakeMinutes: bake.toMinutes({ integral: false }),
       desired,
       min,
       max,
@@ -171,7 +242,7 @@ export class CatalogService extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.taskDefinition.addContainer('App', {
+    this.taskDefinition.addContainer(CONTAINER_NAME, {
       image: props.image,
       portMappings: [{ containerPort: CONTAINER_PORT }],
       readonlyRootFilesystem: true,
@@ -219,6 +290,7 @@ export class CatalogService extends Construct {
     }
     this.grantData(props);
 
+    const trafficStep = { stepPercent, stepBakeTime: stepBake };
     this.service = new FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
@@ -226,7 +298,14 @@ export class CatalogService extends Construct {
       vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
-      circuitBreaker: { enable: true, rollback: true },
+      // No circuit breaker: ECS applies it to rolling updates only. In its place: the gate refuses
+      // a revision before any production traffic, the alarms roll back during the traffic steps
+      // and the bake time, and the old revision keeps running until the bake time ends.
+      deploymentStrategy:
+        shift === TrafficShift.CANARY ? DeploymentStrategy.CANARY : DeploymentStrategy.LINEAR,
+      canaryConfiguration: shift === TrafficShift.CANARY ? trafficStep : undefined,
+      linearConfiguration: shift === TrafficShift.LINEAR ? trafficStep : undefined,
+      bakeTime: bake,
       deploymentAlarms: props.deploymentAlarmNames?.length
         ? { alarmNames: [...props.deploymentAlarmNames], behavior: AlarmBehavior.ROLLBACK_ON_ALARM }
         : undefined,
@@ -236,12 +315,19 @@ export class CatalogService extends Construct {
       enableECSManagedTags: true,
       propagateTags: PropagatedTagSource.SERVICE,
     });
+    Annotations.of(this.service).acknowledgeWarning(
+      '@aws-cdk/aws-ecs:shouldUseCircuitBreaker',
+      'The circuit breaker applies to rolling updates only; canary deployments are stopped by the ' +
+        'deployment gate, the deployment alarms and the bake time instead',
+    );
     if (props.chaosEnabled) Tags.of(this.service).add(CHAOS_TAG.key, CHAOS_TAG.value);
+    if (props.deploymentGate) this.service.addLifecycleHook(props.deploymentGate);
 
-    this.targetGroup = props.listener.addTargets('Service', {
+    const targetGroupProps = {
+      vpc: props.vpc,
       port: CONTAINER_PORT,
       protocol: ApplicationProtocol.HTTP,
-      targets: [this.service],
+      targetType: TargetType.IP,
       deregistrationDelay: drain,
       // Round robin, not least outstanding requests: a target that answers fast with empty bodies
       // finishes requests quickest, so least-outstanding would send it ever more traffic.
@@ -254,13 +340,76 @@ export class CatalogService extends Construct {
         unhealthyThresholdCount: unhealthy,
         healthyHttpCodes: '200',
       },
+    };
+    // Two groups with the same readiness check: a new revision registers in the one not serving.
+    this.targetGroup = new ApplicationTargetGroup(this, 'TargetGroup', targetGroupProps);
+    this.alternateTargetGroup = new ApplicationTargetGroup(
+      this,
+      'AlternateTargetGroup',
+      targetGroupProps,
+    );
+    this.targetGroups = [this.targetGroup, this.alternateTargetGroup];
+
+    // ECS moves the weights of these rules: production shifts in steps, test traffic all at once.
+    const everything = [ListenerCondition.pathPatterns(['/*'])];
+    const bothGroups = () =>
+      ListenerAction.weightedForward([
+        { targetGroup: this.targetGroup, weight: 100 },
+        { targetGroup: this.alternateTargetGroup, weight: 0 },
+      ]);
+    const productionRule = new ApplicationListenerRule(this, 'ProductionRule', {
+      listener: props.listener,
+      priority: 1,
+      conditions: everything,
+      action: bothGroups(),
     });
+    const testRule = new ApplicationListenerRule(this, 'TestRule', {
+      listener: props.testListener,
+      priority: 1,
+      conditions: everything,
+      action: bothGroups(),
+    });
+
+    this.deploymentRole = new Role(this, 'DeploymentRole', {
+      assumedBy: new ServicePrincipal('ecs.amazonaws.com'),
+      description: 'ECS registers targets and moves listener rule weights during deployments',
+      managedPolicies: [
+        ManagedPolicy.fromAwsManagedPolicyName('AmazonECSInfrastructureRolePolicyForLoadBalancers'),
+      ],
+    });
+    Validations.of(this.deploymentRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]',
+      reason:
+        "ECS's documented policy for blue/green, linear and canary deployments (describe listeners, " +
+        'rules, target groups and health; register/deregister targets; modify listeners and rules). ' +
+        'AWS revises it as the deployment controller changes; a hand-copied subset would break ' +
+        'deployments silently. The role is assumable by ECS only and used by this service only.',
+    });
+    this.targetGroup.addTarget(
+      this.service.loadBalancerTarget({
+        containerName: CONTAINER_NAME,
+        containerPort: CONTAINER_PORT,
+        alternateTarget: new AlternateTarget('AlternateTarget', {
+          alternateTargetGroup: this.alternateTargetGroup,
+          productionListener: ListenerRuleConfiguration.applicationListenerRule(productionRule),
+          testListener: ListenerRuleConfiguration.applicationListenerRule(testRule),
+          role: this.deploymentRole,
+        }),
+      }),
+    );
+    this.service.node.addDependency(productionRule, testRule);
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: min, maxCapacity: max });
     scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 60 });
+    // One policy per target group: the one serving drives it; the idle one has no data, and target
+    // tracking never scales in on missing data.
     scaling.scaleOnRequestCount('Requests', {
       requestsPerTarget: 1000,
       targetGroup: this.targetGroup,
+    });
+    scaling.scaleOnRequestCount('AlternateRequests', {
+      requestsPerTarget: 1000,
+      targetGroup: this.alternateTargetGroup,
     });
   }
 
@@ -290,6 +439,10 @@ export class CatalogService extends Construct {
 }
 
 function validate(v: {
+  shift: TrafficShift;
+  stepPercent: number;
+  stepBakeMinutes: number;
+  bakeMinutes: number;
   desired: number;
   min: number;
   max: number;
@@ -320,6 +473,27 @@ function validate(v: {
     ['unhealthyThresholdCount', v.unhealthy],
   ] as const) {
     if (known(n) && (n < 2 || n > 10)) problems.push(`${name} must be 2-10, got ${n}`);
+  }
+  if (known(v.stepPercent)) {
+    const min = v.shift === TrafficShift.CANARY ? 0.1 : 3;
+    const tenths = v.stepPercent * 10;
+    if (
+      v.stepPercent < min ||
+      v.stepPercent > 100 ||
+      Math.abs(tenths - Math.round(tenths)) > 1e-9
+    ) {
+      problems.push(
+        `trafficStepPercent must be a multiple of 0.1 from ${min} to 100 for ${v.shift} shifts, got ${v.stepPercent}`,
+      );
+    }
+  }
+  for (const [name, minutes] of [
+    ['stepBakeTime', v.stepBakeMinutes],
+    ['bakeTime', v.bakeMinutes],
+  ] as const) {
+    if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) {
+      problems.push(`${name} must be whole minutes from 0 to 1440, got ${minutes} minutes`);
+    }
   }
   if (v.drainSeconds < 0 || v.drainSeconds > 30) {
     problems.push(`drainTime must be 0-30 seconds, got ${v.drainSeconds}`);
