@@ -1,6 +1,8 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
-import type { IBaseService, ICluster } from 'aws-cdk-lib/aws-ecs';
+import type { FargateTaskDefinition, IBaseService, ICluster } from 'aws-cdk-lib/aws-ecs';
+import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { CfnExperimentTemplate } from 'aws-cdk-lib/aws-fis';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -11,18 +13,27 @@ import {
   DefinitionBody,
   Errors,
   Fail,
+  IChainable,
   JsonPath,
   LogLevel,
+  Map as MapState,
   Pass,
   Result,
   StateMachine,
   StateMachineType,
   Succeed,
   TaskInput,
+  Wait,
+  WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { CallAwsService, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 
+import {
+  ECS_TASK_ARN_TAG,
+  FaultInjectionAgent,
+  faultInjectionProblems,
+} from './ecs-fault-injection';
 import { nagResource } from './nag-finding';
 
 export interface ChaosExperimentTemplatesProps {
@@ -54,7 +65,76 @@ export interface ChaosExperimentTemplatesProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * The service's task definition. With it, the ECS network fault templates are added (latency,
+   * packet loss, a black-holed port: `aws:ecs:task-network-*` with the ECS fault injection
+   * endpoints), and the SSM agent sidecar FIS needs is added to it. It must already opt in to
+   * fault injection: awsvpc, Linux, `enableFaultInjection`, `pidMode: task` (docs/chaos.md).
+   * @default - no network fault templates and no sidecar
+   */
+  readonly taskDefinition?: FargateTaskDefinition;
+  /**
+   * How long each network fault lasts; whole minutes, at least 1 below `maxFaultDurationMinutes`
+   * (the reservation outlives the fault by a minute).
+   * @default - 5 minutes, or `maxFaultDurationMinutes` - 1 if that is less
+   */
+  readonly networkFaultDuration?: Duration;
+  /**
+   * The delay the latency template adds to the tasks' egress traffic.
+   * @default Duration.millis(200)
+   */
+  readonly networkLatency?: Duration;
+  /**
+   * The jitter around that delay.
+   * @default Duration.millis(10)
+   */
+  readonly networkJitter?: Duration;
+  /**
+   * Share of egress packets the packet-loss template drops, in percent (1-100).
+   * @default 10
+   */
+  readonly packetLossPercent?: number;
+  /**
+   * What the latency and packet-loss templates impair: `ALL`, or comma-separated IPv4 addresses,
+   * CIDR blocks, domain names, AZ names or ids, `DYNAMODB`, `S3` (FIS's `sources`).
+   * @default 'ALL'
+   */
+  readonly networkFaultSources?: string;
+  /**
+   * The TCP port the black-hole template drops traffic on.
+   * @default 8080 - the service's container port: with ingress, the load balancer cannot reach the task
+   */
+  readonly blackholePort?: number;
+  /**
+   * Which direction the black-hole template drops.
+   * @default 'ingress'
+   */
+  readonly blackholeTrafficType?: 'ingress' | 'egress';
 }
+
+/** The `aws:ecs:task-network-*` actions, each with the SSM document it runs through the endpoints. */
+const NETWORK_FAULTS = {
+  'network-latency': {
+    id: 'NetworkLatency',
+    actionId: 'aws:ecs:task-network-latency',
+    document: 'AWSFIS-Run-Network-Latency-ECS',
+  },
+  'packet-loss': {
+    id: 'PacketLoss',
+    actionId: 'aws:ecs:task-network-packet-loss',
+    document: 'AWSFIS-Run-Network-Packet-Loss-ECS',
+  },
+  'blackhole-port': {
+    id: 'BlackholePort',
+    actionId: 'aws:ecs:task-network-blackhole-port',
+    document: 'AWSFIS-Run-Network-Blackhole-Port-ECS',
+  },
+} as const;
+export type NetworkFaultName = keyof typeof NETWORK_FAULTS;
+/** The tag each guarded network experiment carries: the guard execution's name. */
+export const GUARD_EXECUTION_TAG = 'GuardExecution';
+/** How often a network guard reads its experiment's state. */
+const WATCH_INTERVAL = Duration.seconds(30);
 
 /** Tasks each experiment acts on: FIS picks them itself, so the guard reserves this many. */
 export const FIS_TASK_COUNT = 1;
@@ -82,9 +162,19 @@ export class ChaosExperimentTemplates extends Construct {
   public readonly logGroup: LogGroup;
   /** The guarded path to each template, by template: reserve, then start. */
   public readonly guards: Readonly<Record<string, StateMachine>>;
+  /** The ECS network fault templates, present only with `taskDefinition`. */
+  public readonly networkFaults?: Readonly<Record<NetworkFaultName, CfnExperimentTemplate>>;
+  /** The SSM agent sidecar those templates need, present only with `taskDefinition`. */
+  public readonly agent?: FaultInjectionAgent;
+  /**
+   * Stops the network experiment of a guard execution that ended ABORTED, TIMED_OUT or FAILED
+   * (started by `StopOnAbnormalEnd`); present only with `taskDefinition`.
+   */
+  public readonly stopOnExit?: StateMachine;
 
   constructor(scope: Construct, id: string, props: ChaosExperimentTemplatesProps) {
     super(scope, id);
+    const network = networkSettings(props);
     const stack = Stack.of(this);
     const taskArns = stack.formatArn({
       service: 'ecs',
@@ -218,7 +308,7 @@ export class ChaosExperimentTemplates extends Construct {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ecs:ListTasks, ssm:ListCommands/CancelCommand and the CloudWatch Logs delivery actions support no resource-level permission; ListTasks is held to this cluster by an ecs:cluster condition',
+        'ecs:ListTasks, ssm:ListCommands/CancelCommand, ec2:DescribeInstances/DescribeSubnets and the CloudWatch Logs delivery actions support no resource-level permission; ListTasks is held to this cluster by an ecs:cluster condition',
     });
 
     const guards: Record<string, StateMachine> = {
@@ -234,7 +324,298 @@ export class ChaosExperimentTemplates extends Construct {
         logRetention,
       });
     }
+    if (props.taskDefinition && network) {
+      this.agent = new FaultInjectionAgent(this, 'Agent', {
+        taskDefinition: props.taskDefinition,
+        logGroup: new LogGroup(this, 'AgentLogs', {
+          retention: logRetention,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+      });
+      const templates = this.addNetworkFaults(props, network, {
+        stopConditions,
+        logConfiguration,
+        tasks,
+        taskArns,
+        logRetention,
+      });
+      this.networkFaults = templates;
+      for (const [name, template] of Object.entries(templates) as [
+        NetworkFaultName,
+        CfnExperimentTemplate,
+      ][]) {
+        guards[name] = this.guard(`${NETWORK_FAULTS[name].id}Guard`, template, props, {
+          reservationMinutes: network.durationMinutes + 1,
+          logRetention,
+          watchMinutes: network.durationMinutes,
+        });
+      }
+      this.stopOnExit = this.stopOnAbnormalEnd(
+        Object.keys(templates).map((name) => guards[name]),
+        logRetention,
+      );
+    }
     this.guards = guards;
+  }
+
+  /**
+   * The three network fault templates on this service's tasks, the SSM agent sidecar they need,
+   * and the FIS role's permissions for them (the FIS actions reference lists them per action).
+   */
+  private addNetworkFaults(
+    props: ChaosExperimentTemplatesProps,
+    network: NetworkSettings,
+    shared: {
+      stopConditions: CfnExperimentTemplate.ExperimentTemplateStopConditionProperty[];
+      logConfiguration: CfnExperimentTemplate.ExperimentTemplateLogConfigurationProperty;
+      tasks: CfnExperimentTemplate.ExperimentTemplateTargetProperty;
+      taskArns: string;
+      logRetention: RetentionDays;
+    },
+  ): Record<NetworkFaultName, CfnExperimentTemplate> {
+    const stack = Stack.of(this);
+
+    const documents = Object.values(NETWORK_FAULTS).map((f) =>
+      stack.formatArn({
+        service: 'ssm',
+        account: '',
+        resource: 'document',
+        resourceName: f.document,
+      }),
+    );
+    const managedInstances = stack.formatArn({
+      service: 'ssm',
+      resource: 'managed-instance',
+      resourceName: '*',
+    });
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['ssm:SendCommand'], resources: documents }),
+    );
+    // Only the managed instances the sidecar registered for this cluster's tasks.
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ssm:SendCommand'],
+        resources: [managedInstances],
+        conditions: { StringLike: { [`ssm:resourceTag/${ECS_TASK_ARN_TAG}`]: shared.taskArns } },
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [
+          'ssm:ListCommands',
+          'ssm:CancelCommand',
+          'ec2:DescribeInstances',
+          'ec2:DescribeSubnets',
+        ],
+        resources: ['*'],
+      }),
+    );
+    const containerInstances = stack.formatArn({
+      service: 'ecs',
+      resource: 'container-instance',
+      resourceName: `${props.cluster.clusterName}/*`,
+    });
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ecs:DescribeContainerInstances'],
+        resources: [containerInstances],
+        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(stack.resolve(managedInstances))}]`,
+      reason:
+        'FIS sends its network documents to the managed instances the task sidecars register, whose ids are only known at run time; an ssm:resourceTag/ECS_TASK_ARN condition holds them to this cluster',
+    });
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(stack.resolve(containerInstances))}]`,
+      reason:
+        'The network actions may describe the container instances of this cluster (none on Fargate); their ids are only known at run time',
+    });
+
+    const common = {
+      duration: `PT${network.durationMinutes}M`,
+      useEcsFaultInjectionEndpoints: 'true',
+      installDependencies: 'true',
+    };
+    const parameters: Record<NetworkFaultName, Record<string, string>> = {
+      'network-latency': {
+        ...common,
+        delayMilliseconds: String(network.latencyMs),
+        jitterMilliseconds: String(network.jitterMs),
+        sources: network.sources,
+      },
+      'packet-loss': {
+        ...common,
+        lossPercent: String(network.lossPercent),
+        sources: network.sources,
+      },
+      'blackhole-port': {
+        ...common,
+        port: String(network.port),
+        protocol: 'tcp',
+        trafficType: network.trafficType,
+      },
+    };
+    const what: Record<NetworkFaultName, string> = {
+      'network-latency': `Add ${network.latencyMs} ms (jitter ${network.jitterMs} ms) to the egress of`,
+      'packet-loss': `Drop ${network.lossPercent} % of the egress packets of`,
+      'blackhole-port': `Drop ${network.trafficType} tcp/${network.port} of`,
+    };
+    const templates = {} as Record<NetworkFaultName, CfnExperimentTemplate>;
+    for (const name of Object.keys(NETWORK_FAULTS) as NetworkFaultName[]) {
+      const fault = NETWORK_FAULTS[name];
+      templates[name] = new CfnExperimentTemplate(this, fault.id, {
+        description: `${what[name]} ${FIS_TASK_COUNT} task of the service for ${network.durationMinutes} min (ECS fault injection endpoints); stops if the region is impaired. Start it through its guard state machine.`,
+        roleArn: this.role.roleArn,
+        stopConditions: shared.stopConditions,
+        logConfiguration: shared.logConfiguration,
+        targets: { Tasks: shared.tasks },
+        actions: {
+          [fault.id]: {
+            actionId: fault.actionId,
+            parameters: parameters[name],
+            targets: { Tasks: 'Tasks' },
+          },
+        },
+        experimentOptions: {
+          accountTargeting: 'single-account',
+          emptyTargetResolutionMode: 'fail',
+        },
+        tags: { Name: `${stack.stackName}-${name}` },
+      });
+    }
+    return templates;
+  }
+
+  /**
+   * Every exit stops the experiment: a network guard's own errors are caught into `Stop
+   * experiment`; an execution that ends ABORTED, TIMED_OUT or FAILED (exits the definition cannot
+   * catch) starts `StopOnExit`, which stops every running experiment tagged with its name.
+   */
+  private stopOnAbnormalEnd(guards: StateMachine[], logRetention: RetentionDays): StateMachine {
+    const stack = Stack.of(this);
+    const scope = new Construct(this, 'StopOnExitSteps');
+    const experiments = stack.formatArn({
+      service: 'fis',
+      resource: 'experiment',
+      resourceName: '*',
+    });
+    const list = (id: string, nextToken?: string) =>
+      new CallAwsService(scope, id, {
+        service: 'fis',
+        action: 'listExperiments',
+        iamAction: 'fis:ListExperiments',
+        iamResources: ['*'],
+        parameters: {
+          MaxResults: 100,
+          ...(nextToken ? { NextToken: JsonPath.stringAt(nextToken) } : {}),
+        },
+        resultPath: '$.page',
+      });
+    const first = list('List experiments');
+    const more = list('List more', '$.page.NextToken');
+    const stop = new CallAwsService(scope, 'Stop experiment', {
+      service: 'fis',
+      action: 'stopExperiment',
+      iamAction: 'fis:StopExperiment',
+      iamResources: [experiments],
+      parameters: { Id: JsonPath.stringAt('$.experiment.Id') },
+      resultPath: JsonPath.DISCARD,
+    });
+    stop.addRetry({ errors: [Errors.ALL], maxAttempts: 3, interval: Duration.seconds(2) });
+    // It ended between the list and the stop: nothing left to stop.
+    stop.addCatch(new Pass(scope, 'Already ended'), {
+      errors: ['Fis.ConflictException', 'Fis.ResourceNotFoundException'],
+      resultPath: '$.failure',
+    });
+    const skip = new Pass(scope, 'Not ours or not running');
+    // Nested choices: a path is read only once it is known to be there.
+    const running = new Choice(scope, 'Running?')
+      .when(
+        Condition.or(
+          ...['pending', 'initiating', 'running'].map((s) =>
+            Condition.stringEquals('$.experiment.State.Status', s),
+          ),
+        ),
+        stop,
+      )
+      .otherwise(skip);
+    const ours = new Choice(scope, 'Tagged?')
+      .when(
+        Condition.isPresent(`$.experiment.Tags.${GUARD_EXECUTION_TAG}`),
+        new Choice(scope, 'This execution?')
+          .when(
+            Condition.stringEqualsJsonPath(
+              `$.experiment.Tags.${GUARD_EXECUTION_TAG}`,
+              '$.executionName',
+            ),
+            running,
+          )
+          .otherwise(skip),
+      )
+      .otherwise(skip);
+    const each = new MapState(scope, 'Each experiment', {
+      itemsPath: '$.page.Experiments',
+      itemSelector: {
+        'experiment.$': '$$.Map.Item.Value',
+        'executionName.$': '$.executionName',
+      },
+      maxConcurrency: 5,
+      resultPath: JsonPath.DISCARD,
+    });
+    each.itemProcessor(ours);
+    const next = new Choice(scope, 'More?')
+      .when(Condition.isPresent('$.page.NextToken'), more)
+      .otherwise(new Succeed(scope, 'Done'));
+    first.next(each);
+    more.next(each);
+    each.next(next);
+
+    const machine = new StateMachine(this, 'StopOnExit', {
+      stateMachineType: StateMachineType.STANDARD,
+      comment: `Stops the running FIS experiments tagged ${GUARD_EXECUTION_TAG}=<executionName>`,
+      definitionBody: DefinitionBody.fromChainable(first),
+      logs: {
+        destination: new LogGroup(this, 'StopOnExitLogs', {
+          retention: logRetention,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: LogLevel.ALL,
+        includeExecutionData: true,
+      },
+      tracingEnabled: true,
+    });
+    Validations.of(machine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'fis:ListExperiments, X-Ray tracing and CloudWatch Logs delivery support no resource-level permission',
+    });
+    Validations.of(machine.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(stack.resolve(experiments))}]`,
+      reason: 'The experiment to stop is found at run time (by its GuardExecution tag)',
+    });
+    new Rule(this, 'StopOnAbnormalEnd', {
+      description:
+        'Stops the FIS experiment of a network fault guard execution that was stopped, timed out or failed',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
+          stateMachineArn: guards.map((g) => g.stateMachineArn),
+        },
+      },
+      targets: [
+        new SfnStateMachine(machine, {
+          input: RuleTargetInput.fromObject({
+            executionName: EventField.fromPath('$.detail.name'),
+          }),
+          retryAttempts: 4,
+        }),
+      ],
+    });
+    return machine;
   }
 
   /**
@@ -246,7 +627,12 @@ export class ChaosExperimentTemplates extends Construct {
     id: string,
     template: CfnExperimentTemplate,
     props: ChaosExperimentTemplatesProps,
-    options: { reservationMinutes: number; logRetention: RetentionDays },
+    options: {
+      reservationMinutes: number;
+      logRetention: RetentionDays;
+      /** Watch the experiment for this long and stop it on any error (network faults). */
+      watchMinutes?: number;
+    },
   ): StateMachine {
     const stack = Stack.of(this);
     const scope = new Construct(this, `${id}Steps`);
@@ -289,7 +675,22 @@ export class ChaosExperimentTemplates extends Construct {
       parameters: {
         ExperimentTemplateId: template.attrId,
         ClientToken: JsonPath.stringAt('$$.Execution.Name'),
+        // The tag StopOnExit finds the experiment by when this execution ends abnormally.
+        ...(options.watchMinutes
+          ? { Tags: { [GUARD_EXECUTION_TAG]: JsonPath.stringAt('$$.Execution.Name') } }
+          : {}),
       },
+      // Tagging at start needs fis:TagResource on the new experiment.
+      additionalIamStatements: options.watchMinutes
+        ? [
+            new PolicyStatement({
+              actions: ['fis:TagResource'],
+              resources: [
+                stack.formatArn({ service: 'fis', resource: 'experiment', resourceName: '*' }),
+              ],
+            }),
+          ]
+        : undefined,
       resultSelector: { 'id.$': '$.Experiment.Id', 'status.$': '$.Experiment.State.Status' },
       resultPath: '$.experiment',
     });
@@ -307,7 +708,7 @@ export class ChaosExperimentTemplates extends Construct {
           Condition.stringEquals('$.reserve.result.status', 'applied'),
           Condition.stringEquals('$.reserve.result.status', 'already-applied'),
         ),
-        start.next(new Succeed(scope, 'Started')),
+        start.next(options.watchMinutes ? this.watch(scope, stack) : new Succeed(scope, 'Started')),
       )
       .when(
         Condition.stringEquals('$.reserve.result.status', 'dry-run'),
@@ -340,6 +741,8 @@ export class ChaosExperimentTemplates extends Construct {
       definitionBody: DefinitionBody.fromChainable(definition),
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
+      // A watching guard outlives its experiment by a margin; past it, StopOnExit stops the experiment.
+      timeout: options.watchMinutes ? Duration.minutes(options.reservationMinutes + 10) : undefined,
     });
     Validations.of(machine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -356,4 +759,142 @@ export class ChaosExperimentTemplates extends Construct {
     });
     return machine;
   }
+
+  /**
+   * After a network experiment starts: Wait -> Get experiment -> Ended? (completed: Completed;
+   * stopped, failed, cancelled: a Fail naming it; otherwise wait again). An error reading it is
+   * caught into Stop experiment, so the guard never leaves a fault running it cannot see.
+   */
+  private watch(scope: Construct, stack: Stack): IChainable {
+    const experiments = stack.formatArn({
+      service: 'fis',
+      resource: 'experiment',
+      resourceName: '*',
+    });
+    const wait = new Wait(scope, 'Wait', { time: WaitTime.duration(WATCH_INTERVAL) });
+    const get = new CallAwsService(scope, 'Get experiment', {
+      service: 'fis',
+      action: 'getExperiment',
+      iamAction: 'fis:GetExperiment',
+      iamResources: [experiments],
+      parameters: { Id: JsonPath.stringAt('$.experiment.id') },
+      resultSelector: { 'status.$': '$.Experiment.State.Status' },
+      resultPath: '$.experiment.state',
+    });
+    const stop = new CallAwsService(scope, 'Stop experiment', {
+      service: 'fis',
+      action: 'stopExperiment',
+      iamAction: 'fis:StopExperiment',
+      iamResources: [experiments],
+      parameters: { Id: JsonPath.stringAt('$.experiment.id') },
+      resultPath: '$.stopped',
+    });
+    stop.addRetry({ errors: [Errors.ALL], maxAttempts: 3, interval: Duration.seconds(2) });
+    stop.addCatch(
+      new Fail(scope, 'Stop failed', {
+        error: 'Fis.StopFailed',
+        cause: 'StopExperiment failed; StopOnExit tries again when this execution ends',
+      }),
+      { errors: [Errors.ALL], resultPath: '$.stopFailure' },
+    );
+    stop.next(
+      new Fail(scope, 'Stopped on error', {
+        error: 'Fis.Stopped',
+        cause: 'the guard could not follow the experiment, so it stopped it',
+      }),
+    );
+    get.addCatch(stop, { errors: [Errors.ALL], resultPath: '$.failure' });
+    const status = '$.experiment.state.status';
+    wait.next(get);
+    get.next(
+      new Choice(scope, 'Ended?')
+        .when(Condition.stringEquals(status, 'completed'), new Succeed(scope, 'Completed'))
+        .when(
+          Condition.stringEquals(status, 'stopped'),
+          new Fail(scope, 'Experiment stopped', {
+            error: 'Fis.ExperimentStopped',
+            cause:
+              'FIS stopped the experiment: a stop condition (region impaired) fired, or someone stopped it',
+          }),
+        )
+        .when(
+          Condition.or(
+            Condition.stringEquals(status, 'failed'),
+            Condition.stringEquals(status, 'cancelled'),
+          ),
+          new Fail(scope, 'Experiment failed', {
+            error: 'Fis.ExperimentFailed',
+            cause: 'FIS failed or cancelled the experiment (see its log group)',
+          }),
+        )
+        .otherwise(wait),
+    );
+    return wait;
+  }
+}
+
+/** The network faults' settings, resolved and validated; undefined without a task definition. */
+interface NetworkSettings {
+  durationMinutes: number;
+  latencyMs: number;
+  jitterMs: number;
+  lossPercent: number;
+  sources: string;
+  port: number;
+  trafficType: 'ingress' | 'egress';
+}
+
+function networkSettings(props: ChaosExperimentTemplatesProps): NetworkSettings | undefined {
+  if (!props.taskDefinition) return undefined;
+  const problems = faultInjectionProblems(props.taskDefinition).map((p) => `taskDefinition ${p}`);
+  const max = props.maxFaultDurationMinutes;
+  const duration = props.networkFaultDuration ?? Duration.minutes(Math.min(5, max - 1));
+  const known = (d: Duration | number) => !Token.isUnresolved(d);
+  const settings: NetworkSettings = {
+    durationMinutes: duration.toMinutes({ integral: false }),
+    latencyMs: (props.networkLatency ?? Duration.millis(200)).toMilliseconds({ integral: false }),
+    jitterMs: (props.networkJitter ?? Duration.millis(10)).toMilliseconds({ integral: false }),
+    lossPercent: props.packetLossPercent ?? 10,
+    sources: props.networkFaultSources ?? 'ALL',
+    port: props.blackholePort ?? 8080,
+    trafficType: props.blackholeTrafficType ?? 'ingress',
+  };
+  const d = settings.durationMinutes;
+  if (known(duration) && !(Number.isInteger(d) && d >= 1 && d <= max - 1)) {
+    problems.push(
+      `networkFaultDuration must be whole minutes from 1 to maxFaultDurationMinutes - 1 (${max - 1}), so that the reservation outlives the fault; got ${d} min`,
+    );
+  }
+  for (const [name, ms, limit] of [
+    ['networkLatency', settings.latencyMs, 60_000],
+    ['networkJitter', settings.jitterMs, 60_000],
+  ] as const) {
+    if (!(Number.isInteger(ms) && ms >= 0 && ms <= limit)) {
+      problems.push(`${name} must be whole milliseconds from 0 to ${limit}, got ${ms} ms`);
+    }
+  }
+  const loss = settings.lossPercent;
+  if (known(loss) && !(Number.isInteger(loss) && loss >= 1 && loss <= 100)) {
+    problems.push(`packetLossPercent must be a whole percentage from 1 to 100, got ${loss}`);
+  }
+  if (!Token.isUnresolved(settings.sources) && !/^[^\s,]+(,[^\s,]+)*$/.test(settings.sources)) {
+    problems.push(
+      `networkFaultSources must be ALL or comma-separated sources without spaces (IPv4, CIDR, domain, AZ, DYNAMODB, S3), got ${JSON.stringify(settings.sources)}`,
+    );
+  }
+  const port = settings.port;
+  if (known(port) && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+    problems.push(`blackholePort must be a TCP port from 1 to 65535, got ${port}`);
+  }
+  if (!['ingress', 'egress'].includes(settings.trafficType)) {
+    problems.push(
+      `blackholeTrafficType must be ingress or egress, got ${JSON.stringify(settings.trafficType)}`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `ChaosExperimentTemplates: ${problems.length} invalid network fault setting(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  }
+  return settings;
 }
