@@ -10,7 +10,9 @@ import {
   OperatingSystemFamily,
   PidMode,
 } from 'aws-cdk-lib/aws-ecs';
+import { ApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
 import { ECS_TASK_ARN_TAG, SSM_AGENT_IMAGE } from '../../lib/constructs/chaos/ecs-fault-injection';
@@ -20,6 +22,7 @@ import {
   GUARD_EXECUTION_TAG,
 } from '../../lib/constructs/chaos/fis-templates';
 import { nagResource } from '../../lib/constructs/chaos/nag-finding';
+import { CatalogService } from '../../lib/constructs/service/catalog-service';
 import { resolveConfig } from '../../lib/load-config';
 import { RegionalStack } from '../../lib/stacks/regional-stack';
 import { minimalRegion } from '../support/minimal-region';
@@ -259,6 +262,7 @@ describe('the FIS role for network faults (least privilege)', () => {
       'ec2:DescribeSubnets',
       'ssm:ListCommands',
       'ssm:CancelCommand',
+      'tag:GetResources',
     ]) {
       expect(actions).toContain(action);
     }
@@ -533,6 +537,51 @@ describe('cdk-nag', () => {
   test('AwsSolutions finds nothing unacknowledged in the templates, guards, sidecar and StopOnExit', () => {
     const { app } = templates({}, { nag: true });
     expect(nagErrors(app).filter((line) => /\/(Fis|ReadyTaskDef)\//.test(line))).toEqual([]);
+  });
+});
+
+describe('CatalogService opts in to fault injection only with chaos', () => {
+  function catalog(chaosEnabled: boolean) {
+    const { stack, vpc } = minimalRegion('eu-west-1');
+    const listener = new ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', {
+      port: 80,
+    });
+    new CatalogService(stack, 'Catalog', {
+      vpc,
+      image: ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
+      listener,
+      tableName: 'Blueprint-catalog',
+      memcachedConfigEndpoint: 'cache.example:11211',
+      faultParameter: new StringParameter(stack, 'Faults', { stringValue: '{"faults":[]}' }),
+      healthToken: '"status":"ready"',
+      chaosEnabled,
+    });
+    return Template.fromStack(stack);
+  }
+
+  test('with chaos: enableFaultInjection, pidMode task, awsvpc, Linux, and Fargate platform 1.4.0', () => {
+    const template = catalog(true);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Family: Match.stringLikeRegexp('Catalog'),
+      NetworkMode: 'awsvpc',
+      RuntimePlatform: Match.objectLike({ OperatingSystemFamily: 'LINUX' }),
+      EnableFaultInjection: true,
+      PidMode: 'task',
+    });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      TaskDefinition: Match.anyValue(),
+      PlatformVersion: '1.4.0',
+      EnableExecuteCommand: Match.absent(),
+    });
+  });
+
+  test('without chaos: neither fault injection nor a shared PID namespace', () => {
+    const template = catalog(false);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Family: Match.stringLikeRegexp('Catalog'),
+      EnableFaultInjection: Match.absent(),
+      PidMode: Match.absent(),
+    });
   });
 });
 

@@ -308,7 +308,7 @@ export class ChaosExperimentTemplates extends Construct {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ecs:ListTasks, ssm:ListCommands/CancelCommand, ec2:DescribeInstances/DescribeSubnets and the CloudWatch Logs delivery actions support no resource-level permission; ListTasks is held to this cluster by an ecs:cluster condition',
+        'ecs:ListTasks, ssm:ListCommands/CancelCommand, ec2:DescribeInstances/DescribeSubnets, tag:GetResources and the CloudWatch Logs delivery actions support no resource-level permission; ListTasks is held to this cluster by an ecs:cluster condition',
     });
 
     const guards: Record<string, StateMachine> = {
@@ -406,6 +406,9 @@ export class ChaosExperimentTemplates extends Construct {
           'ssm:CancelCommand',
           'ec2:DescribeInstances',
           'ec2:DescribeSubnets',
+          // FIS maps a task to its managed instance by the ECS_TASK_ARN tag; AWS's managed ECS
+          // policy for FIS grants this read for target resolution by tags.
+          'tag:GetResources',
         ],
         resources: ['*'],
       }),
