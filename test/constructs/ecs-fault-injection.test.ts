@@ -19,9 +19,9 @@ import { ECS_TASK_ARN_TAG, SSM_AGENT_IMAGE } from '../../lib/constructs/chaos/ec
 import {
   ChaosExperimentTemplates,
   ChaosExperimentTemplatesProps,
-  GUARD_EXECUTION_TAG,
 } from '../../lib/constructs/chaos/fis-templates';
 import { nagResource } from '../../lib/constructs/chaos/nag-finding';
+import { GUARD_EXECUTION_TAG } from '../../lib/constructs/chaos/stop-on-exit';
 import { CatalogService } from '../../lib/constructs/service/catalog-service';
 import { resolveConfig } from '../../lib/load-config';
 import { RegionalStack } from '../../lib/stacks/regional-stack';
@@ -412,7 +412,7 @@ describe('only through the guard, and stopped on every exit', () => {
       },
       Targets: [
         Match.objectLike({
-          Arn: resolve(stack, fis.stopOnExit?.stateMachineArn),
+          Arn: resolve(stack, fis.stopOnExit?.stateMachine.stateMachineArn),
           InputTransformer: Match.objectLike({
             InputPathsMap: { 'detail-name': '$.detail.name' },
           }),

@@ -1,8 +1,6 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { FargateTaskDefinition, IBaseService, ICluster } from 'aws-cdk-lib/aws-ecs';
-import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { CfnExperimentTemplate } from 'aws-cdk-lib/aws-fis';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -16,7 +14,6 @@ import {
   IChainable,
   JsonPath,
   LogLevel,
-  Map as MapState,
   Pass,
   Result,
   StateMachine,
@@ -29,14 +26,21 @@ import {
 import { CallAwsService, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 
-import {
-  ECS_TASK_ARN_TAG,
-  FaultInjectionAgent,
-  faultInjectionProblems,
-} from './ecs-fault-injection';
+import { FaultInjectionAgent } from './ecs-fault-injection';
 import { nagResource } from './nag-finding';
+import {
+  grantNetworkFaults,
+  NETWORK_FAULTS,
+  NetworkFaultName,
+  NetworkFaultProps,
+  networkFaultParameters,
+  networkFaultSummary,
+  NetworkSettings,
+  networkSettings,
+} from './network-faults';
+import { GUARD_EXECUTION_TAG, StopOnExit } from './stop-on-exit';
 
-export interface ChaosExperimentTemplatesProps {
+export interface ChaosExperimentTemplatesProps extends NetworkFaultProps {
   /** The cluster whose tasks the experiments may touch (IAM holds them to it). */
   readonly cluster: ICluster;
   /** The service whose tasks the experiments pick from (the targets name it). */
@@ -73,66 +77,8 @@ export interface ChaosExperimentTemplatesProps {
    * @default - no network fault templates and no sidecar
    */
   readonly taskDefinition?: FargateTaskDefinition;
-  /**
-   * How long each network fault lasts; whole minutes, at least 1 below `maxFaultDurationMinutes`
-   * (the reservation outlives the fault by a minute).
-   * @default - 5 minutes, or `maxFaultDurationMinutes` - 1 if that is less
-   */
-  readonly networkFaultDuration?: Duration;
-  /**
-   * The delay the latency template adds to the tasks' egress traffic.
-   * @default Duration.millis(200)
-   */
-  readonly networkLatency?: Duration;
-  /**
-   * The jitter around that delay.
-   * @default Duration.millis(10)
-   */
-  readonly networkJitter?: Duration;
-  /**
-   * Share of egress packets the packet-loss template drops, in percent (1-100).
-   * @default 10
-   */
-  readonly packetLossPercent?: number;
-  /**
-   * What the latency and packet-loss templates impair: `ALL`, or comma-separated IPv4 addresses,
-   * CIDR blocks, domain names, AZ names or ids, `DYNAMODB`, `S3` (FIS's `sources`).
-   * @default 'ALL'
-   */
-  readonly networkFaultSources?: string;
-  /**
-   * The TCP port the black-hole template drops traffic on.
-   * @default 8080 - the service's container port: with ingress, the load balancer cannot reach the task
-   */
-  readonly blackholePort?: number;
-  /**
-   * Which direction the black-hole template drops.
-   * @default 'ingress'
-   */
-  readonly blackholeTrafficType?: 'ingress' | 'egress';
 }
 
-/** The `aws:ecs:task-network-*` actions, each with the SSM document it runs through the endpoints. */
-const NETWORK_FAULTS = {
-  'network-latency': {
-    id: 'NetworkLatency',
-    actionId: 'aws:ecs:task-network-latency',
-    document: 'AWSFIS-Run-Network-Latency-ECS',
-  },
-  'packet-loss': {
-    id: 'PacketLoss',
-    actionId: 'aws:ecs:task-network-packet-loss',
-    document: 'AWSFIS-Run-Network-Packet-Loss-ECS',
-  },
-  'blackhole-port': {
-    id: 'BlackholePort',
-    actionId: 'aws:ecs:task-network-blackhole-port',
-    document: 'AWSFIS-Run-Network-Blackhole-Port-ECS',
-  },
-} as const;
-export type NetworkFaultName = keyof typeof NETWORK_FAULTS;
-/** The tag each guarded network experiment carries: the guard execution's name. */
-export const GUARD_EXECUTION_TAG = 'GuardExecution';
 /** How often a network guard reads its experiment's state. */
 const WATCH_INTERVAL = Duration.seconds(30);
 
@@ -167,10 +113,10 @@ export class ChaosExperimentTemplates extends Construct {
   /** The SSM agent sidecar those templates need, present only with `taskDefinition`. */
   public readonly agent?: FaultInjectionAgent;
   /**
-   * Stops the network experiment of a guard execution that ended ABORTED, TIMED_OUT or FAILED
-   * (started by `StopOnAbnormalEnd`); present only with `taskDefinition`.
+   * Stops the network experiment of a guard execution that ended ABORTED, TIMED_OUT or FAILED;
+   * present only with `taskDefinition`.
    */
-  public readonly stopOnExit?: StateMachine;
+  public readonly stopOnExit?: StopOnExit;
 
   constructor(scope: Construct, id: string, props: ChaosExperimentTemplatesProps) {
     super(scope, id);
@@ -350,17 +296,17 @@ export class ChaosExperimentTemplates extends Construct {
           watchMinutes: network.durationMinutes,
         });
       }
-      this.stopOnExit = this.stopOnAbnormalEnd(
-        Object.keys(templates).map((name) => guards[name]),
+      this.stopOnExit = new StopOnExit(this, 'StopOnExit', {
+        guards: Object.keys(templates).map((name) => guards[name]),
         logRetention,
-      );
+      });
     }
     this.guards = guards;
   }
 
   /**
-   * The three network fault templates on this service's tasks, the SSM agent sidecar they need,
-   * and the FIS role's permissions for them (the FIS actions reference lists them per action).
+   * The three network fault templates on this service's tasks, and the FIS role's permissions
+   * for them.
    */
   private addNetworkFaults(
     props: ChaosExperimentTemplatesProps,
@@ -374,97 +320,9 @@ export class ChaosExperimentTemplates extends Construct {
     },
   ): Record<NetworkFaultName, CfnExperimentTemplate> {
     const stack = Stack.of(this);
-
-    const documents = Object.values(NETWORK_FAULTS).map((f) =>
-      stack.formatArn({
-        service: 'ssm',
-        account: '',
-        resource: 'document',
-        resourceName: f.document,
-      }),
-    );
-    const managedInstances = stack.formatArn({
-      service: 'ssm',
-      resource: 'managed-instance',
-      resourceName: '*',
-    });
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['ssm:SendCommand'], resources: documents }),
-    );
-    // Only the managed instances the sidecar registered for this cluster's tasks.
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['ssm:SendCommand'],
-        resources: [managedInstances],
-        conditions: { StringLike: { [`ssm:resourceTag/${ECS_TASK_ARN_TAG}`]: shared.taskArns } },
-      }),
-    );
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: [
-          'ssm:ListCommands',
-          'ssm:CancelCommand',
-          'ec2:DescribeInstances',
-          'ec2:DescribeSubnets',
-          // FIS maps a task to its managed instance by the ECS_TASK_ARN tag; AWS's managed ECS
-          // policy for FIS grants this read for target resolution by tags.
-          'tag:GetResources',
-        ],
-        resources: ['*'],
-      }),
-    );
-    const containerInstances = stack.formatArn({
-      service: 'ecs',
-      resource: 'container-instance',
-      resourceName: `${props.cluster.clusterName}/*`,
-    });
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['ecs:DescribeContainerInstances'],
-        resources: [containerInstances],
-        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
-      }),
-    );
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagResource(stack.resolve(managedInstances))}]`,
-      reason:
-        'FIS sends its network documents to the managed instances the task sidecars register, whose ids are only known at run time; an ssm:resourceTag/ECS_TASK_ARN condition holds them to this cluster',
-    });
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagResource(stack.resolve(containerInstances))}]`,
-      reason:
-        'The network actions may describe the container instances of this cluster (none on Fargate); their ids are only known at run time',
-    });
-
-    const common = {
-      duration: `PT${network.durationMinutes}M`,
-      useEcsFaultInjectionEndpoints: 'true',
-      installDependencies: 'true',
-    };
-    const parameters: Record<NetworkFaultName, Record<string, string>> = {
-      'network-latency': {
-        ...common,
-        delayMilliseconds: String(network.latencyMs),
-        jitterMilliseconds: String(network.jitterMs),
-        sources: network.sources,
-      },
-      'packet-loss': {
-        ...common,
-        lossPercent: String(network.lossPercent),
-        sources: network.sources,
-      },
-      'blackhole-port': {
-        ...common,
-        port: String(network.port),
-        protocol: 'tcp',
-        trafficType: network.trafficType,
-      },
-    };
-    const what: Record<NetworkFaultName, string> = {
-      'network-latency': `Add ${network.latencyMs} ms (jitter ${network.jitterMs} ms) to the egress of`,
-      'packet-loss': `Drop ${network.lossPercent} % of the egress packets of`,
-      'blackhole-port': `Drop ${network.trafficType} tcp/${network.port} of`,
-    };
+    grantNetworkFaults(this.role, props.cluster, shared.taskArns);
+    const parameters = networkFaultParameters(network);
+    const what = networkFaultSummary(network);
     const templates = {} as Record<NetworkFaultName, CfnExperimentTemplate>;
     for (const name of Object.keys(NETWORK_FAULTS) as NetworkFaultName[]) {
       const fault = NETWORK_FAULTS[name];
@@ -489,136 +347,6 @@ export class ChaosExperimentTemplates extends Construct {
       });
     }
     return templates;
-  }
-
-  /**
-   * Every exit stops the experiment: a network guard's own errors are caught into `Stop
-   * experiment`; an execution that ends ABORTED, TIMED_OUT or FAILED (exits the definition cannot
-   * catch) starts `StopOnExit`, which stops every running experiment tagged with its name.
-   */
-  private stopOnAbnormalEnd(guards: StateMachine[], logRetention: RetentionDays): StateMachine {
-    const stack = Stack.of(this);
-    const scope = new Construct(this, 'StopOnExitSteps');
-    const experiments = stack.formatArn({
-      service: 'fis',
-      resource: 'experiment',
-      resourceName: '*',
-    });
-    const list = (id: string, nextToken?: string) =>
-      new CallAwsService(scope, id, {
-        service: 'fis',
-        action: 'listExperiments',
-        iamAction: 'fis:ListExperiments',
-        iamResources: ['*'],
-        parameters: {
-          MaxResults: 100,
-          ...(nextToken ? { NextToken: JsonPath.stringAt(nextToken) } : {}),
-        },
-        resultPath: '$.page',
-      });
-    const first = list('List experiments');
-    const more = list('List more', '$.page.NextToken');
-    const stop = new CallAwsService(scope, 'Stop experiment', {
-      service: 'fis',
-      action: 'stopExperiment',
-      iamAction: 'fis:StopExperiment',
-      iamResources: [experiments],
-      parameters: { Id: JsonPath.stringAt('$.experiment.Id') },
-      resultPath: JsonPath.DISCARD,
-    });
-    stop.addRetry({ errors: [Errors.ALL], maxAttempts: 3, interval: Duration.seconds(2) });
-    // It ended between the list and the stop: nothing left to stop.
-    stop.addCatch(new Pass(scope, 'Already ended'), {
-      errors: ['Fis.ConflictException', 'Fis.ResourceNotFoundException'],
-      resultPath: '$.failure',
-    });
-    const skip = new Pass(scope, 'Not ours or not running');
-    // Nested choices: a path is read only once it is known to be there.
-    const running = new Choice(scope, 'Running?')
-      .when(
-        Condition.or(
-          ...['pending', 'initiating', 'running'].map((s) =>
-            Condition.stringEquals('$.experiment.State.Status', s),
-          ),
-        ),
-        stop,
-      )
-      .otherwise(skip);
-    const ours = new Choice(scope, 'Tagged?')
-      .when(
-        Condition.isPresent(`$.experiment.Tags.${GUARD_EXECUTION_TAG}`),
-        new Choice(scope, 'This execution?')
-          .when(
-            Condition.stringEqualsJsonPath(
-              `$.experiment.Tags.${GUARD_EXECUTION_TAG}`,
-              '$.executionName',
-            ),
-            running,
-          )
-          .otherwise(skip),
-      )
-      .otherwise(skip);
-    const each = new MapState(scope, 'Each experiment', {
-      itemsPath: '$.page.Experiments',
-      itemSelector: {
-        'experiment.$': '$$.Map.Item.Value',
-        'executionName.$': '$.executionName',
-      },
-      maxConcurrency: 5,
-      resultPath: JsonPath.DISCARD,
-    });
-    each.itemProcessor(ours);
-    const next = new Choice(scope, 'More?')
-      .when(Condition.isPresent('$.page.NextToken'), more)
-      .otherwise(new Succeed(scope, 'Done'));
-    first.next(each);
-    more.next(each);
-    each.next(next);
-
-    const machine = new StateMachine(this, 'StopOnExit', {
-      stateMachineType: StateMachineType.STANDARD,
-      comment: `Stops the running FIS experiments tagged ${GUARD_EXECUTION_TAG}=<executionName>`,
-      definitionBody: DefinitionBody.fromChainable(first),
-      logs: {
-        destination: new LogGroup(this, 'StopOnExitLogs', {
-          retention: logRetention,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
-        level: LogLevel.ALL,
-        includeExecutionData: true,
-      },
-      tracingEnabled: true,
-    });
-    Validations.of(machine.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'fis:ListExperiments, X-Ray tracing and CloudWatch Logs delivery support no resource-level permission',
-    });
-    Validations.of(machine.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagResource(stack.resolve(experiments))}]`,
-      reason: 'The experiment to stop is found at run time (by its GuardExecution tag)',
-    });
-    new Rule(this, 'StopOnAbnormalEnd', {
-      description:
-        'Stops the FIS experiment of a network fault guard execution that was stopped, timed out or failed',
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: {
-          status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
-          stateMachineArn: guards.map((g) => g.stateMachineArn),
-        },
-      },
-      targets: [
-        new SfnStateMachine(machine, {
-          input: RuleTargetInput.fromObject({
-            executionName: EventField.fromPath('$.detail.name'),
-          }),
-          retryAttempts: 4,
-        }),
-      ],
-    });
-    return machine;
   }
 
   /**
@@ -834,70 +562,4 @@ export class ChaosExperimentTemplates extends Construct {
     );
     return wait;
   }
-}
-
-/** The network faults' settings, resolved and validated; undefined without a task definition. */
-interface NetworkSettings {
-  durationMinutes: number;
-  latencyMs: number;
-  jitterMs: number;
-  lossPercent: number;
-  sources: string;
-  port: number;
-  trafficType: 'ingress' | 'egress';
-}
-
-function networkSettings(props: ChaosExperimentTemplatesProps): NetworkSettings | undefined {
-  if (!props.taskDefinition) return undefined;
-  const problems = faultInjectionProblems(props.taskDefinition).map((p) => `taskDefinition ${p}`);
-  const max = props.maxFaultDurationMinutes;
-  const duration = props.networkFaultDuration ?? Duration.minutes(Math.min(5, max - 1));
-  const known = (d: Duration | number) => !Token.isUnresolved(d);
-  const settings: NetworkSettings = {
-    durationMinutes: duration.toMinutes({ integral: false }),
-    latencyMs: (props.networkLatency ?? Duration.millis(200)).toMilliseconds({ integral: false }),
-    jitterMs: (props.networkJitter ?? Duration.millis(10)).toMilliseconds({ integral: false }),
-    lossPercent: props.packetLossPercent ?? 10,
-    sources: props.networkFaultSources ?? 'ALL',
-    port: props.blackholePort ?? 8080,
-    trafficType: props.blackholeTrafficType ?? 'ingress',
-  };
-  const d = settings.durationMinutes;
-  if (known(duration) && !(Number.isInteger(d) && d >= 1 && d <= max - 1)) {
-    problems.push(
-      `networkFaultDuration must be whole minutes from 1 to maxFaultDurationMinutes - 1 (${max - 1}), so that the reservation outlives the fault; got ${d} min`,
-    );
-  }
-  for (const [name, ms, limit] of [
-    ['networkLatency', settings.latencyMs, 60_000],
-    ['networkJitter', settings.jitterMs, 60_000],
-  ] as const) {
-    if (!(Number.isInteger(ms) && ms >= 0 && ms <= limit)) {
-      problems.push(`${name} must be whole milliseconds from 0 to ${limit}, got ${ms} ms`);
-    }
-  }
-  const loss = settings.lossPercent;
-  if (known(loss) && !(Number.isInteger(loss) && loss >= 1 && loss <= 100)) {
-    problems.push(`packetLossPercent must be a whole percentage from 1 to 100, got ${loss}`);
-  }
-  if (!Token.isUnresolved(settings.sources) && !/^[^\s,]+(,[^\s,]+)*$/.test(settings.sources)) {
-    problems.push(
-      `networkFaultSources must be ALL or comma-separated sources without spaces (IPv4, CIDR, domain, AZ, DYNAMODB, S3), got ${JSON.stringify(settings.sources)}`,
-    );
-  }
-  const port = settings.port;
-  if (known(port) && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
-    problems.push(`blackholePort must be a TCP port from 1 to 65535, got ${port}`);
-  }
-  if (!['ingress', 'egress'].includes(settings.trafficType)) {
-    problems.push(
-      `blackholeTrafficType must be ingress or egress, got ${JSON.stringify(settings.trafficType)}`,
-    );
-  }
-  if (problems.length > 0) {
-    throw new Error(
-      `ChaosExperimentTemplates: ${problems.length} invalid network fault setting(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-    );
-  }
-  return settings;
 }
