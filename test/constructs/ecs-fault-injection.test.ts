@@ -395,6 +395,16 @@ describe('only through the guard, and stopped on every exit', () => {
     expect(get.Catch?.map((c) => c.Next)).toEqual(['Stop experiment']);
     expect(definition.States['Stop experiment'].Resource).toContain(':aws-sdk:fis:stopExperiment');
     expect(definition.States['Stop experiment'].Next).toBe('Stopped on error');
+    // an experiment that already ended is not retried, and is not a failure to stop
+    const stop = definition.States['Stop experiment'] as unknown as {
+      Retry: { ErrorEquals: string[]; MaxAttempts: number }[];
+      Catch: { ErrorEquals: string[]; Next: string }[];
+    };
+    expect(stop.Retry[0]).toMatchObject({
+      ErrorEquals: ['Fis.ConflictException', 'Fis.ResourceNotFoundException'],
+      MaxAttempts: 0,
+    });
+    expect(stop.Catch.map((c) => c.Next)).toEqual(['Stopped on error', 'Stop failed']);
   });
 
   test('an execution that ends ABORTED, TIMED_OUT or FAILED starts StopOnExit with its name', () => {

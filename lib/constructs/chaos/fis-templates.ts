@@ -38,7 +38,7 @@ import {
   NetworkSettings,
   networkSettings,
 } from './network-faults';
-import { GUARD_EXECUTION_TAG, StopOnExit } from './stop-on-exit';
+import { ENDED_ERRORS, GUARD_EXECUTION_TAG, StopOnExit } from './stop-on-exit';
 
 export interface ChaosExperimentTemplatesProps extends NetworkFaultProps {
   /** The cluster whose tasks the experiments may touch (IAM holds them to it). */
@@ -520,7 +520,14 @@ export class ChaosExperimentTemplates extends Construct {
       parameters: { Id: JsonPath.stringAt('$.experiment.id') },
       resultPath: '$.stopped',
     });
+    const stopped = new Fail(scope, 'Stopped on error', {
+      error: 'Fis.Stopped',
+      cause: 'the guard could not follow the experiment, so it stopped it (or found it ended)',
+    });
+    stop.addRetry({ errors: ENDED_ERRORS, maxAttempts: 0 });
     stop.addRetry({ errors: [Errors.ALL], maxAttempts: 3, interval: Duration.seconds(2) });
+    // No longer running: nothing is left to stop.
+    stop.addCatch(stopped, { errors: ENDED_ERRORS, resultPath: '$.stopFailure' });
     stop.addCatch(
       new Fail(scope, 'Stop failed', {
         error: 'Fis.StopFailed',
@@ -528,12 +535,7 @@ export class ChaosExperimentTemplates extends Construct {
       }),
       { errors: [Errors.ALL], resultPath: '$.stopFailure' },
     );
-    stop.next(
-      new Fail(scope, 'Stopped on error', {
-        error: 'Fis.Stopped',
-        cause: 'the guard could not follow the experiment, so it stopped it',
-      }),
-    );
+    stop.next(stopped);
     get.addCatch(stop, { errors: [Errors.ALL], resultPath: '$.failure' });
     const status = '$.experiment.state.status';
     wait.next(get);

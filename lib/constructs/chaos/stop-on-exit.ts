@@ -22,6 +22,8 @@ import { nagResource } from './nag-finding';
 
 /** The tag each guarded network experiment carries: the guard execution's name. */
 export const GUARD_EXECUTION_TAG = 'GuardExecution';
+/** What StopExperiment answers for an experiment that is no longer running. */
+export const ENDED_ERRORS = ['Fis.ConflictException', 'Fis.ResourceNotFoundException'];
 
 export interface StopOnExitProps {
   /** The guard state machines whose abnormal ends stop their experiments. */
@@ -75,10 +77,11 @@ export class StopOnExit extends Construct {
       parameters: { Id: JsonPath.stringAt('$.experiment.Id') },
       resultPath: JsonPath.DISCARD,
     });
+    // It ended between the list and the stop: nothing left to stop, and nothing to retry.
+    stop.addRetry({ errors: ENDED_ERRORS, maxAttempts: 0 });
     stop.addRetry({ errors: [Errors.ALL], maxAttempts: 3, interval: Duration.seconds(2) });
-    // It ended between the list and the stop: nothing left to stop.
     stop.addCatch(new Pass(steps, 'Already ended'), {
-      errors: ['Fis.ConflictException', 'Fis.ResourceNotFoundException'],
+      errors: ENDED_ERRORS,
       resultPath: '$.failure',
     });
     const skip = new Pass(steps, 'Not ours or not running');
