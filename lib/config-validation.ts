@@ -303,6 +303,22 @@ function checkChaos(p: Problems, value: unknown): void {
     );
   }
   p.integer('chaos.maxFaultDurationMinutes', chaos.maxFaultDurationMinutes, 1, 720, 'minutes');
+  p.boolean('chaos.ecsNetworkFaults', chaos.ecsNetworkFaults);
+  if (chaos.ecsNetworkFaults === true) {
+    if (chaos.enabled === false) {
+      p.add(
+        'chaos.ecsNetworkFaults',
+        'needs chaos.enabled true (the templates start only through the chaos guard); set chaos.enabled to true or ecsNetworkFaults to false',
+      );
+    }
+    const minutes = chaos.maxFaultDurationMinutes;
+    if (typeof minutes === 'number' && minutes < 2) {
+      p.add(
+        'chaos.ecsNetworkFaults',
+        `needs chaos.maxFaultDurationMinutes of at least 2 (a fault of 1 minute plus the reservation's minute), got ${minutes}`,
+      );
+    }
+  }
 }
 
 /** Whether `value` is a multiple of 0.1 (as ECS takes traffic percentages), within float error. */

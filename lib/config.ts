@@ -127,6 +127,13 @@ export interface ChaosConfig {
    * @default 30
    */
   readonly maxFaultDurationMinutes?: number;
+  /**
+   * Add the FIS ECS network fault templates (latency, packet loss, a black-holed port) and the
+   * SSM agent sidecar they need in every task (docs/chaos.md). Needs `enabled` and
+   * `maxFaultDurationMinutes` of at least 2.
+   * @default false
+   */
+  readonly ecsNetworkFaults?: boolean;
 }
 
 /**
@@ -345,6 +352,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     enabled: true,
     maxTaskShare: 0.5,
     maxFaultDurationMinutes: 30,
+    ecsNetworkFaults: false,
   },
   deployment: {
     strategy: 'canary',

@@ -415,6 +415,24 @@ const invalidCases: [string, unknown, string, string][] = [
     'unknown key; allowed keys here are strategy, canaryPercent, linearStepPercent, stepBakeTimeMinutes, bakeTimeMinutes, testListenerPort',
   ],
   [
+    'ECS network faults switched with a string',
+    { chaos: { ecsNetworkFaults: 'on' } },
+    'chaos.ecsNetworkFaults',
+    'must be true or false, got "on"',
+  ],
+  [
+    'ECS network faults with chaos off (they start only through the chaos guard)',
+    { chaos: { enabled: false, ecsNetworkFaults: true } },
+    'chaos.ecsNetworkFaults',
+    'needs chaos.enabled true (the templates start only through the chaos guard); set chaos.enabled to true or ecsNetworkFaults to false',
+  ],
+  [
+    'ECS network faults with a 1-minute fault cap (no room for the reservation)',
+    { chaos: { maxFaultDurationMinutes: 1, ecsNetworkFaults: true } },
+    'chaos.ecsNetworkFaults',
+    "needs chaos.maxFaultDurationMinutes of at least 2 (a fault of 1 minute plus the reservation's minute), got 1",
+  ],
+  [
     'an unknown NAT layout',
     { network: { natGateways: 'none' } },
     'network.natGateways',

@@ -203,6 +203,7 @@ export class RegionalStack extends Stack {
         maxFaultDurationMinutes: config.chaos.maxFaultDurationMinutes,
         cacheClusterId: this.cache.cluster.ref,
         alarmTopic: this.alarms.topic,
+        taskDefinition: config.chaos.ecsNetworkFaults ? this.catalog.taskDefinition : undefined,
       });
     }
 

@@ -8,7 +8,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
-import type { ICluster, IBaseService } from 'aws-cdk-lib/aws-ecs';
+import type { FargateTaskDefinition, ICluster, IBaseService } from 'aws-cdk-lib/aws-ecs';
 import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -79,6 +79,13 @@ export interface ChaosFunctionsProps {
    * @default false - only the stop-tasks template
    */
   readonly taskCpuStress?: boolean;
+  /**
+   * The service's task definition, to add the ECS network fault FIS templates (latency, packet
+   * loss, a black-holed port) and the SSM agent sidecar they need. It must opt in to fault
+   * injection (`enableFaultInjection`, `pidMode: task`; see docs/chaos.md).
+   * @default - no network fault templates
+   */
+  readonly taskDefinition?: FargateTaskDefinition;
   /**
    * How long the functions' logs are kept.
    * @default RetentionDays.ONE_MONTH
@@ -385,6 +392,7 @@ export class ChaosFunctions extends Construct {
       maxFaultDurationMinutes,
       taskCpuStress: props.taskCpuStress ?? false,
       logRetention: props.logRetention,
+      taskDefinition: props.taskDefinition,
     });
   }
 

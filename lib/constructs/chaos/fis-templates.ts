@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
-import type { IBaseService, ICluster } from 'aws-cdk-lib/aws-ecs';
+import type { FargateTaskDefinition, IBaseService, ICluster } from 'aws-cdk-lib/aws-ecs';
 import { CfnExperimentTemplate } from 'aws-cdk-lib/aws-fis';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -11,6 +11,7 @@ import {
   DefinitionBody,
   Errors,
   Fail,
+  IChainable,
   JsonPath,
   LogLevel,
   Pass,
@@ -19,13 +20,27 @@ import {
   StateMachineType,
   Succeed,
   TaskInput,
+  Wait,
+  WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { CallAwsService, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 
+import { FaultInjectionAgent } from './ecs-fault-injection';
 import { nagResource } from './nag-finding';
+import {
+  grantNetworkFaults,
+  NETWORK_FAULTS,
+  NetworkFaultName,
+  NetworkFaultProps,
+  networkFaultParameters,
+  networkFaultSummary,
+  NetworkSettings,
+  networkSettings,
+} from './network-faults';
+import { ENDED_ERRORS, GUARD_EXECUTION_TAG, StopOnExit } from './stop-on-exit';
 
-export interface ChaosExperimentTemplatesProps {
+export interface ChaosExperimentTemplatesProps extends NetworkFaultProps {
   /** The cluster whose tasks the experiments may touch (IAM holds them to it). */
   readonly cluster: ICluster;
   /** The service whose tasks the experiments pick from (the targets name it). */
@@ -54,7 +69,18 @@ export interface ChaosExperimentTemplatesProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * The service's task definition. With it, the ECS network fault templates are added (latency,
+   * packet loss, a black-holed port: `aws:ecs:task-network-*` with the ECS fault injection
+   * endpoints), and the SSM agent sidecar FIS needs is added to it. It must already opt in to
+   * fault injection: awsvpc, Linux, `enableFaultInjection`, `pidMode: task` (docs/chaos.md).
+   * @default - no network fault templates and no sidecar
+   */
+  readonly taskDefinition?: FargateTaskDefinition;
 }
+
+/** How often a network guard reads its experiment's state. */
+const WATCH_INTERVAL = Duration.seconds(30);
 
 /** Tasks each experiment acts on: FIS picks them itself, so the guard reserves this many. */
 export const FIS_TASK_COUNT = 1;
@@ -82,9 +108,19 @@ export class ChaosExperimentTemplates extends Construct {
   public readonly logGroup: LogGroup;
   /** The guarded path to each template, by template: reserve, then start. */
   public readonly guards: Readonly<Record<string, StateMachine>>;
+  /** The ECS network fault templates, present only with `taskDefinition`. */
+  public readonly networkFaults?: Readonly<Record<NetworkFaultName, CfnExperimentTemplate>>;
+  /** The SSM agent sidecar those templates need, present only with `taskDefinition`. */
+  public readonly agent?: FaultInjectionAgent;
+  /**
+   * Stops the network experiment of a guard execution that ended ABORTED, TIMED_OUT or FAILED;
+   * present only with `taskDefinition`.
+   */
+  public readonly stopOnExit?: StopOnExit;
 
   constructor(scope: Construct, id: string, props: ChaosExperimentTemplatesProps) {
     super(scope, id);
+    const network = networkSettings(props);
     const stack = Stack.of(this);
     const taskArns = stack.formatArn({
       service: 'ecs',
@@ -218,7 +254,7 @@ export class ChaosExperimentTemplates extends Construct {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ecs:ListTasks, ssm:ListCommands/CancelCommand and the CloudWatch Logs delivery actions support no resource-level permission; ListTasks is held to this cluster by an ecs:cluster condition',
+        'ecs:ListTasks, ssm:ListCommands/CancelCommand, ec2:DescribeInstances/DescribeSubnets, tag:GetResources and the CloudWatch Logs delivery actions support no resource-level permission; ListTasks is held to this cluster by an ecs:cluster condition',
     });
 
     const guards: Record<string, StateMachine> = {
@@ -234,7 +270,83 @@ export class ChaosExperimentTemplates extends Construct {
         logRetention,
       });
     }
+    if (props.taskDefinition && network) {
+      this.agent = new FaultInjectionAgent(this, 'Agent', {
+        taskDefinition: props.taskDefinition,
+        logGroup: new LogGroup(this, 'AgentLogs', {
+          retention: logRetention,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+      });
+      const templates = this.addNetworkFaults(props, network, {
+        stopConditions,
+        logConfiguration,
+        tasks,
+        taskArns,
+        logRetention,
+      });
+      this.networkFaults = templates;
+      for (const [name, template] of Object.entries(templates) as [
+        NetworkFaultName,
+        CfnExperimentTemplate,
+      ][]) {
+        guards[name] = this.guard(`${NETWORK_FAULTS[name].id}Guard`, template, props, {
+          reservationMinutes: network.durationMinutes + 1,
+          logRetention,
+          watchMinutes: network.durationMinutes,
+        });
+      }
+      this.stopOnExit = new StopOnExit(this, 'StopOnExit', {
+        guards: Object.keys(templates).map((name) => guards[name]),
+        logRetention,
+      });
+    }
     this.guards = guards;
+  }
+
+  /**
+   * The three network fault templates on this service's tasks, and the FIS role's permissions
+   * for them.
+   */
+  private addNetworkFaults(
+    props: ChaosExperimentTemplatesProps,
+    network: NetworkSettings,
+    shared: {
+      stopConditions: CfnExperimentTemplate.ExperimentTemplateStopConditionProperty[];
+      logConfiguration: CfnExperimentTemplate.ExperimentTemplateLogConfigurationProperty;
+      tasks: CfnExperimentTemplate.ExperimentTemplateTargetProperty;
+      taskArns: string;
+      logRetention: RetentionDays;
+    },
+  ): Record<NetworkFaultName, CfnExperimentTemplate> {
+    const stack = Stack.of(this);
+    grantNetworkFaults(this.role, props.cluster, shared.taskArns);
+    const parameters = networkFaultParameters(network);
+    const what = networkFaultSummary(network);
+    const templates = {} as Record<NetworkFaultName, CfnExperimentTemplate>;
+    for (const name of Object.keys(NETWORK_FAULTS) as NetworkFaultName[]) {
+      const fault = NETWORK_FAULTS[name];
+      templates[name] = new CfnExperimentTemplate(this, fault.id, {
+        description: `${what[name]} ${FIS_TASK_COUNT} task of the service for ${network.durationMinutes} min (ECS fault injection endpoints); stops if the region is impaired. Start it through its guard state machine.`,
+        roleArn: this.role.roleArn,
+        stopConditions: shared.stopConditions,
+        logConfiguration: shared.logConfiguration,
+        targets: { Tasks: shared.tasks },
+        actions: {
+          [fault.id]: {
+            actionId: fault.actionId,
+            parameters: parameters[name],
+            targets: { Tasks: 'Tasks' },
+          },
+        },
+        experimentOptions: {
+          accountTargeting: 'single-account',
+          emptyTargetResolutionMode: 'fail',
+        },
+        tags: { Name: `${stack.stackName}-${name}` },
+      });
+    }
+    return templates;
   }
 
   /**
@@ -246,7 +358,12 @@ export class ChaosExperimentTemplates extends Construct {
     id: string,
     template: CfnExperimentTemplate,
     props: ChaosExperimentTemplatesProps,
-    options: { reservationMinutes: number; logRetention: RetentionDays },
+    options: {
+      reservationMinutes: number;
+      logRetention: RetentionDays;
+      /** Watch the experiment for this long and stop it on any error (network faults). */
+      watchMinutes?: number;
+    },
   ): StateMachine {
     const stack = Stack.of(this);
     const scope = new Construct(this, `${id}Steps`);
@@ -289,7 +406,22 @@ export class ChaosExperimentTemplates extends Construct {
       parameters: {
         ExperimentTemplateId: template.attrId,
         ClientToken: JsonPath.stringAt('$$.Execution.Name'),
+        // The tag StopOnExit finds the experiment by when this execution ends abnormally.
+        ...(options.watchMinutes
+          ? { Tags: { [GUARD_EXECUTION_TAG]: JsonPath.stringAt('$$.Execution.Name') } }
+          : {}),
       },
+      // Tagging at start needs fis:TagResource on the new experiment.
+      additionalIamStatements: options.watchMinutes
+        ? [
+            new PolicyStatement({
+              actions: ['fis:TagResource'],
+              resources: [
+                stack.formatArn({ service: 'fis', resource: 'experiment', resourceName: '*' }),
+              ],
+            }),
+          ]
+        : undefined,
       resultSelector: { 'id.$': '$.Experiment.Id', 'status.$': '$.Experiment.State.Status' },
       resultPath: '$.experiment',
     });
@@ -307,7 +439,7 @@ export class ChaosExperimentTemplates extends Construct {
           Condition.stringEquals('$.reserve.result.status', 'applied'),
           Condition.stringEquals('$.reserve.result.status', 'already-applied'),
         ),
-        start.next(new Succeed(scope, 'Started')),
+        start.next(options.watchMinutes ? this.watch(scope, stack) : new Succeed(scope, 'Started')),
       )
       .when(
         Condition.stringEquals('$.reserve.result.status', 'dry-run'),
@@ -340,6 +472,8 @@ export class ChaosExperimentTemplates extends Construct {
       definitionBody: DefinitionBody.fromChainable(definition),
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
+      // A watching guard outlives its experiment by a margin; past it, StopOnExit stops the experiment.
+      timeout: options.watchMinutes ? Duration.minutes(options.reservationMinutes + 10) : undefined,
     });
     Validations.of(machine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -355,5 +489,79 @@ export class ChaosExperimentTemplates extends Construct {
       reason: 'StartExperiment creates an experiment whose id is only known once it starts',
     });
     return machine;
+  }
+
+  /**
+   * After a network experiment starts: Wait -> Get experiment -> Ended? (completed: Completed;
+   * stopped, failed, cancelled: a Fail naming it; otherwise wait again). An error reading it is
+   * caught into Stop experiment, so the guard never leaves a fault running it cannot see.
+   */
+  private watch(scope: Construct, stack: Stack): IChainable {
+    const experiments = stack.formatArn({
+      service: 'fis',
+      resource: 'experiment',
+      resourceName: '*',
+    });
+    const wait = new Wait(scope, 'Wait', { time: WaitTime.duration(WATCH_INTERVAL) });
+    const get = new CallAwsService(scope, 'Get experiment', {
+      service: 'fis',
+      action: 'getExperiment',
+      iamAction: 'fis:GetExperiment',
+      iamResources: [experiments],
+      parameters: { Id: JsonPath.stringAt('$.experiment.id') },
+      resultSelector: { 'status.$': '$.Experiment.State.Status' },
+      resultPath: '$.experiment.state',
+    });
+    const stop = new CallAwsService(scope, 'Stop experiment', {
+      service: 'fis',
+      action: 'stopExperiment',
+      iamAction: 'fis:StopExperiment',
+      iamResources: [experiments],
+      parameters: { Id: JsonPath.stringAt('$.experiment.id') },
+      resultPath: '$.stopped',
+    });
+    const stopped = new Fail(scope, 'Stopped on error', {
+      error: 'Fis.Stopped',
+      cause: 'the guard could not follow the experiment, so it stopped it (or found it ended)',
+    });
+    stop.addRetry({ errors: ENDED_ERRORS, maxAttempts: 0 });
+    stop.addRetry({ errors: [Errors.ALL], maxAttempts: 3, interval: Duration.seconds(2) });
+    // No longer running: nothing is left to stop.
+    stop.addCatch(stopped, { errors: ENDED_ERRORS, resultPath: '$.stopFailure' });
+    stop.addCatch(
+      new Fail(scope, 'Stop failed', {
+        error: 'Fis.StopFailed',
+        cause: 'StopExperiment failed; StopOnExit tries again when this execution ends',
+      }),
+      { errors: [Errors.ALL], resultPath: '$.stopFailure' },
+    );
+    stop.next(stopped);
+    get.addCatch(stop, { errors: [Errors.ALL], resultPath: '$.failure' });
+    const status = '$.experiment.state.status';
+    wait.next(get);
+    get.next(
+      new Choice(scope, 'Ended?')
+        .when(Condition.stringEquals(status, 'completed'), new Succeed(scope, 'Completed'))
+        .when(
+          Condition.stringEquals(status, 'stopped'),
+          new Fail(scope, 'Experiment stopped', {
+            error: 'Fis.ExperimentStopped',
+            cause:
+              'FIS stopped the experiment: a stop condition (region impaired) fired, or someone stopped it',
+          }),
+        )
+        .when(
+          Condition.or(
+            Condition.stringEquals(status, 'failed'),
+            Condition.stringEquals(status, 'cancelled'),
+          ),
+          new Fail(scope, 'Experiment failed', {
+            error: 'Fis.ExperimentFailed',
+            cause: 'FIS failed or cancelled the experiment (see its log group)',
+          }),
+        )
+        .otherwise(wait),
+    );
+    return wait;
   }
 }

@@ -9,12 +9,14 @@ import {
   ContainerInsights,
   CpuArchitecture,
   DeploymentStrategy,
+  FargatePlatformVersion,
   FargateService,
   FargateTaskDefinition,
   IDeploymentLifecycleHookTarget,
   ListenerRuleConfiguration,
   LogDrivers,
   OperatingSystemFamily,
+  PidMode,
   PropagatedTagSource,
 } from 'aws-cdk-lib/aws-ecs';
 import {
@@ -157,7 +159,9 @@ export interface CatalogServiceProps {
    */
   readonly deploymentAlarmNames?: readonly string[];
   /**
-   * Tag the service `chaos-enabled=true`, the tag chaos functions and FIS look for.
+   * Tag the service `chaos-enabled=true`, the tag chaos functions and FIS look for, and opt the
+   * task definition in to ECS fault injection (`enableFaultInjection`, `pidMode: task`, platform
+   * version 1.4.0: the prerequisites of FIS's ECS network actions, docs/chaos.md).
    * @default false
    */
   readonly chaosEnabled?: boolean;
@@ -237,6 +241,8 @@ export class CatalogService extends Construct {
         cpuArchitecture: CpuArchitecture.ARM64,
         operatingSystemFamily: OperatingSystemFamily.LINUX,
       },
+      // FIS's aws:ecs:task-network-* actions on Fargate need both (docs/chaos.md, prerequisites).
+      ...(props.chaosEnabled ? { enableFaultInjection: true, pidMode: PidMode.TASK } : {}),
     });
     const logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
@@ -295,6 +301,8 @@ export class CatalogService extends Construct {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
       desiredCount: desired,
+      // pidMode on Fargate needs 1.4.0; pinned so that the prerequisite shows in the template.
+      ...(props.chaosEnabled ? { platformVersion: FargatePlatformVersion.VERSION1_4 } : {}),
       vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
