@@ -10,7 +10,6 @@ import {
   OperatingSystemFamily,
   PidMode,
 } from 'aws-cdk-lib/aws-ecs';
-import { ApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -22,6 +21,7 @@ import {
 } from '../../lib/constructs/chaos/fis-templates';
 import { nagResource } from '../../lib/constructs/chaos/nag-finding';
 import { GUARD_EXECUTION_TAG } from '../../lib/constructs/chaos/stop-on-exit';
+import { PublicLoadBalancer } from '../../lib/constructs/load-balancer/public-load-balancer';
 import { CatalogService } from '../../lib/constructs/service/catalog-service';
 import { resolveConfig } from '../../lib/load-config';
 import { RegionalStack } from '../../lib/stacks/regional-stack';
@@ -553,13 +553,12 @@ describe('cdk-nag', () => {
 describe('CatalogService opts in to fault injection only with chaos', () => {
   function catalog(chaosEnabled: boolean) {
     const { stack, vpc } = minimalRegion('eu-west-1');
-    const listener = new ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', {
-      port: 80,
-    });
+    const edge = new PublicLoadBalancer(stack, 'Lb', { vpc, wafEnabled: false });
     new CatalogService(stack, 'Catalog', {
       vpc,
       image: ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
-      listener,
+      listener: edge.listener,
+      testListener: edge.testListener,
       tableName: 'Blueprint-catalog',
       memcachedConfigEndpoint: 'cache.example:11211',
       faultParameter: new StringParameter(stack, 'Faults', { stringValue: '{"faults":[]}' }),
