@@ -43,28 +43,65 @@ export interface ObserveContext {
   readonly regionImpairedAlarm: string;
 }
 
-/** Counts a DescribeTargetHealth response (as the state machine's SDK task returns it). */
+const TARGET_HEALTH_SHAPE =
+  'targetHealth must be one poll of the target groups ([{ ids, ports, states }, ...], one per ' +
+  'group), { states: [...] } (target states) or a DescribeTargetHealth response with a ' +
+  'TargetHealthDescriptions list';
+
+/** One group's targets: their states, and (when the poll kept them) their ids and ports. */
+function groupTargets(group: unknown): { key?: string; state: unknown }[] {
+  const {
+    ids,
+    ports,
+    states,
+    TargetHealthDescriptions: descriptions,
+  } = (group ?? {}) as {
+    ids?: unknown;
+    ports?: unknown;
+    states?: unknown;
+    TargetHealthDescriptions?: unknown;
+  };
+  if (Array.isArray(states)) {
+    const keyed = Array.isArray(ids) && ids.length === states.length;
+    return states.map((state: unknown, i) => ({
+      ...(keyed
+        ? { key: `${String(ids[i])}:${Array.isArray(ports) ? String(ports[i]) : ''}` }
+        : {}),
+      state,
+    }));
+  }
+  if (Array.isArray(descriptions)) {
+    return descriptions.map((d) => {
+      const { Target, TargetHealth } = (d ?? {}) as {
+        Target?: { Id?: unknown; Port?: unknown };
+        TargetHealth?: { State?: unknown };
+      };
+      return {
+        ...(typeof Target?.Id === 'string' ? { key: `${Target.Id}:${String(Target.Port)}` } : {}),
+        state: TargetHealth?.State,
+      };
+    });
+  }
+  throw new EventValidationError([TARGET_HEALTH_SHAPE]);
+}
+
 /**
- * Counts target states, from what the state machine keeps of DescribeTargetHealth (`{ states:
- * [...] }`, its ResultSelector) or from a whole DescribeTargetHealth answer.
+ * Counts target states, from what the state machine keeps of a poll: one `{ ids, ports, states }`
+ * per target group (both groups with canary deployments, which move the service between them),
+ * or a single group's `{ states }` or whole DescribeTargetHealth answer. A target (id and port)
+ * registered in several groups mid-deployment counts once: healthy only when healthy in every
+ * group, otherwise in the first other state it has (as the chaos functions' cap counts it).
  */
 export function countTargets(response: unknown): TargetCounts {
-  const selected = (response as { states?: unknown } | null)?.states;
-  const descriptions = (response as { TargetHealthDescriptions?: unknown } | null)
-    ?.TargetHealthDescriptions;
-  let states: unknown[];
-  if (Array.isArray(selected)) {
-    states = selected;
-  } else if (Array.isArray(descriptions)) {
-    states = descriptions.map(
-      (d) => (d as { TargetHealth?: { State?: unknown } } | null)?.TargetHealth?.State,
-    );
-  } else {
-    throw new EventValidationError([
-      'targetHealth must be { states: [...] } (target states) or a DescribeTargetHealth response ' +
-        'with a TargetHealthDescriptions list',
-    ]);
+  const groups = Array.isArray(response) ? response : [response];
+  if (groups.length === 0) throw new EventValidationError([TARGET_HEALTH_SHAPE]);
+  const keyed = new Map<string, unknown>();
+  const states: unknown[] = [];
+  for (const { key, state } of groups.flatMap(groupTargets)) {
+    if (key === undefined) states.push(state);
+    else if (!keyed.has(key) || keyed.get(key) === 'healthy') keyed.set(key, state);
   }
+  states.push(...keyed.values());
   const counts = { healthy: 0, unhealthy: 0, initial: 0, draining: 0, other: 0 };
   for (const state of states) {
     if (state === 'healthy' || state === 'unhealthy' || state === 'initial' || state === 'draining')

@@ -17,7 +17,12 @@ import type { ChaosDeps } from './experiment';
 import type { HandlerDeps } from './handler';
 import { logger, metrics } from './powertools';
 import { isRegionTarget, probe } from './probe';
-import { TargetHealthReader, loadBalancerTargetHealth } from './target-health';
+import {
+  TARGET_GROUP_ARNS,
+  TargetHealthReader,
+  loadBalancerTargetHealth,
+  parseTargetGroupArns,
+} from './target-health';
 
 let deps: HandlerDeps | undefined;
 
@@ -38,11 +43,12 @@ const noTargetHealth = (): never => {
 
 /**
  * For the functions whose blast-radius cap counts healthy targets (stop-tasks, az-outage, latency,
- * empty-responses, cache-outage): DescribeTargetHealth of the service's target group, TARGET_GROUP_ARN.
- * Throws EnvironmentError while TARGET_GROUP_ARN is not set.
+ * empty-responses, cache-outage): DescribeTargetHealth of each of the service's target groups,
+ * TARGET_GROUP_ARNS (both groups a canary deployment moves the service between).
+ * Throws EnvironmentError while TARGET_GROUP_ARNS is not set or not a list of target group ARNs.
  */
 export const targetGroupHealth = (): TargetHealthReader =>
-  loadBalancerTargetHealth(elbv2Client(), requireEnv('TARGET_GROUP_ARN'));
+  loadBalancerTargetHealth(elbv2Client(), parseTargetGroupArns(requireEnv(TARGET_GROUP_ARNS)));
 
 /** The production chaos dependencies: target health is always wired, never left to a fallback. */
 export type ProductionChaosDeps = ChaosDeps & { readonly targetHealth: TargetHealthReader };

@@ -68,7 +68,7 @@ export interface ChaosDeps {
   /**
    * The service's target health (DescribeTargetHealth of its target group): the blast-radius cap
    * counts healthy targets, and only tasks with a healthy target are picked (see `targeting.ts`).
-   * Production always wires it (`deps.ts`, from TARGET_GROUP_ARN); a failed read refuses the
+   * Production always wires it (`deps.ts`, from TARGET_GROUP_ARNS); a failed read refuses the
    * experiment. Tests that leave it out count capacity from ECS alone.
    * @default - capacity from ECS alone: every RUNNING task counts as serving (tests only)
    */

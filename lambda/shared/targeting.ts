@@ -16,6 +16,8 @@ export const isRunning = (t: TaskInfo): boolean =>
 export interface TargetHealthEntry {
   /** The target id: the task's private IPv4 address in an IP target group. */
   readonly id: string;
+  /** The target's port, when the answer gives it: a target is one id and port. */
+  readonly port?: number;
   /** `healthy`, `initial`, `unhealthy`, `draining`, `unused`, `unavailable`. */
   readonly state: string;
 }

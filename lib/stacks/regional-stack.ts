@@ -194,7 +194,7 @@ export class RegionalStack extends Stack {
       this.chaos = new ChaosFunctions(this, 'Chaos', {
         cluster: this.catalog.cluster,
         service: this.catalog.service,
-        targetGroup: this.catalog.targetGroup,
+        targetGroups: this.catalog.targetGroups,
         faultParameter: this.faultParameter,
         regionImpairedAlarm: this.alarms.regionImpaired,
         canaryTargets: this.canaryTargets(config),
@@ -213,7 +213,7 @@ export class RegionalStack extends Stack {
       this.gameDay = new GameDayOrchestrator(this, 'GameDay', {
         chaos: this.chaos,
         service: this.catalog.service,
-        targetGroup: this.catalog.targetGroup,
+        targetGroups: this.catalog.targetGroups,
         regionImpairedAlarm: this.alarms.regionImpaired,
         watchedAlarmNames: [
           ...RegionAlarms.deploymentAlarmNames(alarmNamePrefix),

@@ -25,6 +25,12 @@ function region(props: Partial<ChaosFunctionsProps> = {}, options: { nag?: boole
     port: 8080,
     targetType: TargetType.IP,
   });
+  /** The group a canary deployment moves the next revision into, as `CatalogService` has. */
+  const alternateTargetGroup = new ApplicationTargetGroup(stack, 'AlternateTargets', {
+    vpc,
+    port: 8080,
+    targetType: TargetType.IP,
+  });
   const faultParameter = new StringParameter(stack, 'Faults', { stringValue: '{"faults":[]}' });
   const regionImpairedAlarm = new Alarm(stack, 'RegionImpaired', {
     metric: new Metric({ namespace: 'Test', metricName: 'Impaired' }),
@@ -37,7 +43,7 @@ function region(props: Partial<ChaosFunctionsProps> = {}, options: { nag?: boole
   const chaos = new ChaosFunctions(stack, 'Chaos', {
     cluster,
     service,
-    targetGroup,
+    targetGroups: [targetGroup, alternateTargetGroup],
     faultParameter,
     regionImpairedAlarm,
     canaryTargets: CANARY_TARGETS,
@@ -182,20 +188,30 @@ describe('the functions', () => {
     }
   });
 
-  test('the functions whose cap counts healthy targets get TARGET_GROUP_ARN; the others do not', () => {
-    // GIVEN
+  test('the functions whose cap counts healthy targets get both target groups in TARGET_GROUP_ARNS; the others none', () => {
+    // GIVEN the service's two target groups (canary deployments move it between them)
     const all = resources(region().stack);
 
-    // THEN the target group's ARN goes to each function that plans against the cap
+    // THEN both groups' ARNs, comma-joined, go to each function that plans against the cap
     for (const name of CAPPED) {
-      expect([name, functionOf(all, name).environment.TARGET_GROUP_ARN]).toEqual([
+      const environment = functionOf(all, name).environment;
+      expect([name, environment.TARGET_GROUP_ARNS]).toEqual([
         name,
-        { Ref: matching(/^Targets/) },
+        {
+          'Fn::Join': [
+            ',',
+            [{ Ref: matching(/^Targets/) }, { Ref: matching(/^AlternateTargets/) }],
+          ],
+        },
       ]);
+      expect([name, environment.TARGET_GROUP_ARN]).toEqual([name, undefined]);
     }
     // AND to none of the others
     for (const name of CHAOS_FUNCTION_NAMES.filter((n) => !CAPPED.includes(n))) {
-      expect([name, functionOf(all, name).environment.TARGET_GROUP_ARN]).toEqual([name, undefined]);
+      expect([name, functionOf(all, name).environment.TARGET_GROUP_ARNS]).toEqual([
+        name,
+        undefined,
+      ]);
     }
   });
 
@@ -599,6 +615,10 @@ describe('props validation', () => {
       'maxFaultDurationMinutes must be a whole number of minutes from 1 to 720, got 1000',
     ],
     [
+      { targetGroups: [] },
+      "targetGroups must list the service's target groups (both, with canary deployments), got none",
+    ],
+    [
       { canaryTargets: [] },
       'canaryTargets must list at least one endpoint (each region and the global name)',
     ],
@@ -624,6 +644,34 @@ describe('props validation', () => {
     ],
   ])('%j is refused with a message naming the fix', (props, message) => {
     expect(problemsOf(props)).toContain(message);
+  });
+
+  test('a target group listed twice is refused: the other group would go unread', () => {
+    // GIVEN a region whose first target group is passed twice instead of both groups
+    const refused = () => {
+      const { stack, vpc, cluster, service } = minimalRegion('us-east-1');
+      const group = new ApplicationTargetGroup(stack, 'Targets', {
+        vpc,
+        port: 8080,
+        targetType: TargetType.IP,
+      });
+      return new ChaosFunctions(stack, 'Chaos', {
+        cluster,
+        service,
+        targetGroups: [group, group],
+        faultParameter: new StringParameter(stack, 'Faults', { stringValue: '{"faults":[]}' }),
+        regionImpairedAlarm: new Alarm(stack, 'RegionImpaired', {
+          metric: new Metric({ namespace: 'Test', metricName: 'Impaired' }),
+          threshold: 1,
+          evaluationPeriods: 1,
+        }),
+        canaryTargets: CANARY_TARGETS,
+        healthToken: '"status":"ready"',
+      });
+    };
+
+    // WHEN / THEN
+    expect(refused).toThrow('targetGroups must list each target group once, got one twice');
   });
 
   test('every problem is reported at once', () => {

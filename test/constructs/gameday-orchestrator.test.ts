@@ -27,6 +27,13 @@ function region(props: Partial<GameDayOrchestratorProps> = {}, options: { nag?: 
     port: 8080,
     targetType: TargetType.IP,
   });
+  /** The group a canary deployment moves the next revision into, as `CatalogService` has. */
+  const alternateTargetGroup = new ApplicationTargetGroup(stack, 'AlternateTargets', {
+    vpc,
+    port: 8080,
+    targetType: TargetType.IP,
+  });
+  const targetGroups = [targetGroup, alternateTargetGroup];
   const regionImpairedAlarm = new Alarm(stack, 'RegionImpaired', {
     alarmName: 'Blueprint-eu-west-1-region-impaired',
     metric: new Metric({ namespace: 'Test', metricName: 'Impaired' }),
@@ -38,7 +45,7 @@ function region(props: Partial<GameDayOrchestratorProps> = {}, options: { nag?: 
   const chaos = new ChaosFunctions(stack, 'Chaos', {
     cluster,
     service,
-    targetGroup,
+    targetGroups,
     faultParameter: new StringParameter(stack, 'Faults', { stringValue: '{"faults":[]}' }),
     regionImpairedAlarm,
     canaryTargets: [{ name: 'eu-west-1', url: 'https://eu-west-1.api.example.com/health/ready' }],
@@ -47,7 +54,7 @@ function region(props: Partial<GameDayOrchestratorProps> = {}, options: { nag?: 
   const gameDay = new GameDayOrchestrator(stack, 'GameDay', {
     chaos,
     service,
-    targetGroup,
+    targetGroups,
     regionImpairedAlarm,
     watchedAlarmNames: ['Blueprint-eu-west-1-unhealthy-hosts'],
     regionEndpoint: 'https://eu-west-1.api.example.com',
@@ -68,6 +75,8 @@ interface AslState {
   readonly Resource?: string;
   readonly Parameters?: Record<string, unknown>;
   readonly InputPath?: string;
+  /** A Parallel state's branches. */
+  readonly Branches?: readonly Asl[];
   readonly [key: string]: unknown;
 }
 interface Asl {
@@ -206,13 +215,43 @@ describe('the game-day state machine definition', () => {
     });
   });
 
-  test('keeps only the target states of each DescribeTargetHealth poll, so polls cannot reach States.DataLimitExceeded', () => {
-    const polls = [STATES.baselineTargets, STATES.faultTargets, STATES.recoveryTargets];
+  const polls = [STATES.baselineTargets, STATES.faultTargets, STATES.recoveryTargets];
+
+  test('keeps only the id, port and state of each target a poll reads, so polls cannot reach States.DataLimitExceeded', () => {
     for (const name of polls) {
-      expect(asl.States[name]).toMatchObject({
-        ResultSelector: { 'states.$': '$.TargetHealthDescriptions[*].TargetHealth.State' },
-        ResultPath: '$.targetHealth',
-      });
+      expect(asl.States[name]).toMatchObject({ Type: 'Parallel', ResultPath: '$.targetHealth' });
+      for (const branch of asl.States[name].Branches ?? []) {
+        const [read] = Object.values(branch.States);
+        expect(read.ResultSelector).toEqual({
+          'ids.$': '$.TargetHealthDescriptions[*].Target.Id',
+          'ports.$': '$.TargetHealthDescriptions[*].Target.Port',
+          'states.$': '$.TargetHealthDescriptions[*].TargetHealth.State',
+        });
+      }
+    }
+  });
+
+  test('reads both target groups in every poll, as canary deployments move the service between them', () => {
+    // GIVEN the service's two target groups
+    const groupRef = (id: RegExp) => ({ Ref: expect.stringMatching(id) as unknown });
+
+    // THEN each poll reads the first group and the alternate one, one branch each, with retries
+    for (const name of polls) {
+      const branches = asl.States[name].Branches ?? [];
+      const reads = branches.map((b) => b.States[b.StartAt]);
+      expect(reads.map((r) => resolvedRef(r.Parameters?.TargetGroupArn))).toEqual([
+        groupRef(/^Targets/),
+        groupRef(/^AlternateTargets/),
+      ]);
+      for (const read of reads) {
+        expect(read.Type).toBe('Task');
+        expect(read.Resource).toMatch(
+          /:states:::aws-sdk:elasticloadbalancingv2:describeTargetHealth$/,
+        );
+        expect(read.Retry).toEqual([
+          expect.objectContaining({ ErrorEquals: ['States.ALL'] }) as unknown,
+        ]);
+      }
     }
   });
 
@@ -478,6 +517,23 @@ describe('the game-day orchestrator refuses bad props', () => {
   test('refuses an endpoint with a path', () => {
     expect(problemsOf({ regionEndpoint: 'https://eu-west-1.api.example.com/health' })).toContain(
       'regionEndpoint must be a base URL without a path, such as https://api.example.com, got "https://eu-west-1.api.example.com/health"',
+    );
+  });
+
+  test('refuses no target groups, and a target group listed twice (the other would go unread)', () => {
+    // GIVEN a target group from elsewhere, listed twice
+    const other = new Stack(new App(), 'Other');
+    const group = ApplicationTargetGroup.fromTargetGroupAttributes(other, 'Group', {
+      targetGroupArn:
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/0123456789abcdef',
+    });
+
+    // WHEN / THEN
+    expect(problemsOf({ targetGroups: [] })).toContain(
+      "targetGroups must list the service's target groups (both, with canary deployments), got none",
+    );
+    expect(problemsOf({ targetGroups: [group, group] })).toContain(
+      'targetGroups must list each target group once, got one twice',
     );
   });
 

@@ -155,9 +155,45 @@ describe('counting target health', () => {
   });
 
   test('refuses a response without the descriptions, naming what it needs', () => {
-    expect(() => countTargets({})).toThrow(
-      'targetHealth must be { states: [...] } (target states) or a DescribeTargetHealth response with a TargetHealthDescriptions list',
-    );
+    for (const bad of [{}, [], [{ states: ['healthy'] }, {}]]) {
+      expect(() => countTargets(bad)).toThrow(
+        'targetHealth must be one poll of the target groups ([{ ids, ports, states }, ...], one per group), { states: [...] } (target states) or a DescribeTargetHealth response with a TargetHealthDescriptions list',
+      );
+    }
+  });
+
+  test('after a canary deployment, counts the targets of the alternate group when the first is empty', () => {
+    // GIVEN a poll of both groups: the first empty, the service in the alternate one
+    const poll = [
+      { ids: [], ports: [], states: [] },
+      { ids: ['10.0.1.1', '10.0.2.1'], ports: [8080, 8080], states: ['healthy', 'healthy'] },
+    ];
+
+    // WHEN / THEN both targets count
+    expect(countTargets(poll)).toMatchObject({ healthy: 2, total: 2 });
+  });
+
+  test('counts a target registered in both groups mid-deployment once, healthy only if healthy in both', () => {
+    // GIVEN one target in both groups (healthy in both), one draining from the first group
+    // while healthy in the second, and one in the second group alone
+    const poll = [
+      { ids: ['10.0.1.1', '10.0.2.1'], ports: [8080, 8080], states: ['healthy', 'draining'] },
+      {
+        ids: ['10.0.1.1', '10.0.2.1', '10.0.3.1'],
+        ports: [8080, 8080, 8080],
+        states: ['healthy', 'healthy', 'initial'],
+      },
+    ];
+
+    // WHEN / THEN three targets: one healthy, one draining, one initial
+    expect(countTargets(poll)).toEqual({
+      healthy: 1,
+      unhealthy: 0,
+      initial: 1,
+      draining: 1,
+      other: 0,
+      total: 3,
+    });
   });
 });
 

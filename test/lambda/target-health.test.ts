@@ -25,6 +25,10 @@ import { mockAlarm, mockFaultParameter } from './mocks';
 
 const TARGET_GROUP =
   'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/0123456789abcdef';
+/** The group a canary deployment moves the next revision into, and the one after back. */
+const ALTERNATE_GROUP =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api-alt/fedcba9876543210';
+const BOTH_GROUPS = [TARGET_GROUP, ALTERNATE_GROUP];
 /** Short enough that a "lost" answer (delayed past it) keeps the test quick. */
 const REQUEST_TIMEOUT_MS = 300;
 const LOST_MS = 5_000;
@@ -51,7 +55,10 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
     await Promise.all([ecsFake.close(), elbFake.close()]);
   });
 
-  /** 3 tasks, all healthy in the load balancer; the ELBv2 client retries `maxAttempts` in all. */
+  /**
+   * 3 tasks, all healthy in the first target group, none in the alternate one (the service before
+   * its first canary deployment); the ELBv2 client retries `maxAttempts` in all.
+   */
   async function world(maxAttempts = 2) {
     ecsFake = await FakeEcs.start(fakeFleet({ count: 3 }));
     elbFake = await FakeElbv2.start();
@@ -59,6 +66,7 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
       TARGET_GROUP,
       new Map([...ecsFake.tasks.values()].map((t) => [t.privateIp ?? '', 'healthy'])),
     );
+    elbFake.setTargets(ALTERNATE_GROUP, new Map());
     ecs = createEcsClient({ endpoint: ecsFake.endpoint, region: 'us-east-1', maxAttempts: 1 });
     elb = createElbv2Client({
       endpoint: elbFake.endpoint,
@@ -73,7 +81,7 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
     const base: TestDeps = testDeps(await dynamo.createTable(`health-${++tables}`), { ecs });
     const deps: TestDeps & ChaosDeps = {
       ...base,
-      targetHealth: loadBalancerTargetHealth(elb, TARGET_GROUP),
+      targetHealth: loadBalancerTargetHealth(elb, BOTH_GROUPS),
     };
     return deps;
   }
@@ -93,11 +101,12 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
     // WHEN one task is stopped
     const result = await stop(deps, 'exp-ok');
 
-    // THEN it is applied, after one DescribeTargetHealth of the configured target group
+    // THEN it is applied, after one DescribeTargetHealth of each configured target group
     expect(result.status).toBe('applied');
     expect(ecsFake.callsOf('StopTask')).toHaveLength(1);
     expect(elbFake.calls.map((c) => [c.action, c.params.TargetGroupArn])).toEqual([
       ['DescribeTargetHealth', TARGET_GROUP],
+      ['DescribeTargetHealth', ALTERNATE_GROUP],
     ]);
   });
 
@@ -160,10 +169,96 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
     const result = await stop(deps, 'exp-retry');
 
     // THEN the client read again and the experiment applied
-    expect(elbFake.calls.map((c) => c.answer)).toEqual(['slow', 'ok']);
+    expect(elbFake.calls.map((c) => c.answer)).toEqual(['slow', 'ok', 'ok']);
     expect(result.status).toBe('applied');
     expect(ecsFake.callsOf('StopTask')).toHaveLength(1);
   });
+
+  test('after a canary deployment, targets in the alternate group alone are counted', async () => {
+    // GIVEN the service moved by its last deployment: every target in the alternate group, the
+    // first group empty
+    const deps = await world();
+    const ips = [...ecsFake.tasks.values()].map((t) => t.privateIp ?? '');
+    elbFake.setTargets(TARGET_GROUP, new Map());
+    elbFake.setTargets(ALTERNATE_GROUP, new Map(ips.map((ip) => [ip, 'healthy'])));
+
+    // WHEN one task of three is stopped
+    const result = await stop(deps, 'exp-moved');
+
+    // THEN it is applied: the empty group is not read as "no capacity"
+    expect(result.status).toBe('applied');
+    expect(ecsFake.callsOf('StopTask')).toHaveLength(1);
+  });
+
+  test('a target registered in both groups mid-deployment is counted once', async () => {
+    // GIVEN mid-deployment: one target healthy in both groups, the other two in the alternate only
+    const deps = await world();
+    const [shared, ...moved] = [...ecsFake.tasks.values()].map((t) => t.privateIp ?? '');
+    elbFake.setTargets(TARGET_GROUP, new Map([[shared, 'healthy']]));
+    elbFake.setTargets(
+      ALTERNATE_GROUP,
+      new Map([[shared, 'healthy'], ...moved.map((ip): [string, string] => [ip, 'healthy'])]),
+    );
+
+    // WHEN the target health is read
+    const read = await loadBalancerTargetHealth(elb, BOTH_GROUPS)();
+
+    // THEN each target (id and port) appears once
+    expect(read.map((t) => `${t.id}:${t.port ?? ''}:${t.state}`).sort()).toEqual(
+      [shared, ...moved].map((ip) => `${ip}:8080:healthy`).sort(),
+    );
+    // AND one task of three may be stopped
+    const result = await stop(deps, 'exp-both');
+    expect(result.status).toBe('applied');
+  });
+
+  test('a target healthy in one group but draining from the other counts as not healthy', async () => {
+    // GIVEN mid-deployment: one target healthy in the alternate group and draining from the first
+    const deps = await world();
+    const [leaving, ...rest] = [...ecsFake.tasks.values()].map((t) => t.privateIp ?? '');
+    elbFake.setTargets(TARGET_GROUP, new Map([[leaving, 'draining']]));
+    elbFake.setTargets(
+      ALTERNATE_GROUP,
+      new Map([leaving, ...rest].map((ip): [string, string] => [ip, 'healthy'])),
+    );
+
+    // WHEN one task is to be stopped, THEN the cap counts that target as missing and refuses
+    await expect(stop(deps, 'exp-draining')).rejects.toThrow(
+      '1 not healthy in the load balancer); the cap is 1',
+    );
+    expect(ecsFake.callsOf('StopTask')).toHaveLength(0);
+  });
+
+  test.each<[string, Elbv2Injection, RegExp]>([
+    ['the answer lost (slower than the timeout)', { kind: 'slow', delayMs: LOST_MS }, /Timeout/],
+    ['a reset connection', { kind: 'reset' }, /ECONNRESET|socket hang up|aborted/i],
+  ])(
+    "the second group's read failing every attempt with %s refuses the experiment, never counting that group as empty",
+    async (_what, injection, reason) => {
+      // GIVEN the first group answers (healthy targets), the alternate group's reads all fail
+      const deps = await world(2);
+      elbFake.inject({ kind: 'ok' }, injection, injection);
+
+      // WHEN one task is to be stopped
+      const error: unknown = await stop(deps, 'exp-second').catch((e: unknown) => e);
+
+      // THEN the target-health guardrail refuses, naming the alternate group and the failure
+      expect(error).toBeInstanceOf(GuardrailRefusal);
+      expect(error).toMatchObject({ code: 'REFUSED', guardrail: 'target-health' });
+      expect((error as Error).message).toContain(
+        `the target health of ${ALTERNATE_GROUP} is unknown`,
+      );
+      expect((error as Error).message).toMatch(reason);
+      // AND both groups were asked (the second as often as allowed), nothing was stopped
+      expect(elbFake.calls.map((c) => [c.params.TargetGroupArn, c.answer])).toEqual([
+        [TARGET_GROUP, 'ok'],
+        [ALTERNATE_GROUP, injection.kind],
+        [ALTERNATE_GROUP, injection.kind],
+      ]);
+      expect(ecsFake.callsOf('StopTask')).toHaveLength(0);
+      expect(await readLease(deps.table, deps.env.service)).toBeUndefined();
+    },
+  );
 
   test('an unknown target group refuses the experiment instead of counting no targets', async () => {
     // GIVEN a target health read of a group the load balancer does not know
@@ -171,7 +266,10 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
     const wrong = `${TARGET_GROUP}-gone`;
 
     // WHEN one task is to be stopped
-    const outcome = stop({ ...deps, targetHealth: loadBalancerTargetHealth(elb, wrong) }, 'exp-tg');
+    const outcome = stop(
+      { ...deps, targetHealth: loadBalancerTargetHealth(elb, [TARGET_GROUP, wrong]) },
+      'exp-tg',
+    );
 
     // THEN it is refused, naming the error
     await expect(outcome).rejects.toThrow(/TargetGroupNotFound/);
@@ -195,20 +293,48 @@ describe('the production dependencies', () => {
     return mod;
   }
 
-  test('a capped function without TARGET_GROUP_ARN is misconfigured instead of counting RUNNING tasks', async () => {
-    // GIVEN the guarded environment without TARGET_GROUP_ARN
+  test('a capped function without TARGET_GROUP_ARNS is misconfigured instead of counting RUNNING tasks', async () => {
+    // GIVEN the guarded environment without TARGET_GROUP_ARNS
     const { productionDeps, targetGroupHealth } = await freshDeps({});
 
     // WHEN a function that counts target health builds its dependencies, THEN it is refused
     expect(() => productionDeps({ targetHealth: targetGroupHealth })).toThrow(
-      'TARGET_GROUP_ARN environment variable is not set',
+      'TARGET_GROUP_ARNS environment variable is not set',
     );
   });
 
-  test('with TARGET_GROUP_ARN, target health is always wired; a function that wires none fails closed', async () => {
-    // GIVEN the guarded environment with TARGET_GROUP_ARN
-    const wired = await freshDeps({ TARGET_GROUP_ARN: TARGET_GROUP });
-    const unwired = await freshDeps({ TARGET_GROUP_ARN: TARGET_GROUP });
+  test.each([
+    [
+      'a value that is not an ARN',
+      `${TARGET_GROUP},tg-alternate`,
+      '"tg-alternate" is not a target group ARN',
+    ],
+    ['an empty item', `${TARGET_GROUP},`, '"" is not a target group ARN'],
+    ['a group listed twice', `${TARGET_GROUP},${TARGET_GROUP}`, `${TARGET_GROUP} is listed twice`],
+  ])(
+    'TARGET_GROUP_ARNS with %s is misconfigured, naming the value and what is allowed',
+    async (_what, value, problem) => {
+      // GIVEN the guarded environment with a bad TARGET_GROUP_ARNS
+      const { productionDeps, targetGroupHealth } = await freshDeps({ TARGET_GROUP_ARNS: value });
+
+      // WHEN a function that counts target health builds its dependencies
+      const build = () => productionDeps({ targetHealth: targetGroupHealth });
+
+      // THEN it is refused, naming the variable, the value, the problem and the allowed form
+      // (a fresh copy of the module: its own EnvironmentError class, so matched by name and code)
+      expect(build).toThrow(
+        expect.objectContaining({ name: 'EnvironmentError', code: 'MISCONFIGURED' }) as Error,
+      );
+      expect(build).toThrow(
+        `TARGET_GROUP_ARNS must be target group ARNs (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>), comma-separated, each once; got ${JSON.stringify(value)}: ${problem}`,
+      );
+    },
+  );
+
+  test('with TARGET_GROUP_ARNS, target health is always wired; a function that wires none fails closed', async () => {
+    // GIVEN the guarded environment with both target groups in TARGET_GROUP_ARNS
+    const wired = await freshDeps({ TARGET_GROUP_ARNS: BOTH_GROUPS.join(',') });
+    const unwired = await freshDeps({ TARGET_GROUP_ARNS: BOTH_GROUPS.join(',') });
 
     // WHEN one function wires target health and another does not
     const withHealth = wired.productionDeps({ targetHealth: wired.targetGroupHealth });

@@ -483,14 +483,22 @@ describe('the default regional stack', () => {
       });
     });
 
-    test("gives the chaos functions this region's target group, whose healthy targets the cap counts", () => {
-      const [targetGroup] = Object.keys(
+    test("gives the chaos functions both of this region's target groups, whose healthy targets the cap counts", () => {
+      // GIVEN the catalog's two target groups (canary deployments move the service between them)
+      const groups = Object.keys(
         template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'),
       );
+      const first = groups.find((id) => /^CatalogTargetGroup/.test(id));
+      const alternate = groups.find((id) => /^CatalogAlternateTargetGroup/.test(id));
+      expect([first, alternate]).toEqual([expect.any(String), expect.any(String)]);
+
+      // THEN stop-tasks reads both, the first group first
       template.hasResourceProperties('AWS::Lambda::Function', {
         Description: Match.stringLikeRegexp('^Chaos: stop-tasks'),
         Environment: {
-          Variables: Match.objectLike({ TARGET_GROUP_ARN: { Ref: targetGroup } }),
+          Variables: Match.objectLike({
+            TARGET_GROUP_ARNS: { 'Fn::Join': [',', [{ Ref: first }, { Ref: alternate }]] },
+          }),
         },
       });
     });

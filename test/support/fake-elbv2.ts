@@ -9,6 +9,7 @@
  *   const elb = await FakeElbv2.start();
  *   elb.setTargets(arn, new Map([['10.0.0.1', 'healthy']]));
  *   elb.inject({ kind: 'slow', delayMs: 1_000 });   // the next call answers late
+ *   elb.inject({ kind: 'ok' }, { kind: 'reset' });   // the next answers, the one after is reset
  *   ...
  *   await elb.close();
  */
@@ -20,6 +21,8 @@ const XMLNS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 
 /** What to do to the next DescribeTargetHealth call. */
 export type Elbv2Injection =
+  /** The ordinary answer: to let one call through before faults meant for the next ones. */
+  | { readonly kind: 'ok' }
   /** 400 Throttling, as ELBv2 answers when rate-limited. */
   | { readonly kind: 'throttle' }
   /** 500 HealthUnavailable ("could not be retrieved due to an internal error"). */
@@ -34,7 +37,7 @@ export type Elbv2Injection =
 export interface Elbv2Call {
   readonly action: string;
   readonly params: Readonly<Record<string, string>>;
-  readonly answer: 'ok' | Elbv2Injection['kind'];
+  readonly answer: Elbv2Injection['kind'];
 }
 
 export class FakeElbv2 extends LoopbackHttpFake {

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -41,10 +41,12 @@ export interface ChaosFunctionsProps {
    */
   readonly service: IBaseService;
   /**
-   * The service's target group. The blast-radius cap counts the targets it finds healthy
-   * (DescribeTargetHealth), not the tasks ECS reports RUNNING.
+   * The service's target groups: with canary deployments both of them (`CatalogService.targetGroups`),
+   * since ECS moves each new revision into the other group. The blast-radius cap counts the targets
+   * they find healthy (DescribeTargetHealth of each, a target in both counted once), not the tasks
+   * ECS reports RUNNING. Passed to the functions as TARGET_GROUP_ARNS.
    */
-  readonly targetGroup: ITargetGroup;
+  readonly targetGroups: readonly ITargetGroup[];
   /** The region's fault document (a String parameter the service reads). */
   readonly faultParameter: IStringParameter;
   /** The "region impaired" alarm: preflight of every fault, stop condition of every FIS experiment. */
@@ -223,7 +225,12 @@ export class ChaosFunctions extends Construct {
     const faults = [...preflight, statements.faultDocument, statements.stateTable];
     /** The functions whose cap counts healthy targets (their planners call `capacityOf`). */
     const capped = [...faults, statements.targetHealth];
-    const targetGroupEnvironment = { TARGET_GROUP_ARN: props.targetGroup.targetGroupArn };
+    const targetGroupEnvironment = {
+      TARGET_GROUP_ARNS: Fn.join(
+        ',',
+        props.targetGroups.map((g) => g.targetGroupArn),
+      ),
+    };
 
     /** What each function may do, and what it reads from its environment beyond the guarded set. */
     const specs: Record<
@@ -445,6 +452,13 @@ function validateProps(props: ChaosFunctionsProps): void {
     problems.push(
       `maxFaultDurationMinutes must be a whole number of minutes from 1 to 720, got ${minutes}`,
     );
+  }
+  if (props.targetGroups.length === 0) {
+    problems.push(
+      "targetGroups must list the service's target groups (both, with canary deployments), got none",
+    );
+  } else if (new Set(props.targetGroups).size !== props.targetGroups.length) {
+    problems.push('targetGroups must list each target group once, got one twice');
   }
   if (props.canaryTargets.length === 0) {
     problems.push(

@@ -7,6 +7,7 @@ import {
   Fail,
   IChainable,
   JsonPath,
+  Parallel,
   Pass,
   Succeed,
   TaskInput,
@@ -32,7 +33,11 @@ export interface GameDayDefinitionProps {
   readonly canaryFunction: LambdaFunction;
   readonly observeFunction: LambdaFunction;
   readonly reportFunction: LambdaFunction;
-  readonly targetGroupArn: string;
+  /**
+   * The service's target groups: both of them with canary deployments, which move each new
+   * revision into the other group. Each poll reads every group (a Parallel state, one branch each).
+   */
+  readonly targetGroupArns: readonly string[];
   readonly pollInterval: Duration;
 }
 
@@ -72,26 +77,44 @@ export function gameDayDefinition(scope: Construct, props: GameDayDefinitionProp
       taskTimeout: Timeout.duration(timeout.plus(TASK_TIMEOUT_MARGIN)),
     });
   };
-  const targets = (id: string): TaskStateBase =>
-    new CallAwsService(scope, id, {
-      service: 'elasticloadbalancingv2',
-      action: 'describeTargetHealth',
-      iamAction: 'elasticloadbalancing:DescribeTargetHealth',
-      // DescribeTargetHealth has no resource-level permission.
-      iamResources: ['*'],
-      parameters: { TargetGroupArn: props.targetGroupArn },
-      // Only each target's state: the whole answer (ids, ports, AZs, reasons) of every poll would
-      // grow the state toward the 256 KB limit, whose States.DataLimitExceeded no catch can take.
-      resultSelector: { 'states.$': '$.TargetHealthDescriptions[*].TargetHealth.State' },
-      resultPath: '$.targetHealth',
-      taskTimeout: Timeout.duration(Duration.seconds(30)),
-    }).addRetry({
-      errors: [Errors.ALL],
-      interval: Duration.seconds(2),
-      maxAttempts: 3,
-      backoffRate: 2,
+  /**
+   * One poll of the service's target health: DescribeTargetHealth of each target group, in
+   * parallel. Its result (`$.targetHealth`) is one `{ ids, ports, states }` per group, in the order
+   * of `targetGroupArns`; the observe function counts a target registered in both groups once.
+   * A group whose read fails after its retries fails the poll (caught like any failed state),
+   * never counted as a group without targets.
+   */
+  const targets = (id: string): Parallel => {
+    const poll = new Parallel(scope, id, { resultPath: '$.targetHealth' });
+    props.targetGroupArns.forEach((targetGroupArn, i) => {
+      poll.branch(
+        new CallAwsService(scope, `${id}, group ${i + 1}`, {
+          service: 'elasticloadbalancingv2',
+          action: 'describeTargetHealth',
+          iamAction: 'elasticloadbalancing:DescribeTargetHealth',
+          // DescribeTargetHealth has no resource-level permission.
+          iamResources: ['*'],
+          parameters: { TargetGroupArn: targetGroupArn },
+          // Only each target's id, port and state: the whole answer (AZs, reasons, ...) of every
+          // poll would grow the state toward the 256 KB limit, whose States.DataLimitExceeded no
+          // catch can take.
+          resultSelector: {
+            'ids.$': '$.TargetHealthDescriptions[*].Target.Id',
+            'ports.$': '$.TargetHealthDescriptions[*].Target.Port',
+            'states.$': '$.TargetHealthDescriptions[*].TargetHealth.State',
+          },
+          taskTimeout: Timeout.duration(Duration.seconds(30)),
+        }).addRetry({
+          errors: [Errors.ALL],
+          interval: Duration.seconds(2),
+          maxAttempts: 3,
+          backoffRate: 2,
+        }),
+      );
     });
-  const catchAll = (task: TaskStateBase, handler: IChainable, resultPath: string) =>
+    return poll;
+  };
+  const catchAll = (task: TaskStateBase | Parallel, handler: IChainable, resultPath: string) =>
     task.addCatch(handler, { errors: [Errors.ALL], resultPath });
   const mark = (id: string, resultPath: string) =>
     new Pass(scope, id, {

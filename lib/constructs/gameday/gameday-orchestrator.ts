@@ -51,8 +51,11 @@ export interface GameDayOrchestratorProps {
   readonly chaos: ChaosFunctions;
   /** The service the chaos functions act on (its ARN keys the lease). */
   readonly service: IBaseService;
-  /** The service's target group, whose target health tells when a target is ejected. */
-  readonly targetGroup: ITargetGroup;
+  /**
+   * The service's target groups (both, with canary deployments: `CatalogService.targetGroups`),
+   * whose target health tells when a target is ejected. Every poll reads each of them.
+   */
+  readonly targetGroups: readonly ITargetGroup[];
   /** The region-impaired alarm: preflight requires it OK; it stops any scenario but region-evacuation. */
   readonly regionImpairedAlarm: IAlarm;
   /**
@@ -317,7 +320,7 @@ export class GameDayOrchestrator extends Construct {
           canaryFunction: functions.canary,
           observeFunction: this.observeFunction,
           reportFunction: this.reportFunction,
-          targetGroupArn: props.targetGroup.targetGroupArn,
+          targetGroupArns: props.targetGroups.map((g) => g.targetGroupArn),
           pollInterval,
         }),
       ),
@@ -482,6 +485,13 @@ function validateProps(props: GameDayOrchestratorProps, resolved: Resolved): voi
   const hold = resolved.hold.toMilliseconds() / 1000;
   if (!(hold >= 0 && hold <= 600)) problems.push(`hold must be 0-600 seconds, got ${hold}`);
 
+  if (props.targetGroups.length === 0) {
+    problems.push(
+      "targetGroups must list the service's target groups (both, with canary deployments), got none",
+    );
+  } else if (new Set(props.targetGroups).size !== props.targetGroups.length) {
+    problems.push('targetGroups must list each target group once, got one twice');
+  }
   if (props.availabilityZones.length === 0) {
     problems.push("availabilityZones must list the region's AZs, got none");
   }
