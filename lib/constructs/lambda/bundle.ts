@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** The project's function folders live here, each with an `index.ts` exporting `handler`. */
+export const LAMBDA_ROOT = path.join(__dirname, '..', '..', '..', 'lambda');
+
+const PROJECT_ROOT = path.join(LAMBDA_ROOT, '..');
+const ESBUILD = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild');
+
+/** A function folder name: lower-case words joined by dashes, as `stop-tasks`. */
+const FOLDER_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/**
+ * Every function of the project: each folder of `lambda/` that holds an `index.ts`, by folder name.
+ * A new folder with an `index.ts` joins the shared bundle by itself.
+ */
+export function projectEntries(root: string = LAMBDA_ROOT): Readonly<Record<string, string>> {
+  return Object.fromEntries(
+    readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && FOLDER_NAME.test(d.name))
+      .map((d) => [d.name, path.join(root, d.name, 'index.ts')] as const)
+      .filter(([, entry]) => existsSync(entry))
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+}
+
+/**
+ * How the project's functions are bundled: ONE esbuild run over every entry, into one directory
+ * that every function of the app deploys (its handler is `<folder>.handler`).
+ *
+ * - ES modules with code splitting: what several functions share (the AWS SDK core, Powertools,
+ *   lambda/shared) is one chunk, loaded only by the functions that import it. A function loads
+ *   its `<folder>.mjs` and the chunks it imports, not the other functions' code.
+ * - The AWS SDK v3 is bundled, not taken from the Lambda runtime: the code runs the SDK version
+ *   it was tested with (package.json pins it; the runtime carries some older 3.x minor that
+ *   varies by region), and a minified bundle loads several times faster than the runtime's
+ *   CommonJS packages (bench/lambda.ts measures both).
+ * - `mainFields` prefers the packages' ES module builds, which esbuild can tree-shake.
+ * - The banner gives the bundled CommonJS dependencies a `require` for Node's built-ins.
+ * - esbuild reports warnings and errors only, so `npm run synth` ends with its summary.
+ */
+export const PROJECT_BUNDLING = {
+  target: 'node22',
+  format: 'esm',
+  outExtension: '.mjs',
+  mainFields: ['module', 'main'],
+  minify: true,
+  splitting: true,
+  banner:
+    "import{createRequire as __projectCreateRequire}from'node:module';" +
+    'const require=__projectCreateRequire(import.meta.url);',
+} as const;
+
+/** The esbuild command-line arguments for bundling `entries` into `outdir`. */
+export function bundleArguments(
+  entries: Readonly<Record<string, string>>,
+  outdir: string,
+  options: { readonly metafile?: string } = {},
+): string[] {
+  return [
+    ...Object.entries(entries).map(([name, entry]) => `${name}=${entry}`),
+    '--bundle',
+    '--platform=node',
+    `--target=${PROJECT_BUNDLING.target}`,
+    `--format=${PROJECT_BUNDLING.format}`,
+    `--out-extension:.js=${PROJECT_BUNDLING.outExtension}`,
+    `--main-fields=${PROJECT_BUNDLING.mainFields.join(',')}`,
+    ...(PROJECT_BUNDLING.minify ? ['--minify'] : []),
+    ...(PROJECT_BUNDLING.splitting ? ['--splitting'] : []),
+    `--banner:js=${PROJECT_BUNDLING.banner}`,
+    '--chunk-names=chunks/[name]-[hash]',
+    '--log-level=warning',
+    `--outdir=${outdir}`,
+    ...(options.metafile ? [`--metafile=${options.metafile}`] : []),
+  ];
+}
+
+/** Bundles `entries` into `outdir` with the repository's esbuild; throws with esbuild's output. */
+export function bundleProject(
+  outdir: string,
+  options: { readonly entries?: Readonly<Record<string, string>>; readonly metafile?: string } = {},
+): void {
+  const entries = options.entries ?? projectEntries();
+  if (Object.keys(entries).length === 0) {
+    throw new Error(
+      `bundling the Lambda functions: no lambda/<folder>/index.ts under ${LAMBDA_ROOT}`,
+    );
+  }
+  const result = spawnSync(ESBUILD, bundleArguments(entries, outdir, options), {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+  });
+  // Warnings reach the user as esbuild printed them; the CDK's summary follows.
+  if (result.stderr) process.stderr.write(result.stderr);
+  if (result.error || result.status !== 0) {
+    throw new Error(
+      `bundling the Lambda functions with ${ESBUILD} failed` +
+        (result.error ? `: ${result.error.message}` : ` (exit ${result.status})`),
+    );
+  }
+}
