@@ -1,7 +1,16 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 import { App, Duration, Stack } from 'aws-cdk-lib';
@@ -11,7 +20,7 @@ import { Runtime } from 'aws-cdk-lib/aws-lambda';
 
 import { countingBundlingLines } from '../../lib/bundling-log';
 import { CHAOS_FUNCTION_NAMES } from '../../lib/constructs/chaos/bundling';
-import { LAMBDA_ROOT, projectEntries } from '../../lib/constructs/lambda/bundle';
+import { LAMBDA_ROOT, bundleProject, projectEntries } from '../../lib/constructs/lambda/bundle';
 import { ProjectFunction } from '../../lib/constructs/lambda/project-function';
 
 const entry = (folder: string) => path.join(LAMBDA_ROOT, folder, 'index.ts');
@@ -98,6 +107,35 @@ describe('ProjectFunction', () => {
     }
     expect(entries).not.toHaveProperty('shared');
     expect(entries).not.toHaveProperty('gameday-shared');
+  });
+});
+
+describe('the bundle cache between synths', () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'bundle-cache-test-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  test('copies the kept bundle while no input changed, and runs esbuild again once one did', () => {
+    // GIVEN one function and an empty cache
+    const source = path.join(work, 'fn', 'index.ts');
+    mkdirSync(path.dirname(source), { recursive: true });
+    writeFileSync(source, "export const handler = () => 'first';\n");
+    const options = { entries: { fn: source }, cacheDir: path.join(work, 'cache') };
+    const bundle = (name: string) => {
+      const outdir = path.join(work, name);
+      const { cached } = bundleProject(outdir, options);
+      return { cached, code: readFileSync(path.join(outdir, 'fn.mjs'), 'utf8') };
+    };
+    // WHEN bundled twice, then after an edit
+    const first = bundle('out-1');
+    const second = bundle('out-2');
+    writeFileSync(source, "export const handler = () => 'second';\n");
+    const third = bundle('out-3');
+    // THEN
+    expect(first.cached).toBe(false);
+    expect(first.code).toContain('first');
+    expect(second).toEqual({ cached: true, code: first.code });
+    expect(third.cached).toBe(false);
+    expect(third.code).toContain('second');
   });
 });
 

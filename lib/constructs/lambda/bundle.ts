@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 /** The project's function folders live here, each with an `index.ts` exporting `handler`. */
@@ -76,18 +87,61 @@ export function bundleArguments(
   ];
 }
 
-/** Bundles `entries` into `outdir` with the repository's esbuild; throws with esbuild's output. */
+/** Where built bundles are kept between synths, by the esbuild arguments they were built with. */
+export const BUNDLE_CACHE_DIR = path.join(tmpdir(), 'blueprint-lambda-bundle');
+
+/**
+ * Bundles `entries` into `outdir` with the repository's esbuild; throws with esbuild's output.
+ *
+ * Synths in a row (`cdk diff`, `cdk deploy`, the tests that synthesize) mostly bundle the same
+ * code, so the result is kept in BUNDLE_CACHE_DIR with the content hash of every file esbuild read
+ * (its metafile's inputs) and of package-lock.json. While none of them changed, the next synth
+ * copies the kept bundle instead of running esbuild: the same bytes, so the same asset hash.
+ * `BLUEPRINT_BUNDLE_CACHE=off` always runs esbuild.
+ */
 export function bundleProject(
   outdir: string,
-  options: { readonly entries?: Readonly<Record<string, string>>; readonly metafile?: string } = {},
-): void {
+  options: {
+    readonly entries?: Readonly<Record<string, string>>;
+    readonly metafile?: string;
+    readonly cacheDir?: string;
+  } = {},
+): { readonly cached: boolean } {
   const entries = options.entries ?? projectEntries();
   if (Object.keys(entries).length === 0) {
     throw new Error(
       `bundling the Lambda functions: no lambda/<folder>/index.ts under ${LAMBDA_ROOT}`,
     );
   }
-  const result = spawnSync(ESBUILD, bundleArguments(entries, outdir, options), {
+  const useCache = options.metafile === undefined && process.env.BLUEPRINT_BUNDLE_CACHE !== 'off';
+  if (!useCache) {
+    runEsbuild(entries, outdir, options.metafile);
+    return { cached: false };
+  }
+  const slot = path.join(
+    options.cacheDir ?? BUNDLE_CACHE_DIR,
+    sha256(JSON.stringify(bundleArguments(entries, '<out>'))),
+  );
+  if (inputsUnchanged(slot)) {
+    cpSync(path.join(slot, 'out'), outdir, { recursive: true });
+    return { cached: true };
+  }
+  const metafile = path.join(outdir, '..', `${path.basename(outdir)}.meta.json`);
+  try {
+    runEsbuild(entries, outdir, metafile);
+    keep(slot, outdir, metafile);
+  } finally {
+    rmSync(metafile, { force: true });
+  }
+  return { cached: false };
+}
+
+function runEsbuild(
+  entries: Readonly<Record<string, string>>,
+  outdir: string,
+  metafile: string | undefined,
+): void {
+  const result = spawnSync(ESBUILD, bundleArguments(entries, outdir, { metafile }), {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',
   });
@@ -98,5 +152,54 @@ export function bundleProject(
       `bundling the Lambda functions with ${ESBUILD} failed` +
         (result.error ? `: ${result.error.message}` : ` (exit ${result.status})`),
     );
+  }
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Every file the bundle was built from, with its content hash. */
+type Inputs = Record<string, string>;
+
+function currentHash(file: string): string | undefined {
+  try {
+    return sha256(readFileSync(file));
+  } catch {
+    return undefined; // gone: the kept bundle no longer matches
+  }
+}
+
+function inputsUnchanged(slot: string): boolean {
+  let inputs: Inputs;
+  try {
+    inputs = JSON.parse(readFileSync(path.join(slot, 'inputs.json'), 'utf8')) as Inputs;
+  } catch {
+    return false; // nothing kept yet, or a slot written by another version
+  }
+  return Object.entries(inputs).every(([file, hash]) => currentHash(file) === hash);
+}
+
+/** Keeps the bundle and its inputs' hashes; a concurrent synth's slot is replaced whole. */
+function keep(slot: string, outdir: string, metafile: string): void {
+  const { inputs } = JSON.parse(readFileSync(metafile, 'utf8')) as {
+    inputs: Record<string, unknown>;
+  };
+  const hashes: Inputs = {};
+  for (const file of [...Object.keys(inputs), 'package-lock.json']) {
+    const absolute = path.resolve(PROJECT_ROOT, file);
+    hashes[absolute] = currentHash(absolute) ?? '';
+  }
+  const building = `${slot}.${process.pid}.tmp`;
+  rmSync(building, { recursive: true, force: true });
+  mkdirSync(building, { recursive: true });
+  cpSync(outdir, path.join(building, 'out'), { recursive: true });
+  writeFileSync(path.join(building, 'inputs.json'), JSON.stringify(hashes));
+  rmSync(slot, { recursive: true, force: true });
+  try {
+    renameSync(building, slot);
+  } catch (error) {
+    // Another synth kept the same slot between our rm and rename: its bundle serves as well.
+    rmSync(building, { recursive: true, force: true });
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
   }
 }
