@@ -35,6 +35,8 @@ export interface SynthRun {
   readonly wallSeconds: number;
   readonly stacks: number;
   readonly resources: number;
+  /** Lambda code assets the synth bundled, from the app's summary line (0 when it has none). */
+  readonly bundledAssets: number;
 }
 
 export interface SynthSeries {
@@ -42,6 +44,8 @@ export interface SynthSeries {
   readonly command: string;
   readonly stacks: number;
   readonly resources: number;
+  /** Lambda code assets bundled per synth (the first run's summary line). */
+  readonly bundledAssets: number;
   readonly wallSeconds: Summary;
   readonly runs: readonly number[];
 }
@@ -128,6 +132,7 @@ async function synthOnce(subject: SynthSubject): Promise<SynthRun & { directory:
       wallSeconds: result.wallMs / 1000,
       stacks: templates.length,
       resources: templates.reduce((n, t) => n + Object.keys(t.Resources ?? {}).length, 0),
+      bundledAssets: Number(/^Bundled (\d+) Lambda code assets?\.$/m.exec(result.output)?.[1] ?? 0),
     };
   } catch (error) {
     removeTempDir(directory);
@@ -177,6 +182,7 @@ export async function sweep(
         command: describe(subject),
         stacks: series[0].stacks,
         resources: series[0].resources,
+        bundledAssets: series[0].bundledAssets,
         wallSeconds: summarize(
           series.map((r) => r.wallSeconds),
           's',
