@@ -17,7 +17,10 @@ try {
     return app.synth();
   });
   // stderr, so that `cdk synth <stack>` can still pipe a template from stdout.
-  if (bundledAssets > 0) console.error(`Bundled ${bundledAssets} function assets.`);
+  // Every ProjectFunction deploys one shared asset, so this is 1 however many functions there are.
+  if (bundledAssets > 0) {
+    console.error(`Bundled ${bundledAssets} Lambda code asset${bundledAssets === 1 ? '' : 's'}.`);
+  }
   console.error(renderSummary(assembly.stacks.map(summarizeStack), assembly.directory));
   console.error(renderCostEstimate(estimateMonthlyCost(config)));
 } catch (error) {

@@ -1,13 +1,11 @@
 /**
- * The SDK clients only the game-day functions use, created once per function instance and traced,
+ * The SDK clients only the game-day functions use, created once per function instance,
  * as lambda/shared/clients.ts does for the chaos functions.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 
 import { clientConfig } from '../shared/ecs-client';
-import { tracer } from '../shared/powertools';
 
 let s3: S3Client | undefined;
 
-export const s3Client = (): S3Client =>
-  (s3 ??= tracer.captureAWSv3Client(new S3Client(clientConfig())));
+export const s3Client = (): S3Client => (s3 ??= new S3Client(clientConfig()));

@@ -1,5 +1,5 @@
 /**
- * Each SDK client is created once per function instance, on first use, and wrapped by the tracer.
+ * Each SDK client is created once per function instance, on first use.
  * The `@__PURE__` marks let esbuild drop the clients a function never refers to (ElastiCache from
  * every function but cache-outage, ELBv2 from those that never count target health), which keeps
  * bundles and cold starts small.
@@ -12,7 +12,6 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 import { createElastiCacheClient } from './cache-nodes';
 import { clientConfig, createEcsClient } from './ecs-client';
-import { tracer } from './powertools';
 import { createElbv2Client } from './target-health';
 
 function once<T>(create: () => T): () => T {
@@ -20,26 +19,14 @@ function once<T>(create: () => T): () => T {
   return () => (value ??= create());
 }
 
-export const ecsClient = /* @__PURE__ */ once((): ECSClient =>
-  tracer.captureAWSv3Client(createEcsClient()),
-);
-export const ssmClient = /* @__PURE__ */ once(() =>
-  tracer.captureAWSv3Client(new SSMClient(clientConfig())),
-);
-export const cloudWatchClient = /* @__PURE__ */ once(() =>
-  tracer.captureAWSv3Client(new CloudWatchClient(clientConfig())),
-);
-export const dynamoDbClient = /* @__PURE__ */ once(() =>
-  tracer.captureAWSv3Client(new DynamoDBClient(clientConfig())),
-);
+export const ecsClient = /* @__PURE__ */ once((): ECSClient => createEcsClient());
+export const ssmClient = /* @__PURE__ */ once(() => new SSMClient(clientConfig()));
+export const cloudWatchClient = /* @__PURE__ */ once(() => new CloudWatchClient(clientConfig()));
+export const dynamoDbClient = /* @__PURE__ */ once(() => new DynamoDBClient(clientConfig()));
 export const documentClient = /* @__PURE__ */ once(() =>
   DynamoDBDocumentClient.from(dynamoDbClient(), {
     marshallOptions: { removeUndefinedValues: true },
   }),
 );
-export const elastiCacheClient = /* @__PURE__ */ once(() =>
-  tracer.captureAWSv3Client(createElastiCacheClient()),
-);
-export const elbv2Client = /* @__PURE__ */ once(() =>
-  tracer.captureAWSv3Client(createElbv2Client()),
-);
+export const elastiCacheClient = /* @__PURE__ */ once(() => createElastiCacheClient());
+export const elbv2Client = /* @__PURE__ */ once(() => createElbv2Client());

@@ -44,7 +44,8 @@ describe('cdk synth', () => {
     // and nothing buries the summary: no line per bundled asset, no esbuild size report
     expect(output).not.toMatch(/^Bundling asset /m);
     expect(output).not.toMatch(/Done in \d+ms/);
-    expect(output).toMatch(/^Bundled \d+ function assets\.$/m);
+    // and every function deploys the one shared bundle
+    expect(output).toMatch(/^Bundled 1 Lambda code asset\.$/m);
   });
 
   test('refuses a config file with bad values, naming every field, with no stack trace', () => {

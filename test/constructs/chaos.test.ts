@@ -126,7 +126,8 @@ describe('the functions', () => {
     for (const name of CHAOS_FUNCTION_NAMES) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Description: `Chaos: ${name} (us-east-1)`,
-        Handler: 'index.handler',
+        // The shared bundle holds every function as <folder>.mjs.
+        Handler: `${name}.handler`,
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         MemorySize: name === 'canary' ? 128 : 256,

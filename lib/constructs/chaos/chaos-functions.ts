@@ -12,15 +12,15 @@ import type { FargateTaskDefinition, ICluster, IBaseService } from 'aws-cdk-lib/
 import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 
-import { CHAOS_BUNDLING, CHAOS_FUNCTION_NAMES, ChaosFunctionName, chaosEntry } from './bundling';
+import { ProjectFunction } from '../lambda/project-function';
+
+import { CHAOS_FUNCTION_NAMES, ChaosFunctionName, chaosEntry } from './bundling';
 import { ChaosExperimentTemplates } from './fis-templates';
 import { nagResource } from './nag-finding';
 
@@ -116,7 +116,7 @@ const REGION_OR_GLOBAL = /^([a-z]{2}(-[a-z]+)+-\d|global)$/;
  */
 export class ChaosFunctions extends Construct {
   /** Every function, by name (`stop-tasks`, ..., `restore`, `canary`). */
-  public readonly functions: Readonly<Record<ChaosFunctionName, NodejsFunction>>;
+  public readonly functions: Readonly<Record<ChaosFunctionName, ProjectFunction>>;
   /** Leases, remembered state and idempotency records. */
   public readonly stateTable: Table;
   /** One alarm per canary target, on CanarySuccess dropping. */
@@ -290,37 +290,21 @@ export class ChaosFunctions extends Construct {
       },
     };
 
-    const functions = {} as Record<ChaosFunctionName, NodejsFunction>;
+    const functions = {} as Record<ChaosFunctionName, ProjectFunction>;
     for (const name of CHAOS_FUNCTION_NAMES) {
       const spec = specs[name];
-      const id = pascal(name);
-      const logGroup = new LogGroup(this, `${id}Logs`, {
-        retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-      // An own role, without the AWSLambdaBasicExecutionRole managed policy: logs go to this group only.
-      const role = new Role(this, `${id}Role`, {
-        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-        description: `chaos ${name} in ${stack.region}`,
-      });
-      logGroup.grantWrite(role);
-      for (const statement of spec.statements) role.addToPrincipalPolicy(statement);
-
-      const fn = new NodejsFunction(this, id, {
+      // An own role, without the AWSLambdaBasicExecutionRole managed policy: logs go to its group only.
+      const fn = ProjectFunction.withOwnRole(this, pascal(name), {
         entry: chaosEntry(name),
-        handler: 'handler',
-        runtime: Runtime.NODEJS_22_X,
-        architecture: Architecture.ARM_64,
         memorySize: spec.guarded ? GUARDED_MEMORY_MIB : CANARY_MEMORY_MIB,
         timeout: spec.guarded ? GUARDED_TIMEOUT : CANARY_TIMEOUT,
-        bundling: {
-          ...CHAOS_BUNDLING,
-          mainFields: [...CHAOS_BUNDLING.mainFields],
-          externalModules: [...CHAOS_BUNDLING.externalModules],
-        },
-        role,
-        logGroup,
-        tracing: Tracing.ACTIVE,
+        statements: spec.statements,
+        roleDescription: `chaos ${name} in ${stack.region}`,
+        logRetention: props.logRetention,
+        wildcardReason:
+          'xray:PutTraceSegments/PutTelemetryRecords (active tracing), ecs:ListTasks and ' +
+          'elasticloadbalancing:DescribeTargetHealth (a read) support no resource-level permission; ' +
+          'ListTasks is held to this cluster by an ecs:cluster condition',
         description: `Chaos: ${name} (${stack.region})`,
         environment: {
           POWERTOOLS_SERVICE_NAME: `chaos-${name}`,
@@ -328,19 +312,6 @@ export class ChaosFunctions extends Construct {
           ...(spec.guarded ? guardedEnvironment : {}),
           ...spec.environment,
         },
-      });
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason:
-          'Node.js 22 is the pinned runtime: bench/lambda-results.json measures these bundles on it; ' +
-          'move to a newer runtime together with a new bench:lambda run',
-      });
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'xray:PutTraceSegments/PutTelemetryRecords (active tracing), ecs:ListTasks and ' +
-          'elasticloadbalancing:DescribeTargetHealth (a read) support no resource-level permission; ' +
-          'ListTasks is held to this cluster by an ecs:cluster condition',
       });
       functions[name] = fn;
     }

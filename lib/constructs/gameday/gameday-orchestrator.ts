@@ -14,9 +14,7 @@ import type { IBaseService } from 'aws-cdk-lib/aws-ecs';
 import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   BlockPublicAccess,
@@ -39,9 +37,10 @@ import {
   SCENARIO_NAMES,
   SCENARIOS,
 } from '../../gameday/scenarios';
-import { CHAOS_BUNDLING } from '../chaos/bundling';
 import type { ChaosFunctions } from '../chaos/chaos-functions';
 import { nagResource } from '../chaos/nag-finding';
+import { LAMBDA_ROOT } from '../lambda/bundle';
+import { ProjectFunction } from '../lambda/project-function';
 
 import { GAMEDAY_OUTPUTS, RUNTIME_DEFAULTS } from './contract';
 import { gameDayDefinition } from './definition';
@@ -174,8 +173,8 @@ export class GameDayOrchestrator extends Construct {
   public readonly stateMachine: StateMachine;
   public readonly reportBucket: Bucket;
   /** Preflight, observe and verify. */
-  public readonly observeFunction: NodejsFunction;
-  public readonly reportFunction: NodejsFunction;
+  public readonly observeFunction: ProjectFunction;
+  public readonly reportFunction: ProjectFunction;
   /** The settings the budgets derive from. */
   public readonly settings: DeployedSettings;
   /** Each scenario's budget, as deployed. */
@@ -381,33 +380,15 @@ export class GameDayOrchestrator extends Construct {
       statements: PolicyStatement[];
       environment: Record<string, string>;
     },
-  ): NodejsFunction {
+  ): ProjectFunction {
     const stack = Stack.of(this);
-    const logGroup = new LogGroup(this, `${id}Logs`, {
-      retention: options.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new Role(this, `${id}Role`, {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `game day ${folder} in ${stack.region}`,
-    });
-    logGroup.grantWrite(role);
-    for (const statement of options.statements) role.addToPrincipalPolicy(statement);
-    const fn = new NodejsFunction(this, id, {
-      entry: path.join(__dirname, '..', '..', '..', 'lambda', folder, 'index.ts'),
-      handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+    return ProjectFunction.withOwnRole(this, id, {
+      entry: path.join(LAMBDA_ROOT, folder, 'index.ts'),
       memorySize: 256,
       timeout,
-      bundling: {
-        ...CHAOS_BUNDLING,
-        mainFields: [...CHAOS_BUNDLING.mainFields],
-        externalModules: [...CHAOS_BUNDLING.externalModules],
-      },
-      role,
-      logGroup,
-      tracing: Tracing.ACTIVE,
+      statements: options.statements,
+      roleDescription: `game day ${folder} in ${stack.region}`,
+      logRetention: options.logRetention,
       description: `Game day: ${folder.replace('gameday-', '')} (${stack.region})`,
       environment: {
         POWERTOOLS_SERVICE_NAME: folder,
@@ -415,22 +396,10 @@ export class GameDayOrchestrator extends Construct {
         ...options.environment,
       },
     });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Node.js 22 is the runtime the chaos functions are pinned and benchmarked on; the game-day ' +
-        'functions share their bundling and move with them',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'xray:PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permission',
-    });
-    return fn;
   }
 
   /** The wildcards CDK gives the state machine role, each for a reason AWS imposes. */
-  private acknowledgeStateMachineRole(invoked: readonly NodejsFunction[]): void {
+  private acknowledgeStateMachineRole(invoked: readonly ProjectFunction[]): void {
     const stack = Stack.of(this);
     const role = this.stateMachine.role;
     Validations.of(role).acknowledge({
