@@ -4,12 +4,10 @@ import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib'
 import { IVpc, Peer, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { DeploymentLifecycleLambdaTarget, DeploymentLifecycleStage } from 'aws-cdk-lib/aws-ecs';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-import { CHAOS_BUNDLING } from '../chaos/bundling';
+import { ProjectFunction } from '../lambda/project-function';
 
 /**
  * When ECS calls the gate: the new revision answers on the test listener (it holds 100% of the
@@ -52,7 +50,7 @@ export interface DeploymentGateProps {
  * invoke this function and nothing else.
  */
 export class DeploymentGate extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: ProjectFunction;
   /** The gate's network identity; its traffic reaches the load balancer from the NAT gateways. */
   public readonly securityGroup: SecurityGroup;
   /** The role ECS assumes to invoke the gate. */
@@ -90,22 +88,13 @@ export class DeploymentGate extends Construct {
     });
     logGroup.grantWrite(role);
 
-    // The one place the gate function is created (bundling as the chaos functions, for now).
-    this.function = new NodejsFunction(this, 'Function', {
+    // The one place the gate function is created: a ProjectFunction, in the shared bundle.
+    this.function = new ProjectFunction(this, 'Function', {
       entry: path.join(__dirname, '..', '..', '..', 'lambda', 'deploy-gate', 'index.ts'),
-      handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
       memorySize: 256,
       timeout,
-      bundling: {
-        ...CHAOS_BUNDLING,
-        mainFields: [...CHAOS_BUNDLING.mainFields],
-        externalModules: [...CHAOS_BUNDLING.externalModules],
-      },
       role,
       logGroup,
-      tracing: Tracing.ACTIVE,
       vpc: props.vpc,
       vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [this.securityGroup],
@@ -116,12 +105,6 @@ export class DeploymentGate extends Construct {
         TEST_LISTENER_URL: props.testListenerUrl,
         HEALTH_TOKEN: props.healthToken,
       },
-    });
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Node.js 22 is the runtime the chaos functions are pinned and benchmarked on; the gate ' +
-        'shares their bundling and moves with them',
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
