@@ -239,6 +239,10 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           actions.badTargets.includes(`${event.region}/${event.server}`),
       )?.at;
     }
+    if (actions.detection === 'gate') {
+      const gate = actions.deployGate?.();
+      return gate && !gate.verdict.passed ? gate.gateEndedAt : undefined;
+    }
     if (actions.detection === 'region') {
       return routerEvents.find(
         (event) => event.at >= injectedAt && event.kind === 'answer' && event.region !== home.name,
@@ -275,6 +279,9 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           const ratio = cacheHitRatio(window);
           return ratio !== null && baselineHitRatio !== null && ratio >= 0.8 * baselineHitRatio;
         });
+      case 'gate':
+        // Production never changed: recovered once the refused revision is rolled back.
+        return actions.deployGate?.()?.rolledBackAt;
       case 'latency':
         if (restoredAt === undefined) return undefined;
         return firstSettledWindow(load.samples, restoredAt, Date.now(), windowMs, (window) => {
@@ -302,7 +309,9 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
       'detected',
       actions.detection === 'region'
         ? 'detected: clients are sent to the other region'
-        : `detected: ${actions.badTargets.join(', ')} ejected`,
+        : actions.detection === 'gate'
+          ? 'detected: the deploy gate refused the new revision'
+          : `detected: ${actions.badTargets.join(', ')} ejected`,
     );
   };
   let movedAt: number | undefined;
@@ -370,6 +379,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     region: `recovered: clients are sent to ${home.name} again`,
     cache: 'recovered: reads hit the cache again (at least 80 % of the baseline hit ratio)',
     latency: `recovered: p99 within baseline + ${plan.latencyMs / 2} ms, no faulted responses`,
+    gate: 'recovered: the refused revision is rolled back; the running one never stopped serving',
   }[actions.recovery];
   if (recovered !== undefined) mark(recovered, 'recovered', recoveredLabel);
   await sleep(plan.tailSeconds * 1000);
@@ -408,5 +418,6 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     router: router !== undefined,
     document,
     binaries: context.binaries,
+    deployGate: actions.deployGate?.(),
   });
 }
