@@ -400,3 +400,31 @@ describe('empty-response fault (bypassGuard: empty 200s reach clients)', () => {
     );
   });
 });
+
+describe('a revision deployed with REVISION_FAULTS (what the AWS bad-deploy game day registers)', () => {
+  let bad: Harness | undefined;
+
+  afterAll(async () => {
+    await bad?.stop();
+  });
+
+  test('empty-response from the start: GIVEN a revision whose task definition carries the empty-response fault WHEN the gate checks it THEN it refuses it', async () => {
+    const expiresAt = new Date(Date.now() + 600_000).toISOString();
+    bad = await startHarness({
+      env: {
+        HEALTH_TOKEN: TOKEN,
+        REVISION_FAULTS: JSON.stringify({
+          faults: [{ type: 'empty-response', targets: ['*'], expiresAt }],
+        }),
+      },
+    });
+    // Control: with nothing in the polled document, the revision answers empty 200s by itself.
+    const control = await api(bad.baseUrl, '/api/items/_health-sentinel');
+    expect([control.status, control.text]).toEqual([200, '']);
+
+    const verdict = await checkRevision({ baseUrl: bad.baseUrl, token: TOKEN, ...FAST });
+
+    expect(verdict.passed).toBe(false);
+    expect(failedChecks(verdict)).toContainEqual(['read-probe-item', 'empty-body']);
+  });
+});
