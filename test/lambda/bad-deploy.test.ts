@@ -11,9 +11,13 @@ import {
   restoreRevision,
   stageBadRevision,
 } from '../../lambda/bad-deploy/bad-deploy';
+import { loadBadDeployEnv, parseBadDeployEvent } from '../../lambda/bad-deploy/event';
+import { handler } from '../../lambda/bad-deploy/index';
 import { createEcsClient } from '../../lambda/shared/ecs-client';
 import { parseFaultDocument } from '../../service/src/faults/fault-document';
 import { FakeEcs } from '../support/fake-ecs';
+
+import { fakeContext } from './helpers';
 
 const CLUSTER = 'arn:aws:ecs:us-east-1:123456789012:cluster/blueprint';
 const SERVICE = 'arn:aws:ecs:us-east-1:123456789012:service/blueprint/api';
@@ -164,4 +168,53 @@ test('a container name the task definition lacks is named with the containers it
     stageBadRevision(ecs, { ...target, containerName: 'web' }, new Date()),
   ).rejects.toThrow(`task definition ${CURRENT} has no container web; it has api, log-router`);
   expect(fake.calls.map((c) => c.operation)).not.toContain('RegisterTaskDefinition');
+});
+
+describe('the bad-deploy event and environment', () => {
+  test('observe without the ARNs stage answered is refused, naming both', () => {
+    expect(() => parseBadDeployEvent({ action: 'observe' })).toThrow(
+      'Invalid event: previousTaskDefinition is required for observe: the ARN stage answered; badTaskDefinition is required for observe: the ARN stage answered',
+    );
+  });
+
+  test('an unknown action and a malformed ARN are named with what is allowed', () => {
+    expect(() =>
+      parseBadDeployEvent({ action: 'deploy', previousTaskDefinition: 'api:7' }),
+    ).toThrow(
+      'Invalid event: action must be one of stage, observe, restore, got "deploy"; previousTaskDefinition must be a task definition ARN',
+    );
+  });
+
+  test('restore needs only the previous revision', () => {
+    expect(parseBadDeployEvent({ action: 'restore', previousTaskDefinition: CURRENT })).toEqual({
+      action: 'restore',
+      previousTaskDefinition: CURRENT,
+    });
+  });
+
+  test('the environment names a missing or malformed variable', () => {
+    expect(() => loadBadDeployEnv({ CLUSTER_ARN: CLUSTER, SERVICE_ARN: SERVICE })).toThrow(
+      'CONTAINER_NAME environment variable is not set',
+    );
+    expect(() =>
+      loadBadDeployEnv({ CLUSTER_ARN: CLUSTER, SERVICE_ARN: SERVICE, CONTAINER_NAME: 'a b' }),
+    ).toThrow('CONTAINER_NAME environment variable must be a container name');
+  });
+
+  test('the handler answers a stable error, not a stack, for a bad event', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      CLUSTER_ARN: CLUSTER,
+      SERVICE_ARN: SERVICE,
+      CONTAINER_NAME: 'api',
+    });
+    try {
+      await expect(handler({ action: 'observe' }, fakeContext())).resolves.toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_EVENT' },
+      });
+    } finally {
+      process.env = saved;
+    }
+  });
 });
