@@ -24,6 +24,11 @@ import {
 
 /** Tags the bad revision carries, so that anyone can see where it came from and why. */
 export const BAD_REVISION_TAG = { key: 'blueprint:gameday', value: 'bad-deploy' } as const;
+/**
+ * The bad revision also names the revision it replaced, so a restore with no state at all (an
+ * execution that ended abnormally) still knows where to go back to.
+ */
+export const PREVIOUS_REVISION_TAG_KEY = 'blueprint:previous-task-definition';
 
 export class BadDeployError extends Error {
   override readonly name = 'BadDeployError';
@@ -60,6 +65,7 @@ export function badRevisionInput(
   containerName: string,
   revisionFaults: string,
 ): RegisterTaskDefinitionCommandInput {
+  const previous = definition.taskDefinitionArn ?? '';
   const containers = definition.containerDefinitions ?? [];
   if (!containers.some((container) => container.name === containerName)) {
     throw new BadDeployError(
@@ -96,7 +102,7 @@ export function badRevisionInput(
     runtimePlatform: definition.runtimePlatform,
     ephemeralStorage: definition.ephemeralStorage,
     enableFaultInjection: definition.enableFaultInjection,
-    tags: [BAD_REVISION_TAG],
+    tags: [BAD_REVISION_TAG, { key: PREVIOUS_REVISION_TAG_KEY, value: previous }],
   };
 }
 
@@ -174,6 +180,28 @@ export async function deploymentOutcome(
     return { outcome: 'refused', reason: bad?.rolloutStateReason };
   }
   return { outcome: 'in-progress', reason: bad?.rolloutStateReason };
+}
+
+/**
+ * The restore with no state: when the service runs a revision tagged as a bad-deploy revision, the
+ * revision it names as previous, and itself; undefined when the service runs no such revision.
+ */
+export async function findStagedRevision(
+  ecs: ECSClient,
+  target: Omit<BadDeployTarget, 'containerName'>,
+): Promise<StagedRevision | undefined> {
+  const service = await describeService(ecs, target);
+  const current = service.taskDefinition as string;
+  const described = await ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: current, include: ['TAGS'] }),
+  );
+  const tags = described.tags ?? [];
+  const isBad = tags.some(
+    (t) => t.key === BAD_REVISION_TAG.key && t.value === BAD_REVISION_TAG.value,
+  );
+  const previous = tags.find((t) => t.key === PREVIOUS_REVISION_TAG_KEY)?.value;
+  if (!isBad || !previous) return undefined;
+  return { previousTaskDefinition: previous, badTaskDefinition: current };
 }
 
 /**

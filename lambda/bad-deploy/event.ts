@@ -22,10 +22,10 @@ export function parseBadDeployEvent(raw: unknown) {
     raw,
     {
       refine(event, problems) {
-        if (event.action !== 'stage' && event.previousTaskDefinition === undefined) {
-          problems.push(
-            `previousTaskDefinition is required for ${event.action}: the ARN stage answered`,
-          );
+        // restore may run with no state (an execution that ended abnormally): it then finds the
+        // bad revision by its tags.
+        if (event.action === 'observe' && event.previousTaskDefinition === undefined) {
+          problems.push('previousTaskDefinition is required for observe: the ARN stage answered');
         }
         if (event.action === 'observe' && event.badTaskDefinition === undefined) {
           problems.push('badTaskDefinition is required for observe: the ARN stage answered');

@@ -9,7 +9,13 @@ import { ecsClient } from '../shared/clients';
 import { ChaosError } from '../shared/errors';
 import { logger } from '../shared/powertools';
 
-import { deploymentOutcome, restoreRevision, stageBadRevision, BadDeployError } from './bad-deploy';
+import {
+  BadDeployError,
+  deploymentOutcome,
+  findStagedRevision,
+  restoreRevision,
+  stageBadRevision,
+} from './bad-deploy';
 import { loadBadDeployEnv, parseBadDeployEvent, type BadDeployEnv } from './event';
 
 let env: BadDeployEnv | undefined;
@@ -42,10 +48,18 @@ export async function handler(raw: unknown, context: Context): Promise<unknown> 
         return { ok: true, ...result, done: result.outcome !== 'in-progress' };
       }
       case 'restore': {
-        const result = await restoreRevision(ecs, target, {
-          previousTaskDefinition: event.previousTaskDefinition as string,
-          ...(event.badTaskDefinition ? { badTaskDefinition: event.badTaskDefinition } : {}),
-        });
+        const staged =
+          event.previousTaskDefinition !== undefined
+            ? {
+                previousTaskDefinition: event.previousTaskDefinition,
+                ...(event.badTaskDefinition ? { badTaskDefinition: event.badTaskDefinition } : {}),
+              }
+            : await findStagedRevision(ecs, target);
+        if (staged === undefined) {
+          logger.info('bad-deploy restore: the service runs no bad-deploy revision');
+          return { ok: true, rolledBack: false, deregistered: false };
+        }
+        const result = await restoreRevision(ecs, target, staged);
         logger.info('bad-deploy restored', { audit: { action: 'restore', ...result } });
         return { ok: true, ...result };
       }

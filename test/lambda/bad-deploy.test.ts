@@ -7,6 +7,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 
 import {
   BadDeployError,
+  findStagedRevision,
   deploymentOutcome,
   restoreRevision,
   stageBadRevision,
@@ -103,7 +104,10 @@ test('GIVEN a service at revision 7 WHEN the bad revision is staged THEN a copy 
   expect(logRouter.environment).toBeUndefined();
   expect(registered.taskRoleArn).toBe('arn:aws:iam::123456789012:role/api-task');
   const register = fake.calls.find((c) => c.operation === 'RegisterTaskDefinition');
-  expect(register?.input.tags).toEqual([{ key: 'blueprint:gameday', value: 'bad-deploy' }]);
+  expect(register?.input.tags).toEqual([
+    { key: 'blueprint:gameday', value: 'bad-deploy' },
+    { key: 'blueprint:previous-task-definition', value: CURRENT },
+  ]);
   expect(fake.services.get(SERVICE)?.taskDefinition).toBe(staged.badTaskDefinition);
 });
 
@@ -151,6 +155,18 @@ test('lost UpdateService answer: GIVEN the deploy landed but its answer was lost
   expect(fake.services.get(SERVICE)?.taskDefinition).toBe(CURRENT);
 });
 
+test('restore with no state: GIVEN the bad revision serves (the execution died before its restore) THEN its tags name the previous revision and restore puts it back', async () => {
+  const staged = await stageBadRevision(ecs, target, new Date('2030-01-01T00:00:00Z'));
+
+  const found = await findStagedRevision(ecs, target);
+
+  expect(found).toEqual(staged);
+  await restoreRevision(ecs, target, found ?? { previousTaskDefinition: 'none' });
+  expect(fake.services.get(SERVICE)?.taskDefinition).toBe(CURRENT);
+  // Once back on revision 7 there is nothing more to find.
+  expect(await findStagedRevision(ecs, target)).toBeUndefined();
+});
+
 test('a deployment already in progress is refused before anything is registered', async () => {
   const service = fake.services.get(SERVICE);
   if (service?.deployments) service.deployments[0].rolloutState = 'IN_PROGRESS';
@@ -183,6 +199,10 @@ describe('the bad-deploy event and environment', () => {
     ).toThrow(
       'Invalid event: action must be one of stage, observe, restore, got "deploy"; previousTaskDefinition must be a task definition ARN',
     );
+  });
+
+  test('restore may come with no state at all (an execution that ended abnormally)', () => {
+    expect(parseBadDeployEvent({ action: 'restore' })).toEqual({ action: 'restore' });
   });
 
   test('restore needs only the previous revision', () => {

@@ -92,6 +92,8 @@ export class FakeEcs extends LoopbackHttpFake {
   public readonly tasks = new Map<string, FakeEcsTask>();
   /** Registered task definitions by ARN (`family:revision`), with `status` ACTIVE or INACTIVE. */
   public readonly taskDefinitions = new Map<string, Record<string, unknown>>();
+  /** Tags given at RegisterTaskDefinition, by ARN (DescribeTaskDefinition with include TAGS). */
+  public readonly taskDefinitionTags = new Map<string, unknown[]>();
   private readonly injections = new Map<string, Injection[]>();
 
   private constructor() {
@@ -312,7 +314,13 @@ export class FakeEcs extends LoopbackHttpFake {
         const definition = this.taskDefinitions.get(String(input.taskDefinition));
         if (!definition)
           return error(400, 'ClientException', 'Unable to describe task definition.');
-        return ok({ taskDefinition: definition, tags: [] });
+        const withTags = Array.isArray(input.include) && input.include.includes('TAGS');
+        return ok({
+          taskDefinition: definition,
+          ...(withTags
+            ? { tags: this.taskDefinitionTags.get(String(input.taskDefinition)) ?? [] }
+            : {}),
+        });
       }
       case 'RegisterTaskDefinition': {
         const family = String(input.family);
@@ -328,6 +336,8 @@ export class FakeEcs extends LoopbackHttpFake {
           status: 'ACTIVE',
         };
         this.taskDefinitions.set(arn, registered);
+        if (Array.isArray(input.tags))
+          this.taskDefinitionTags.set(arn, structuredClone(input.tags));
         return ok({ taskDefinition: registered, tags: input.tags ?? [] });
       }
       case 'DeregisterTaskDefinition': {
