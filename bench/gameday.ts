@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, '..');
 const REPORT_DIR = 'gameday-report';
 const GAMEDAY_TIMEOUT_MS = 15 * 60_000;
 
-export const GAMEDAY_SCENARIOS = ['zero-length-responder', 'task-loss'] as const;
+export const GAMEDAY_SCENARIOS = ['zero-length-responder', 'task-loss', 'bad-deploy'] as const;
 export type GamedayScenario = (typeof GAMEDAY_SCENARIOS)[number];
 
 /** The part of a local game-day report the benchmark reads. */
@@ -27,6 +27,10 @@ export interface GamedayRun {
   readonly recoverBudgetSeconds: number;
   readonly successRate: number | null;
   readonly minSuccessRate: number;
+  /** Zero-length responses users got over the whole run (requests.zeroLength); null if absent. */
+  readonly zeroLengthDelivered: number | null;
+  /** bad-deploy: whether the deploy gate refused the new revision; null for other scenarios. */
+  readonly gateRefused: boolean | null;
 }
 
 export interface GamedayScenarioResult {
@@ -39,6 +43,10 @@ export interface GamedayScenarioResult {
   readonly recoverBudgetSeconds: number;
   /** Runs whose verdict was pass. */
   readonly passed: number;
+  /** Zero-length responses users got, summed over the runs that report it; null if none does. */
+  readonly zeroLengthDelivered: number | null;
+  /** bad-deploy: runs whose deploy gate refused the bad revision; null for other scenarios. */
+  readonly gateRefusals: number | null;
   readonly derivation: string;
 }
 
@@ -61,6 +69,13 @@ function field(object: unknown, keys: string[], file: string): unknown {
 }
 
 const numberOrNull = (value: unknown) => (typeof value === 'number' ? value : null);
+
+/** A bad-deploy report's `deployGate.verdict.passed`, negated; null when the report has no gate. */
+function gateRefused(json: unknown): boolean | null {
+  const passed = (json as { deployGate?: { verdict?: { passed?: unknown } } }).deployGate?.verdict
+    ?.passed;
+  return typeof passed === 'boolean' ? !passed : null;
+}
 
 /** Reads the fields the benchmark needs from a report, with a clear error if one is missing. */
 export function readGamedayReport(
@@ -85,6 +100,10 @@ export function readGamedayReport(
     recoverBudgetSeconds: recoverBudget,
     successRate: numberOrNull(field(json, ['score', 'successRate'], file)),
     minSuccessRate,
+    zeroLengthDelivered: numberOrNull(
+      (json as { requests?: { zeroLength?: unknown } }).requests?.zeroLength,
+    ),
+    gateRefused: gateRefused(json),
     derivation: String(field(json, ['budget', 'derivation'], file)),
   };
 }
@@ -181,6 +200,12 @@ export async function runGamedays(
         detectBudgetSeconds: series[0].detectBudgetSeconds,
         recoverBudgetSeconds: series[0].recoverBudgetSeconds,
         passed: series.filter((r) => r.verdict === 'pass').length,
+        zeroLengthDelivered: series.some((r) => r.zeroLengthDelivered !== null)
+          ? series.reduce((sum, r) => sum + (r.zeroLengthDelivered ?? 0), 0)
+          : null,
+        gateRefusals: series.some((r) => r.gateRefused !== null)
+          ? series.filter((r) => r.gateRefused === true).length
+          : null,
         derivation: series[0].derivation,
       };
     }),

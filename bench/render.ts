@@ -230,6 +230,22 @@ function lambda(section: Section<LambdaResults>): string {
   return lines.join('\n');
 }
 
+/** The bad-deploy bullet: what it does, and how often the gate refused and users saw empty bodies. */
+function badDeployLine(s: GamedayResults['scenarios'][number] | undefined): string[] {
+  if (!s) return [];
+  const refusals =
+    s.gateRefusals === null || s.gateRefusals === undefined
+      ? ''
+      : ` The gate refused it in ${s.gateRefusals} of ${s.runs.length} runs;`;
+  const empty =
+    s.zeroLengthDelivered === null || s.zeroLengthDelivered === undefined
+      ? ''
+      : ` users got ${s.zeroLengthDelivered} empty bodies in all.`;
+  return [
+    `- **bad-deploy**: a new revision whose API answers \`200\` with empty bodies is deployed under load; the deploy gate (the ECS lifecycle hook's logic) checks it before HAProxy gets it, refuses it and it is rolled back: detection is the refusal, recovery the rollback.${refusals}${empty}`,
+  ];
+}
+
 function gameday(section: Section<GamedayResults>): string {
   const lines = ['## 5. Local game day', ''];
   if (missing(section)) return [...lines, missingText(section)].join('\n');
@@ -238,17 +254,18 @@ function gameday(section: Section<GamedayResults>): string {
   lines.push(
     `\`${section.command}\` on this machine, each run in ${section.isolation}: service replicas, memcached, dynalite and HAProxy on loopback under steady load; a fault is injected and the run measures when the balancer stopped sending users to the bad part (time to detect) and when full healthy capacity was back (time to recover), against the budgets the scenario derives from the deployed health-check settings.${quick ? ` These were --quick runs: every duration, budgets included, scaled by ${scale}.` : ''}`,
     '',
-    '| scenario | time to detect | detect budget | time to recover | recover budget | runs within budget |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| scenario | time to detect | detect budget | time to recover | recover budget | empty bodies delivered to users | runs within budget |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...section.scenarios.map(
       (s) =>
-        `| ${s.scenario} | ${s.timeToDetect ? figure(s.timeToDetect) : '**never**'} | ${s.detectBudgetSeconds ?? '-'} s | ${s.timeToRecover ? figure(s.timeToRecover) : '**never**'} | ${s.recoverBudgetSeconds} s | ${s.passed} of ${s.runs.length} |`,
+        `| ${s.scenario} | ${s.timeToDetect ? figure(s.timeToDetect) : '**never**'} | ${s.detectBudgetSeconds ?? '-'} s | ${s.timeToRecover ? figure(s.timeToRecover) : '**never**'} | ${s.recoverBudgetSeconds} s | ${s.zeroLengthDelivered ?? '-'} | ${s.passed} of ${s.runs.length} |`,
     ),
     '',
     ...section.scenarios.map((s) => `- ${s.scenario}: ${s.derivation}.`),
     '',
     '- **zero-length-responder**: one task starts answering `200` with empty bodies; detection is the service noticing its own empty responses, failing readiness, and the balancer ejecting it.',
     '- **task-loss**: one task dies; detection is the balancer marking it down, recovery is a replacement task passing its checks.',
+    ...badDeployLine(section.scenarios.find((s) => s.scenario === 'bad-deploy')),
     '',
     `Reports (JSON and HTML): ${section.scenarios.flatMap((s) => s.runs.map((r) => `\`${r.report}\``)).join(', ')} (not committed; \`gameday-report/\` is ignored by git).`,
     '',

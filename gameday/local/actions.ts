@@ -1,3 +1,4 @@
+import { badDeployActions, type DeployGateRecord } from './bad-deploy';
 import type { RunPlan } from './plan';
 import type { FaultEntry, Region } from './region';
 import type { MarkerKind } from './report';
@@ -13,10 +14,18 @@ export interface Actions {
   readonly description: string;
   /** `region/AZ` targets, or regions, the fault is aimed at. */
   readonly badTargets: readonly string[];
-  /** target: the balancer ejects a bad target; region: the router moves clients; none: neither. */
-  readonly detection: 'target' | 'region' | 'none';
-  /** What "recovered" means: every target up, clients back home, cache hits, or latency back. */
-  readonly recovery: 'targets' | 'region' | 'cache' | 'latency';
+  /**
+   * target: the balancer ejects a bad target; region: the router moves clients; gate: the deploy
+   * gate refuses a new revision before the balancer gets it; none: neither.
+   */
+  readonly detection: 'target' | 'region' | 'gate' | 'none';
+  /**
+   * What "recovered" means: every target up, clients back home, cache hits, latency back, or the
+   * refused revision rolled back.
+   */
+  readonly recovery: 'targets' | 'region' | 'cache' | 'latency' | 'gate';
+  /** bad-deploy: what the deploy gate saw and decided, once it has. */
+  deployGate?(): DeployGateRecord | undefined;
   /** Injects the fault; resolves with the fault document written, if any. */
   inject(): Promise<readonly FaultEntry[] | undefined>;
   /** Takes the fault out (scenarios that ECS does not heal by itself). */
@@ -44,6 +53,8 @@ export function scenarioActions(plan: RunPlan, home: Region, hooks: ActionHooks)
     new Date(Date.now() + ((plan.holdSeconds ?? 0) + 120) * 1000).toISOString();
   const taskIn = (az: string) => home.replicas.get(az)?.taskId ?? az;
   switch (plan.scenario) {
+    case 'bad-deploy':
+      return badDeployActions(plan, home, hooks);
     case 'task-loss': {
       const az = zones[0];
       const delay = plan.deregistrationDelaySeconds;

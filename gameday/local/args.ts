@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 
 import {
-  isScenarioName,
-  SCENARIO_NAMES,
-  SCENARIOS,
-  type ScenarioName,
+  isLocalScenarioName,
+  LOCAL_SCENARIO_NAMES,
+  LOCAL_SCENARIOS,
+  type LocalScenarioName,
 } from '../../lib/gameday/scenarios';
 
 /** The command line of `npm run gameday:local`, checked with messages that say what is allowed. */
@@ -16,7 +16,7 @@ export class UsageError extends Error {
 export interface CliArgs {
   readonly help: boolean;
   readonly list: boolean;
-  readonly scenario?: ScenarioName;
+  readonly scenario?: LocalScenarioName;
   readonly quick: boolean;
   readonly durationSeconds?: number;
   readonly rate: number;
@@ -46,7 +46,7 @@ Rehearses a game-day scenario on this machine: three service replicas per region
 memcached, dynalite and HAProxy on loopback, under steady load; writes
 gameday-report/<scenario>-<time>.json and .html.
 
-Scenarios: ${SCENARIO_NAMES.join(', ')} (--list describes them)
+Scenarios: ${LOCAL_SCENARIO_NAMES.join(', ')} (--list describes them)
 
 Options:
   --quick               scale every duration by 0.2 (1 s health checks): a run in under a minute
@@ -62,11 +62,12 @@ Exit codes: 0 every check passed, 1 a check failed, 2 bad command line, 3 could 
 
 /** `--list`: every scenario with its title and hypothesis. */
 export function renderScenarioList(): string {
-  const width = Math.max(...SCENARIO_NAMES.map((name) => name.length));
+  const width = Math.max(...LOCAL_SCENARIO_NAMES.map((name) => name.length));
   return [
     'Scenarios (npm run gameday:local -- <scenario> [--quick]):',
-    ...SCENARIO_NAMES.map(
-      (name) => `  ${name.padEnd(width)}  ${SCENARIOS[name].title}: ${SCENARIOS[name].hypothesis}`,
+    ...LOCAL_SCENARIO_NAMES.map(
+      (name) =>
+        `  ${name.padEnd(width)}  ${LOCAL_SCENARIOS[name].title}: ${LOCAL_SCENARIOS[name].hypothesis}`,
     ),
   ].join('\n');
 }
@@ -118,11 +119,11 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     );
   }
   const name = positionals[0];
-  if (name !== undefined && !isScenarioName(name)) {
-    throw new UsageError(`unknown scenario '${name}'; allowed: ${SCENARIO_NAMES.join(', ')}`);
+  if (name !== undefined && !isLocalScenarioName(name)) {
+    throw new UsageError(`unknown scenario '${name}'; allowed: ${LOCAL_SCENARIO_NAMES.join(', ')}`);
   }
   if (name === undefined && !help && !list) {
-    throw new UsageError(`name a scenario; allowed: ${SCENARIO_NAMES.join(', ')}`);
+    throw new UsageError(`name a scenario; allowed: ${LOCAL_SCENARIO_NAMES.join(', ')}`);
   }
   const durationSeconds =
     values.duration === undefined

@@ -1,11 +1,12 @@
 import { cpus } from 'node:os';
 
 import { scoredBudget } from '../../lambda/gameday-shared/run';
-import { SCENARIOS } from '../../lib/gameday/scenarios';
+import { LOCAL_SCENARIOS } from '../../lib/gameday/scenarios';
 import { renderScore, scoreRun, type Timeline } from '../../lib/gameday/scoring';
 
 import type { Actions } from './actions';
 import { buildSeries, cacheHitRatio, summarizeLatency } from './analysis';
+import type { DeployGateRecord } from './bad-deploy';
 import type { Binaries } from './binaries';
 import type { ServerEvent } from './haproxy';
 import type { Sample } from './load';
@@ -43,12 +44,14 @@ export interface RunRecord {
   readonly binaries: Binaries;
   /** The simulated viewers and the regions they were routed to (runs with a router). */
   readonly routing?: RoutingSetup;
+  /** bad-deploy: what the deploy gate saw and decided. */
+  readonly deployGate?: DeployGateRecord;
 }
 
 export function assembleReport(record: RunRecord): LocalReport {
   const { plan, actions, samples, writes, timeline, loadStartedAt, loadEndedAt } = record;
   const { balancerEvents, markers, regions, router, binaries, startedAt, document } = record;
-  const scenario = SCENARIOS[plan.scenario];
+  const scenario = LOCAL_SCENARIOS[plan.scenario];
   const { injectedAt, restoredAt } = timeline;
   const detected = timeline.detectedAt;
   const recovered = timeline.recoveredAt;
@@ -64,7 +67,9 @@ export function assembleReport(record: RunRecord): LocalReport {
   });
 
   const checks: LocalCheck[] = [];
-  if (actions.detection !== 'none') {
+  if (actions.detection === 'gate') {
+    checks.push(...deployGateChecks(record.deployGate, samples));
+  } else if (actions.detection !== 'none') {
     const after = detected ?? injectedAt;
     checks.push({
       name: 'zero-length responses after ejection',
@@ -144,6 +149,7 @@ export function assembleReport(record: RunRecord): LocalReport {
     `Fault: ${actions.description}.`,
     renderScore(score),
     renderLocalChecks(localChecks),
+    ...(record.deployGate ? [renderDeployGate(record.deployGate)] : []),
     `Requests: ${samples.length} (${succeeded} succeeded), zero-length ${zeroLength.length}, latency p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms.`,
     `Writes: ${writes.acknowledged} acknowledged, ${writes.verified} read back intact, ${writes.lost.length} lost, ${writes.unreadable.length} unreadable.`,
     ...(routing ? [renderRouting(routing)] : []),
@@ -196,6 +202,7 @@ export function assembleReport(record: RunRecord): LocalReport {
       database: 'dynalite (one table shared by every region, standing in for the global table)',
     },
     fault: { description: actions.description, badTargets: actions.badTargets, document },
+    ...(record.deployGate ? { deployGate: record.deployGate } : {}),
     timeline,
     markers: [...markers].sort((a, b) => a.at - b.at),
     score,
@@ -259,5 +266,62 @@ export function renderRouting(routing: RoutingReport): string {
   return [
     `Routing (before → during → after the evacuation of ${routing.evacuated}):`,
     ...lines,
+  ].join('\n');
+}
+
+/**
+ * bad-deploy's checks: users got no empty body over the whole run, the control call saw the empty
+ * 200 the gate is there to catch (otherwise the run proves nothing), the gate refused the revision,
+ * and HAProxy never got it.
+ */
+export function deployGateChecks(
+  gate: DeployGateRecord | undefined,
+  samples: readonly Sample[],
+): LocalCheck[] {
+  const controlCaughtEmpty =
+    gate !== undefined && gate.control.status === 200 && gate.control.bytes === 0;
+  return [
+    {
+      name: 'zero-length responses delivered to users',
+      measured: samples.filter((sample) => sample.zeroLength).length,
+      budget: 0,
+      verdict: 'pass',
+      explanation: 'zero-length responses any user request got, over the whole run',
+    },
+    {
+      name: 'control call without an empty 200',
+      measured: controlCaughtEmpty ? 0 : 1,
+      budget: 0,
+      verdict: 'pass',
+      explanation:
+        gate === undefined
+          ? 'the new revision never started'
+          : `a plain GET ${gate.control.path} straight to the new revision answered ${gate.control.status} with ${gate.control.bytes} bytes: it must be the empty 200 the gate has to catch`,
+    },
+    {
+      name: 'bad revisions the deploy gate passed',
+      measured: gate === undefined || gate.verdict.passed ? 1 : 0,
+      budget: 0,
+      verdict: 'pass',
+      explanation:
+        gate === undefined
+          ? 'the gate never ran'
+          : `the gate ran ${gate.verdict.checks.length} checks over ${gate.verdict.attempts} attempt(s)`,
+    },
+    {
+      name: 'bad revisions registered in HAProxy',
+      measured: gate?.registered ? 1 : 0,
+      budget: 0,
+      verdict: 'pass',
+      explanation: 'a revision the gate passes is registered in HAProxy, as a deployment would',
+    },
+  ];
+}
+
+/** The gate's verdict in the summary: the decision and each failed check. */
+export function renderDeployGate(gate: DeployGateRecord): string {
+  return [
+    `Deploy gate: ${gate.verdict.passed ? 'PASSED' : 'REFUSED'} ${gate.revisionTaskId} after ${gate.verdict.attempts} attempt(s), ${gate.verdict.checks.length} checks, in ${((gate.gateEndedAt - gate.gateStartedAt) / 1000).toFixed(1)} s; control GET ${gate.control.path}: ${gate.control.status}, ${gate.control.bytes} bytes.`,
+    ...gate.verdict.problems.map((problem) => `  ${problem}`),
   ].join('\n');
 }

@@ -408,6 +408,7 @@ export function renderHtml(report: LocalReport): string {
 ${checksTable(report)}
 <p class="sub">${escapeHtml(report.budget.derivation)}.</p>
 
+${deployGateSection(report)}
 <h2>Timeline</h2>
 <p class="legend"><span class="key series"><i style="background:#2e7d32"></i>success rate</span><span class="key series"><i style="background:#1e88e5"></i>latency p50</span><span class="key series"><i style="background:#8e24aa"></i>latency p99</span><span class="key"><i style="background:#c62828;opacity:.15"></i>fault in force</span></p>
 ${timelineChart(report)}
@@ -437,4 +438,19 @@ ${eventsTable(report)}
 </body>
 </html>
 `;
+}
+
+/** bad-deploy: the control call, the verdict and every check the gate made. */
+function deployGateSection(report: LocalReport): string {
+  const gate = report.deployGate;
+  if (!gate) return '';
+  const rows = gate.verdict.checks
+    .map(
+      (check) =>
+        `<tr class="${check.ok ? 'pass' : 'fail'}"><td>${check.attempt}</td><td>${escapeHtml(check.check)}</td><td><code>${escapeHtml(`${check.method} ${check.path}`)}</code></td><td>${check.status ?? 'no answer'}</td><td>${check.bytes}</td><td>${check.latencyMs} ms</td><td>${check.ok ? 'ok' : escapeHtml(check.detail ?? check.failure ?? 'failed')}</td></tr>`,
+    )
+    .join('');
+  return `<h2 id="deploy-gate">Deploy gate: ${gate.verdict.passed ? 'PASSED' : 'REFUSED'} ${escapeHtml(gate.revisionTaskId)}</h2>
+<p>Control: a plain <code>GET ${escapeHtml(gate.control.path)}</code> straight to the new revision answered <b>${gate.control.status}</b> with <b>${gate.control.bytes}</b> bytes${gate.control.faultInjected ? ` (x-fault-injected: ${escapeHtml(gate.control.faultInjected)})` : ''}. ${gate.registered ? 'The gate passed it and it was registered in HAProxy.' : 'HAProxy never got it.'}</p>
+<table><tr><th>Attempt</th><th>Check</th><th>Call</th><th>Status</th><th>Bytes</th><th>Took</th><th>Result</th></tr>${rows}</table>`;
 }

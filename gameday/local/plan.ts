@@ -2,11 +2,11 @@ import { ALIAS_TTL_SECONDS } from '../../lib/budgets';
 import type { ResolvedConfig } from '../../lib/config';
 import {
   ROUTE53_REQUEST_INTERVAL_SECONDS,
-  SCENARIOS,
+  LOCAL_SCENARIOS,
   settingsFromConfig,
   type Budget,
   type DeployedSettings,
-  type ScenarioName,
+  type LocalScenarioName,
 } from '../../lib/gameday/scenarios';
 
 /**
@@ -65,8 +65,21 @@ export interface RouterSettings {
   readonly aliasTtlMs: number;
 }
 
+export interface DeployGateSettings {
+  readonly attempts: number;
+  readonly spacingMs: number;
+  readonly timeoutMs: number;
+}
+
+/** The gate's defaults (lambda/deploy-gate/gate.ts), spacing scaled with the run. */
+const DEPLOY_GATE_ATTEMPTS = 3;
+const DEPLOY_GATE_SPACING_MS = 2000;
+const DEPLOY_GATE_TIMEOUT_MS = 3000;
+/** Calls per attempt: ready, the probe item, the gate item's write and its read back. */
+const DEPLOY_GATE_CHECKS = 4;
+
 export interface RunPlan {
-  readonly scenario: ScenarioName;
+  readonly scenario: LocalScenarioName;
   readonly quick: boolean;
   readonly timeScale: number;
   readonly balancer: BalancerSettings;
@@ -96,6 +109,12 @@ export interface RunPlan {
   readonly requestTimeoutSeconds: number;
   /** Added latency of the latency scenario (scaled with the checks, so it stays below their timeout). */
   readonly latencyMs: number;
+  /**
+   * The deploy gate as bad-deploy runs it (lambda/deploy-gate/gate.ts): its attempts, the wait
+   * between them (scaled in quick mode) and each call's timeout (not scaled: a loopback call on a
+   * busy machine must not time out and be mistaken for a refusal).
+   */
+  readonly deployGate: DeployGateSettings;
   readonly settings: DeployedSettings;
   readonly budget: Budget;
   /** Plain sentences on how the local numbers relate to the deployed ones. */
@@ -106,12 +125,13 @@ const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 
 
 /** How long each scenario holds its fault by default, given the budget it is judged against. */
 function defaultHoldSeconds(
-  name: ScenarioName,
+  name: LocalScenarioName,
   quick: boolean,
   budget: Budget,
 ): number | undefined {
   switch (name) {
     case 'task-loss':
+    case 'bad-deploy':
       return undefined;
     case 'zero-length-responder': {
       const detect = budget.detectSeconds ?? 0;
@@ -131,7 +151,7 @@ function defaultHoldSeconds(
 }
 
 export function planRun(
-  scenario: ScenarioName,
+  scenario: LocalScenarioName,
   config: Pick<ResolvedConfig, 'healthCheck'>,
   options: UserOptions,
 ): RunPlan {
@@ -166,6 +186,11 @@ export function planRun(
   const deregistrationDelaySeconds = round(DEREGISTRATION_DELAY_SECONDS * scale);
 
   const seconds = (ms: number) => round(ms / 1000);
+  const deployGate: DeployGateSettings = {
+    attempts: DEPLOY_GATE_ATTEMPTS,
+    spacingMs: Math.round(DEPLOY_GATE_SPACING_MS * scale),
+    timeoutMs: DEPLOY_GATE_TIMEOUT_MS,
+  };
   const settings: DeployedSettings = {
     ...settingsFromConfig(
       {
@@ -182,8 +207,16 @@ export function planRun(
     ),
     route53IntervalSeconds: seconds(router.intervalMs),
     aliasTtlSeconds: seconds(router.aliasTtlMs),
+    ...(scenario === 'bad-deploy'
+      ? {
+          deployGateSeconds: seconds(
+            deployGate.attempts * DEPLOY_GATE_CHECKS * deployGate.timeoutMs +
+              (deployGate.attempts - 1) * deployGate.spacingMs,
+          ),
+        }
+      : {}),
   };
-  const budget = SCENARIOS[scenario].budget(settings);
+  const budget = LOCAL_SCENARIOS[scenario].budget(settings);
   const holdSeconds =
     options.durationSeconds ?? defaultHoldSeconds(scenario, options.quick, budget);
   const requestTimeoutSeconds = options.quick ? 3 : 10;
@@ -199,6 +232,12 @@ export function planRun(
     ...(usesFaultDocument
       ? [
           `Replicas poll the fault document every ${faultPollSeconds} s (±25 %), so the budget allows ${settings.faultPollSeconds} s for a fault to reach them.`,
+        ]
+      : []),
+    ...(scenario === 'bad-deploy'
+      ? [
+          `bad-deploy plays an ECS deployment with the deploy gate as its lifecycle hook: a task of a new revision (its fault document holds empty-response, ratio 1, bypassGuard: empty 200s leave it) starts beside the running ones on its own port, registered nowhere; a control call shows it answers empty bodies; the gate (lambda/deploy-gate/gate.ts, in this process) checks it directly, standing in for the test listener: ${deployGate.attempts} attempts ${seconds(deployGate.spacingMs)} s apart, ${seconds(deployGate.timeoutMs)} s per call. Refused, the task is stopped (the rollback) and HAProxy never gets it; had it passed, it would be registered in HAProxy as a deployment registers its target.`,
+          'What differs from AWS: the gate calls the task directly instead of through the ALB test listener, and the task started here is the only one of its revision.',
         ]
       : []),
     ...(scenario === 'zero-length-responder'
@@ -241,6 +280,7 @@ export function planRun(
     maxInFlight: rate * requestTimeoutSeconds,
     requestTimeoutSeconds,
     latencyMs: Math.round(800 * scale),
+    deployGate,
     settings,
     budget,
     notes,

@@ -61,6 +61,13 @@ async function waitForLive(replica: Replica, timeoutMs: number): Promise<void> {
   throw new Error(`replica ${replica.taskId} did not listen within ${timeoutMs / 1000} s`);
 }
 
+/** Writes a fault document atomically, as the chaos functions write the parameter. */
+async function writeFaultsFile(path: string, faults: readonly FaultEntry[]): Promise<void> {
+  const temporary = `${path}.tmp`;
+  await writeFile(temporary, `${JSON.stringify({ faults }, null, 2)}\n`);
+  await rename(temporary, path);
+}
+
 export class Region {
   readonly memcached = new Map<string, MemcachedServer>();
   readonly replicas = new Map<string, Replica>();
@@ -70,6 +77,8 @@ export class Region {
   private readonly ports = new Map<string, number>();
   private readonly taskCounter = new Map<string, number>();
   private balancer?: Haproxy;
+  /** Tasks of a new revision, registered nowhere (see `startUnregistered`). */
+  private readonly candidates: Replica[] = [];
   /** AZs whose target is deregistered: their next replica is registered once it listens. */
   private readonly deregistered = new Set<string>();
 
@@ -128,13 +137,45 @@ export class Region {
 
   /** Starts a new task in the AZ's slot (a new TASK_ID, the slot's port). */
   async startReplica(az: string): Promise<Replica> {
-    const count = (this.taskCounter.get(az) ?? 0) + 1;
-    this.taskCounter.set(az, count);
-    const taskId = `${az}-task-${count}`;
+    const taskId = this.nextTaskId(az);
     // A deregistered task may still be draining on its port: its replacement gets a new one, as
     // a new Fargate task gets a new address.
     const port = (this.deregistered.has(az) ? undefined : this.ports.get(az)) ?? (await freePort());
     this.ports.set(az, port);
+    const replica = this.launch(az, taskId, port, this.faultsFile);
+    this.replicas.set(az, replica);
+    this.tasks.push({ availabilityZone: az, taskId });
+    await waitForLive(replica, 15_000);
+    if (this.deregistered.delete(az)) await this.haproxy.register(az, port);
+    return replica;
+  }
+
+  /**
+   * Starts a task of a new revision in the AZ, as a deployment does before any traffic moves: its
+   * own port and its own fault document (`faults`, the revision's configuration), registered
+   * nowhere. Whoever started it decides whether HAProxy ever gets it; `stop` ends it in any case.
+   */
+  async startUnregistered(
+    az: string,
+    revision: string,
+    faults: readonly FaultEntry[],
+  ): Promise<Replica> {
+    const taskId = `${az}-${revision}-task-${this.candidates.length + 1}`;
+    const faultsFile = join(this.options.directory, `${this.name}-${taskId}-faults.json`);
+    await writeFaultsFile(faultsFile, faults);
+    const replica = this.launch(az, taskId, await freePort(), faultsFile);
+    this.candidates.push(replica);
+    await waitForLive(replica, 15_000);
+    return replica;
+  }
+
+  private nextTaskId(az: string): string {
+    const count = (this.taskCounter.get(az) ?? 0) + 1;
+    this.taskCounter.set(az, count);
+    return `${az}-task-${count}`;
+  }
+
+  private launch(az: string, taskId: string, port: number, faultsFile: string): Replica {
     const { plan } = this.options;
     const child = this.options.registry.start({
       name: taskId,
@@ -153,7 +194,7 @@ export class Region {
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_EC2_METADATA_DISABLED: 'true',
-        FAULTS_FILE: this.faultsFile,
+        FAULTS_FILE: faultsFile,
         FAULTS_POLL_SECONDS: String(plan.faultPollSeconds),
         HEALTH_TOKEN: plan.healthToken,
         TASK_ID: taskId,
@@ -164,12 +205,7 @@ export class Region {
         LOG_LEVEL: 'warn',
       },
     });
-    const replica: Replica = { availabilityZone: az, taskId, port, process: child };
-    this.replicas.set(az, replica);
-    this.tasks.push({ availabilityZone: az, taskId });
-    await waitForLive(replica, 15_000);
-    if (this.deregistered.delete(az)) await this.haproxy.register(az, port);
-    return replica;
+    return { availabilityZone: az, taskId, port, process: child };
   }
 
   /**
@@ -200,13 +236,13 @@ export class Region {
 
   /** Writes the region's fault document atomically, as the chaos functions write the parameter. */
   async writeFaults(faults: readonly FaultEntry[]): Promise<void> {
-    const temporary = `${this.faultsFile}.tmp`;
-    await writeFile(temporary, `${JSON.stringify({ faults }, null, 2)}\n`);
-    await rename(temporary, this.faultsFile);
+    await writeFaultsFile(this.faultsFile, faults);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.replicas.values()].map((replica) => replica.process.stop(3000)));
+    await Promise.all(
+      [...this.replicas.values(), ...this.candidates].map((replica) => replica.process.stop(3000)),
+    );
     await this.balancer?.process.stop(1000);
     await Promise.all([...this.memcached.values()].map((node) => node.stop()));
   }

@@ -1,10 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { Budget, DeployedSettings, ScenarioName } from '../../lib/gameday/scenarios';
+import type { Budget, DeployedSettings, LocalScenarioName } from '../../lib/gameday/scenarios';
 import type { Score, Timeline, Verdict } from '../../lib/gameday/scoring';
 
 import type { Bucket, LatencySummary } from './analysis';
+import type { DeployGateRecord } from './bad-deploy';
 import { renderHtml } from './html';
 import type { BalancerSettings, RouterSettings } from './plan';
 import type { FaultEntry } from './region';
@@ -95,7 +96,7 @@ export interface PhaseNumbers {
 export interface LocalReport {
   readonly schema: typeof REPORT_SCHEMA;
   readonly scenario: {
-    readonly name: ScenarioName;
+    readonly name: LocalScenarioName;
     readonly title: string;
     readonly hypothesis: string;
     readonly blastRadius: string;
@@ -140,6 +141,8 @@ export interface LocalReport {
     readonly badTargets: readonly string[];
     readonly document?: readonly FaultEntry[];
   };
+  /** bad-deploy: the new revision, the control call and the deploy gate's verdict, check by check. */
+  readonly deployGate?: DeployGateRecord;
   readonly timeline: Timeline;
   readonly markers: readonly Marker[];
   readonly score: Score;

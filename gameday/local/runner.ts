@@ -259,6 +259,10 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           actions.badTargets.includes(`${event.region}/${event.server}`),
       )?.at;
     }
+    if (actions.detection === 'gate') {
+      const gate = actions.deployGate?.();
+      return gate && !gate.verdict.passed ? gate.gateEndedAt : undefined;
+    }
     if (actions.detection === 'region') {
       return routing && firstMoveAt(routerEvents, routing, injectedAt);
     }
@@ -290,6 +294,9 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
           const ratio = cacheHitRatio(window);
           return ratio !== null && baselineHitRatio !== null && ratio >= 0.8 * baselineHitRatio;
         });
+      case 'gate':
+        // Production never changed: recovered once the refused revision is rolled back.
+        return actions.deployGate?.()?.rolledBackAt;
       case 'latency':
         if (restoredAt === undefined) return undefined;
         return firstSettledWindow(load.samples, restoredAt, Date.now(), windowMs, (window) => {
@@ -317,7 +324,9 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
       'detected',
       actions.detection === 'region'
         ? `detected: ${home.name}'s viewers are sent to another region`
-        : `detected: ${actions.badTargets.join(', ')} ejected`,
+        : actions.detection === 'gate'
+          ? 'detected: the deploy gate refused the new revision'
+          : `detected: ${actions.badTargets.join(', ')} ejected`,
     );
   };
   let movedAt: number | undefined;
@@ -389,6 +398,7 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     region: `recovered: ${home.name}'s viewers are all sent to it again`,
     cache: 'recovered: reads hit the cache again (at least 80 % of the baseline hit ratio)',
     latency: `recovered: p99 within baseline + ${plan.latencyMs / 2} ms, no faulted responses`,
+    gate: 'recovered: the refused revision is rolled back; the running one never stopped serving',
   }[actions.recovery];
   if (recovered !== undefined) mark(recovered, 'recovered', recoveredLabel);
   await sleep(plan.tailSeconds * 1000);
@@ -428,5 +438,6 @@ export async function runScenario(plan: RunPlan, context: RunContext): Promise<L
     document,
     binaries: context.binaries,
     routing,
+    deployGate: actions.deployGate?.(),
   });
 }

@@ -18,6 +18,12 @@ export interface DeployedSettings {
    * @default ALIAS_TTL_SECONDS - the ALB alias record's 60 s
    */
   readonly aliasTtlSeconds?: number;
+  /**
+   * The deploy gate's longest run: attempts × 4 checks × call timeout + the waits between attempts
+   * (lambda/deploy-gate/gate.ts).
+   * @default DEPLOY_GATE_SECONDS - the gate's defaults: 3 × 4 × 3 s + 2 × 2 s
+   */
+  readonly deployGateSeconds?: number;
 }
 
 export const SCENARIO_NAMES = [
@@ -161,3 +167,43 @@ export function settingsFromConfig(
 
 /** The blueprint's Route 53 health checks run at the fast interval. */
 export const ROUTE53_REQUEST_INTERVAL_SECONDS = 10;
+
+/** The deploy gate's longest run with its defaults: 3 attempts × 4 checks × 3 s + 2 × 2 s. */
+export const DEPLOY_GATE_SECONDS = 3 * 4 * 3 + 2 * 2;
+
+/**
+ * Scenarios the local game day rehearses beyond the AWS ones. `bad-deploy` is local here: in AWS
+ * the deploy gate runs as the ECS lifecycle hook on a real deployment (docs/gameday-bad-deploy.md).
+ */
+export const LOCAL_ONLY_SCENARIO_NAMES = ['bad-deploy'] as const;
+export const LOCAL_SCENARIO_NAMES = [...SCENARIO_NAMES, ...LOCAL_ONLY_SCENARIO_NAMES] as const;
+export type LocalScenarioName = (typeof LOCAL_SCENARIO_NAMES)[number];
+
+export function isLocalScenarioName(name: string): name is LocalScenarioName {
+  return (LOCAL_SCENARIO_NAMES as readonly string[]).includes(name);
+}
+
+export interface LocalScenario extends Omit<Scenario, 'name'> {
+  readonly name: LocalScenarioName;
+}
+
+const gateSeconds = (s: DeployedSettings) => s.deployGateSeconds ?? DEPLOY_GATE_SECONDS;
+
+export const BAD_DEPLOY_SCENARIO: LocalScenario = {
+  name: 'bad-deploy',
+  title: 'Deploy a revision that answers empty 200s',
+  hypothesis:
+    "A new revision whose API answers fast, empty 200s is refused by the deploy gate before the load balancer sends it any user's request: users see no empty body, and the revision in service keeps serving.",
+  blastRadius: 'The new revision only; production traffic never reaches it.',
+  budget: (s) => ({
+    detectSeconds: s.taskStartSeconds + gateSeconds(s),
+    recoverSeconds: s.taskStartSeconds + gateSeconds(s),
+    minSuccessRate: 0.999,
+    derivation: `detect = task start ${s.taskStartSeconds} s + deploy gate ${gateSeconds(s)} s (attempts × 4 checks × call timeout + waits between attempts); recover = the same (a refused revision is stopped; the old one never stopped serving); success rate ≥ 99.9 % (users are not touched)`,
+  }),
+};
+
+export const LOCAL_SCENARIOS: Readonly<Record<LocalScenarioName, LocalScenario>> = {
+  ...SCENARIOS,
+  'bad-deploy': BAD_DEPLOY_SCENARIO,
+};

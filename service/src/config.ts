@@ -1,5 +1,6 @@
 import { version as packageVersion } from '../../package.json';
 
+import { FaultDocumentError, parseFaultDocument, type Fault } from './faults/fault-document';
 import { DEFAULT_HEALTH_TOKEN, healthTokenProblems } from './health-token';
 
 export { DEFAULT_HEALTH_TOKEN };
@@ -36,6 +37,12 @@ export interface ServiceConfig {
   readonly dynamoDbEndpoint?: string;
   readonly faultsSource: FaultsSourceConfig;
   readonly faultsPollSeconds: number;
+  /**
+   * Faults this revision carries from its start (REVISION_FAULTS, a fault document), next to the
+   * polled ones: the bad-deploy game day registers a task definition with one to deploy a
+   * revision that answers empty 200s. Empty when unset.
+   */
+  readonly revisionFaults: readonly Fault[];
   readonly healthToken: string;
   readonly taskId?: string;
   readonly availabilityZone?: string;
@@ -94,6 +101,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     dynamoDbEndpoint,
     faultsSource: read.faultsSource(),
     faultsPollSeconds: read.number('FAULTS_POLL_SECONDS', { default: 5, min: 0.1, max: 300 }),
+    revisionFaults: read.faultDocument('REVISION_FAULTS'),
     healthToken: read.healthToken('HEALTH_TOKEN'),
     taskId: read.optionalString('TASK_ID'),
     availabilityZone: read.optionalString('AVAILABILITY_ZONE'),
@@ -272,6 +280,21 @@ class EnvReader {
       return { kind: 'ssm-parameter', name: parameter };
     }
     return { kind: 'file', path: path ?? '' };
+  }
+
+  /** A fault document (fault-document.ts), or no faults when unset. */
+  faultDocument(name: string): Fault[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    try {
+      return parseFaultDocument(value);
+    } catch (error) {
+      if (!(error instanceof FaultDocumentError)) throw error;
+      this.problems.push(
+        `${name} must be a fault document {"faults":[...]}: ${error.problems.join('; ')}`,
+      );
+      return [];
+    }
   }
 
   healthToken(name: string): string {

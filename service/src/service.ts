@@ -99,7 +99,7 @@ export async function createService(
   const dynamoDbCaller = new AwsCaller('dynamodb', awsTimeouts, metrics, log);
 
   const clock = tuning.clock ?? Date.now;
-  const faults = new FaultState(faultTargetIds(identity), clock);
+  const faults = new FaultState(faultTargetIds(identity), clock, undefined, config.revisionFaults);
   const cache = new MemcachedCache(
     {
       endpoints: config.memcachedEndpoints,

@@ -39,7 +39,22 @@ describe('readGamedayReport', () => {
       recoverBudgetSeconds: 6,
       successRate: 0.998,
       minSuccessRate: 0.99,
+      zeroLengthDelivered: null,
+      gateRefused: null,
       derivation: 'detect = …',
+    });
+  });
+
+  test('bad-deploy: reads the empty bodies users got and whether the deploy gate refused the revision', () => {
+    const badDeploy = {
+      ...report,
+      requests: { zeroLength: 0 },
+      deployGate: { verdict: { passed: false } },
+    };
+
+    expect(readGamedayReport('gameday-report/bad-deploy-x.json', badDeploy)).toMatchObject({
+      zeroLengthDelivered: 0,
+      gateRefused: true,
     });
   });
 

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 
 import { DEFAULT_RATE, parseCliArgs, UsageError } from '../../gameday/local/args';
 import { findBinaries, MissingBinaryError } from '../../gameday/local/binaries';
-import { SCENARIO_NAMES, SCENARIOS } from '../../lib/gameday/scenarios';
+import { LOCAL_SCENARIO_NAMES, LOCAL_SCENARIOS } from '../../lib/gameday/scenarios';
 
 import { runCli } from './local/run-cli';
 
 /** The command line of npm run gameday:local: what it lists, and how it refuses bad input. */
 
-const ALLOWED_SCENARIOS = SCENARIO_NAMES.join(', ');
+const ALLOWED_SCENARIOS = LOCAL_SCENARIO_NAMES.join(', ');
 
 function usageError(argv: string[]): string {
   try {
@@ -27,9 +27,9 @@ describe('the gameday:local process', () => {
     const result = await runCli(['--list'], {}, 30_000);
 
     expect(result.code).toBe(0);
-    for (const name of SCENARIO_NAMES) {
+    for (const name of LOCAL_SCENARIO_NAMES) {
       expect(result.stdout).toContain(`  ${name}`);
-      expect(result.stdout).toContain(SCENARIOS[name].title);
+      expect(result.stdout).toContain(LOCAL_SCENARIOS[name].title);
     }
   });
 

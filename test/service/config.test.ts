@@ -170,3 +170,30 @@ describe('the memcached nodes: a configuration endpoint (AWS) or a static list (
     ]);
   });
 });
+
+test('REVISION_FAULTS: a fault document the revision carries from its start (the bad-deploy game day)', () => {
+  const config = loadConfig({
+    ...minimal,
+    REVISION_FAULTS:
+      '{"faults":[{"type":"empty-response","targets":["*"],"expiresAt":"2030-01-01T00:00:00Z"}]}',
+  });
+
+  expect(config.revisionFaults).toHaveLength(1);
+  expect(config.revisionFaults[0]).toMatchObject({
+    type: 'empty-response',
+    targets: ['*'],
+    params: { ratio: 1, bypassGuard: true },
+  });
+});
+
+test('REVISION_FAULTS unset means no revision faults; a malformed one is named with its problems', () => {
+  expect(loadConfig({ ...minimal }).revisionFaults).toEqual([]);
+  expect(problemsOf({ ...minimal, REVISION_FAULTS: '{"faults":[{}]}' })).toEqual([
+    expect.stringMatching(
+      /^REVISION_FAULTS must be a fault document \{"faults":\[\.\.\.\]\}: faults\[0\]\.type must be one of empty-response, /,
+    ),
+  ]);
+  expect(problemsOf({ ...minimal, REVISION_FAULTS: 'empty-response' })).toEqual([
+    'REVISION_FAULTS must be a fault document {"faults":[...]}: not JSON',
+  ]);
+});

@@ -26,6 +26,10 @@ export interface FakeEcsService {
   readonly clusterArn: string;
   desiredCount: number;
   status?: string;
+  /** The task definition the service runs (UpdateService with `taskDefinition` changes it). */
+  taskDefinition?: string;
+  /** The service's deployments, newest first, as DescribeServices reports them. */
+  deployments?: FakeEcsDeployment[];
   tags?: { key: string; value: string }[];
   networkConfiguration?: {
     awsvpcConfiguration?: {
@@ -34,6 +38,16 @@ export interface FakeEcsService {
       assignPublicIp?: string;
     };
   };
+}
+
+export interface FakeEcsDeployment {
+  id: string;
+  /** PRIMARY (the newest), ACTIVE (older, still running) or INACTIVE. */
+  status: string;
+  taskDefinition: string;
+  /** IN_PROGRESS, COMPLETED or FAILED. */
+  rolloutState: string;
+  rolloutStateReason?: string;
 }
 
 export interface FakeEcsTask {
@@ -76,6 +90,10 @@ export class FakeEcs extends LoopbackHttpFake {
   public readonly calls: RecordedCall[] = [];
   public readonly services = new Map<string, FakeEcsService>();
   public readonly tasks = new Map<string, FakeEcsTask>();
+  /** Registered task definitions by ARN (`family:revision`), with `status` ACTIVE or INACTIVE. */
+  public readonly taskDefinitions = new Map<string, Record<string, unknown>>();
+  /** Tags given at RegisterTaskDefinition, by ARN (DescribeTaskDefinition with include TAGS). */
+  public readonly taskDefinitionTags = new Map<string, unknown[]>();
   private readonly injections = new Map<string, Injection[]>();
 
   private constructor() {
@@ -197,7 +215,10 @@ export class FakeEcs extends LoopbackHttpFake {
   private operateReadOnly(operation: string, input: Record<string, unknown>): Answer {
     const snapshotServices = structuredClone([...this.services.entries()]);
     const snapshotTasks = structuredClone([...this.tasks.entries()]);
+    const snapshotDefinitions = structuredClone([...this.taskDefinitions.entries()]);
     const answer = this.operate(operation, input);
+    this.taskDefinitions.clear();
+    for (const [k, v] of snapshotDefinitions) this.taskDefinitions.set(k, v);
     this.services.clear();
     this.tasks.clear();
     for (const [k, v] of snapshotServices) this.services.set(k, v);
@@ -249,6 +270,8 @@ export class FakeEcs extends LoopbackHttpFake {
               (t) => t.group === `service:${s.serviceName}` && t.lastStatus === 'RUNNING',
             ).length,
             networkConfiguration: s.networkConfiguration,
+            ...(s.taskDefinition ? { taskDefinition: s.taskDefinition } : {}),
+            ...(s.deployments ? { deployments: s.deployments } : {}),
             ...(withTags ? { tags: s.tags ?? [] } : {}),
           })),
           failures: wanted
@@ -265,9 +288,64 @@ export class FakeEcs extends LoopbackHttpFake {
           );
         }
         if (typeof input.desiredCount === 'number') service.desiredCount = input.desiredCount;
+        if (typeof input.taskDefinition === 'string') {
+          if (!this.taskDefinitions.has(input.taskDefinition)) {
+            return error(400, 'ClientException', 'TaskDefinition not found.');
+          }
+          service.taskDefinition = input.taskDefinition;
+          const older = (service.deployments ?? []).map((d) =>
+            d.status === 'PRIMARY' ? { ...d, status: 'ACTIVE' } : d,
+          );
+          service.deployments = [
+            {
+              id: `ecs-svc/${older.length + 1}`,
+              status: 'PRIMARY',
+              taskDefinition: input.taskDefinition,
+              rolloutState: 'IN_PROGRESS',
+            },
+            ...older,
+          ];
+        }
         return ok({
           service: { serviceArn: service.serviceArn, serviceName: service.serviceName },
         });
+      }
+      case 'DescribeTaskDefinition': {
+        const definition = this.taskDefinitions.get(String(input.taskDefinition));
+        if (!definition)
+          return error(400, 'ClientException', 'Unable to describe task definition.');
+        const withTags = Array.isArray(input.include) && input.include.includes('TAGS');
+        return ok({
+          taskDefinition: definition,
+          ...(withTags
+            ? { tags: this.taskDefinitionTags.get(String(input.taskDefinition)) ?? [] }
+            : {}),
+        });
+      }
+      case 'RegisterTaskDefinition': {
+        const family = String(input.family);
+        const revision =
+          [...this.taskDefinitions.values()].filter((d) => d.family === family).length + 1;
+        const arn = `arn:aws:ecs:us-east-1:123456789012:task-definition/${family}:${revision}`;
+        const definition: Record<string, unknown> = { ...input };
+        delete definition.tags;
+        const registered = {
+          ...definition,
+          taskDefinitionArn: arn,
+          revision,
+          status: 'ACTIVE',
+        };
+        this.taskDefinitions.set(arn, registered);
+        if (Array.isArray(input.tags))
+          this.taskDefinitionTags.set(arn, structuredClone(input.tags));
+        return ok({ taskDefinition: registered, tags: input.tags ?? [] });
+      }
+      case 'DeregisterTaskDefinition': {
+        const definition = this.taskDefinitions.get(String(input.taskDefinition));
+        if (!definition)
+          return error(400, 'ClientException', 'Unable to describe task definition.');
+        definition.status = 'INACTIVE';
+        return ok({ taskDefinition: definition });
       }
       default:
         return error(400, 'UnknownOperationException', `${operation} is not faked`);

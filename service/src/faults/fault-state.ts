@@ -11,10 +11,15 @@ export class FaultState {
    * @param taskIds the ids a fault may target this task by (the ECS task ARN and its last segment,
    *   or TASK_ID locally)
    */
+  /**
+   * @param revisionFaults faults the revision itself carries (REVISION_FAULTS, read once at start),
+   *   in force next to the polled document's: the bad-deploy game day deploys a revision with one
+   */
   constructor(
     private readonly taskIds: readonly string[],
     private readonly now: () => number = Date.now,
     private readonly random: () => number = Math.random,
+    private readonly revisionFaults: readonly Fault[] = [],
   ) {}
 
   replace(faults: readonly Fault[]): void {
@@ -24,7 +29,7 @@ export class FaultState {
   /** Active, unexpired faults that target this task. */
   active(): Fault[] {
     const now = this.now();
-    return this.faults.filter(
+    return [...this.revisionFaults, ...this.faults].filter(
       (fault) =>
         fault.expiresAt.getTime() > now &&
         fault.targets.some((target) => target === '*' || this.taskIds.includes(target)),
@@ -36,7 +41,7 @@ export class FaultState {
    * undefined. Each call rolls once.
    */
   hit(type: FaultType): FaultParams | undefined {
-    if (this.faults.length === 0) return undefined;
+    if (this.faults.length === 0 && this.revisionFaults.length === 0) return undefined;
     const fault = this.active().find((candidate) => candidate.type === type);
     if (!fault) return undefined;
     return this.random() < fault.params.ratio ? fault.params : undefined;

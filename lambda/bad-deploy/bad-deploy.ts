@@ -1,0 +1,241 @@
+/**
+ * The AWS "bad deploy" game day's ECS side, as typed steps with the ECS client passed in:
+ * - `stageBadRevision`: copies the service's current task definition with REVISION_FAULTS set on the
+ *   service container (the empty-response fault, bypassGuard: empty 200s leave the task), registers
+ *   it and deploys it with UpdateService. The deploy gate (lambda/deploy-gate) must refuse it at
+ *   POST_TEST_TRAFFIC_SHIFT, and ECS roll back.
+ * - `deploymentOutcome`: what became of that deployment: refused and rolled back, still running,
+ *   or (the gate failed) serving production.
+ * - `restoreRevision`: puts the previous task definition back whatever happened, and deregisters the
+ *   bad one. Idempotent: run it on every exit, as often as needed.
+ */
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type ContainerDefinition,
+  type ECSClient,
+  type RegisterTaskDefinitionCommandInput,
+  type Service,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+
+/** Tags the bad revision carries, so that anyone can see where it came from and why. */
+export const BAD_REVISION_TAG = { key: 'blueprint:gameday', value: 'bad-deploy' } as const;
+/**
+ * The bad revision also names the revision it replaced, so a restore with no state at all (an
+ * execution that ended abnormally) still knows where to go back to.
+ */
+export const PREVIOUS_REVISION_TAG_KEY = 'blueprint:previous-task-definition';
+
+export class BadDeployError extends Error {
+  override readonly name = 'BadDeployError';
+}
+
+export interface BadDeployTarget {
+  readonly cluster: string;
+  readonly service: string;
+  /** The container that serves the API (its environment gets REVISION_FAULTS). */
+  readonly containerName: string;
+}
+
+export interface StagedRevision {
+  readonly previousTaskDefinition: string;
+  readonly badTaskDefinition: string;
+}
+
+async function describeService(ecs: ECSClient, target: Omit<BadDeployTarget, 'containerName'>) {
+  const answer = await ecs.send(
+    new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
+  );
+  const service: Service | undefined = answer.services?.[0];
+  if (!service?.taskDefinition) {
+    throw new BadDeployError(
+      `service ${target.service} not found in cluster ${target.cluster} (or it has no task definition)`,
+    );
+  }
+  return service;
+}
+
+/** The register input that copies `definition`, with `environment` added to one container. */
+export function badRevisionInput(
+  definition: TaskDefinition,
+  containerName: string,
+  revisionFaults: string,
+): RegisterTaskDefinitionCommandInput {
+  const previous = definition.taskDefinitionArn ?? '';
+  const containers = definition.containerDefinitions ?? [];
+  if (!containers.some((container) => container.name === containerName)) {
+    throw new BadDeployError(
+      `task definition ${definition.taskDefinitionArn} has no container ${containerName}; it has ${containers.map((c) => c.name).join(', ')}`,
+    );
+  }
+  const containerDefinitions: ContainerDefinition[] = containers.map((container) =>
+    container.name !== containerName
+      ? container
+      : {
+          ...container,
+          environment: [
+            ...(container.environment ?? []).filter((e) => e.name !== 'REVISION_FAULTS'),
+            { name: 'REVISION_FAULTS', value: revisionFaults },
+          ],
+        },
+  );
+  // Only what RegisterTaskDefinition takes: the describe-only fields (ARN, revision, status,
+  // requiresAttributes, compatibilities, registeredAt/By) are left out.
+  return {
+    family: definition.family,
+    taskRoleArn: definition.taskRoleArn,
+    executionRoleArn: definition.executionRoleArn,
+    networkMode: definition.networkMode,
+    containerDefinitions,
+    volumes: definition.volumes,
+    placementConstraints: definition.placementConstraints,
+    requiresCompatibilities: definition.requiresCompatibilities,
+    cpu: definition.cpu,
+    memory: definition.memory,
+    pidMode: definition.pidMode,
+    ipcMode: definition.ipcMode,
+    proxyConfiguration: definition.proxyConfiguration,
+    runtimePlatform: definition.runtimePlatform,
+    ephemeralStorage: definition.ephemeralStorage,
+    enableFaultInjection: definition.enableFaultInjection,
+    tags: [BAD_REVISION_TAG, { key: PREVIOUS_REVISION_TAG_KEY, value: previous }],
+  };
+}
+
+/** Registers a copy of the running revision that answers empty 200s, and deploys it. */
+export async function stageBadRevision(
+  ecs: ECSClient,
+  target: BadDeployTarget,
+  expiresAt: Date,
+): Promise<StagedRevision> {
+  const service = await describeService(ecs, target);
+  const inFlight = (service.deployments ?? []).filter((d) => d.rolloutState === 'IN_PROGRESS');
+  if (inFlight.length > 0) {
+    throw new BadDeployError(
+      `service ${target.service} has a deployment in progress (${inFlight.map((d) => d.id).join(', ')}); wait until it completes`,
+    );
+  }
+  const previousTaskDefinition = service.taskDefinition as string;
+  const described = await ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: previousTaskDefinition }),
+  );
+  if (!described.taskDefinition) {
+    throw new BadDeployError(`task definition ${previousTaskDefinition} could not be described`);
+  }
+  const revisionFaults = JSON.stringify({
+    faults: [
+      {
+        type: 'empty-response',
+        targets: ['*'],
+        expiresAt: expiresAt.toISOString(),
+        params: { ratio: 1, bypassGuard: true },
+      },
+    ],
+  });
+  const registered = await ecs.send(
+    new RegisterTaskDefinitionCommand(
+      badRevisionInput(described.taskDefinition, target.containerName, revisionFaults),
+    ),
+  );
+  const badTaskDefinition = registered.taskDefinition?.taskDefinitionArn;
+  if (!badTaskDefinition) throw new BadDeployError('RegisterTaskDefinition returned no ARN');
+  await ecs.send(
+    new UpdateServiceCommand({
+      cluster: target.cluster,
+      service: target.service,
+      taskDefinition: badTaskDefinition,
+    }),
+  );
+  return { previousTaskDefinition, badTaskDefinition };
+}
+
+/**
+ * - `refused`: the bad revision's deployment FAILED (the gate answered FAILED) and the service runs
+ *   the previous revision again;
+ * - `in-progress`: ECS is still deploying or rolling back;
+ * - `deployed`: the bad revision completed and serves production: the gate did not catch it.
+ */
+export type DeploymentOutcome = 'refused' | 'in-progress' | 'deployed';
+
+export async function deploymentOutcome(
+  ecs: ECSClient,
+  target: Omit<BadDeployTarget, 'containerName'>,
+  staged: StagedRevision,
+): Promise<{ readonly outcome: DeploymentOutcome; readonly reason?: string }> {
+  const service = await describeService(ecs, target);
+  const deployments = service.deployments ?? [];
+  const bad = deployments.find((d) => d.taskDefinition === staged.badTaskDefinition);
+  const primary = deployments.find((d) => d.status === 'PRIMARY');
+  if (bad?.rolloutState === 'COMPLETED' && bad.status === 'PRIMARY') {
+    return { outcome: 'deployed', reason: bad.rolloutStateReason };
+  }
+  const rolledBack =
+    service.taskDefinition === staged.previousTaskDefinition &&
+    primary?.rolloutState !== 'IN_PROGRESS';
+  if ((bad === undefined || bad.rolloutState === 'FAILED') && rolledBack) {
+    return { outcome: 'refused', reason: bad?.rolloutStateReason };
+  }
+  return { outcome: 'in-progress', reason: bad?.rolloutStateReason };
+}
+
+/**
+ * The restore with no state: when the service runs a revision tagged as a bad-deploy revision, the
+ * revision it names as previous, and itself; undefined when the service runs no such revision.
+ */
+export async function findStagedRevision(
+  ecs: ECSClient,
+  target: Omit<BadDeployTarget, 'containerName'>,
+): Promise<StagedRevision | undefined> {
+  const service = await describeService(ecs, target);
+  const current = service.taskDefinition as string;
+  const described = await ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: current, include: ['TAGS'] }),
+  );
+  const tags = described.tags ?? [];
+  const isBad = tags.some(
+    (t) => t.key === BAD_REVISION_TAG.key && t.value === BAD_REVISION_TAG.value,
+  );
+  const previous = tags.find((t) => t.key === PREVIOUS_REVISION_TAG_KEY)?.value;
+  if (!isBad || !previous) return undefined;
+  return { previousTaskDefinition: previous, badTaskDefinition: current };
+}
+
+/**
+ * Puts the previous revision back (unless the service already runs it) and deregisters the bad
+ * one. Safe to repeat, and to run when staging failed half way.
+ */
+export async function restoreRevision(
+  ecs: ECSClient,
+  target: Omit<BadDeployTarget, 'containerName'>,
+  staged: Partial<StagedRevision> & Pick<StagedRevision, 'previousTaskDefinition'>,
+): Promise<{ readonly rolledBack: boolean; readonly deregistered: boolean }> {
+  const service = await describeService(ecs, target);
+  let rolledBack = false;
+  if (service.taskDefinition !== staged.previousTaskDefinition) {
+    await ecs.send(
+      new UpdateServiceCommand({
+        cluster: target.cluster,
+        service: target.service,
+        taskDefinition: staged.previousTaskDefinition,
+      }),
+    );
+    rolledBack = true;
+  }
+  let deregistered = false;
+  if (staged.badTaskDefinition) {
+    const described = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: staged.badTaskDefinition }),
+    );
+    if (described.taskDefinition?.status === 'ACTIVE') {
+      await ecs.send(
+        new DeregisterTaskDefinitionCommand({ taskDefinition: staged.badTaskDefinition }),
+      );
+      deregistered = true;
+    }
+  }
+  return { rolledBack, deregistered };
+}
