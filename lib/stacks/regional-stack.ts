@@ -12,10 +12,15 @@ import { RegionConfig, ResolvedConfig } from '../config';
 import { RegionAlarms } from '../constructs/alarms/region-alarms';
 import { MemcachedCluster } from '../constructs/cache/memcached-cluster';
 import { CanaryTarget, ChaosFunctions } from '../constructs/chaos/chaos-functions';
+import { BadDeployGameDay } from '../constructs/gameday/bad-deploy-game-day';
 import { GameDayOrchestrator } from '../constructs/gameday/gameday-orchestrator';
 import { PublicLoadBalancer } from '../constructs/load-balancer/public-load-balancer';
 import { NatGatewayLayout, Network } from '../constructs/network/network';
-import { CatalogService, TrafficShift } from '../constructs/service/catalog-service';
+import {
+  CONTAINER_NAME,
+  CatalogService,
+  TrafficShift,
+} from '../constructs/service/catalog-service';
 import { DeploymentGate } from '../constructs/service/deployment-gate';
 import { ServiceLinkedRoles } from '../constructs/service/service-linked-roles';
 
@@ -68,6 +73,8 @@ export class RegionalStack extends Stack {
   public readonly chaos?: ChaosFunctions;
   /** The game-day state machine that runs one scenario here; absent when chaos is off. */
   public readonly gameDay?: GameDayOrchestrator;
+  /** The bad-deploy game day's state machine, with chaos on. */
+  public readonly badDeploy?: BadDeployGameDay;
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     super(scope, id, props);
@@ -231,6 +238,13 @@ export class RegionalStack extends Stack {
         albUnhealthyThreshold: hc.albUnhealthyThreshold,
         route53FailureThreshold: hc.route53FailureThreshold,
         maxFaultDurationMinutes: config.chaos.maxFaultDurationMinutes,
+      });
+      // The bad-deploy game day (docs/gameday/bad-deploy.md): a revision answering empty 200s is
+      // deployed; the deployment gate must refuse it before users see it. Restored on every exit.
+      this.badDeploy = new BadDeployGameDay(this, 'BadDeploy', {
+        service: this.catalog.service,
+        taskDefinition: this.catalog.taskDefinition,
+        containerName: CONTAINER_NAME,
       });
     }
     // --- end game day ---

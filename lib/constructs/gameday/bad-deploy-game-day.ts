@@ -1,12 +1,10 @@
 import * as path from 'node:path';
 
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { FargateService, TaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import { Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
@@ -25,8 +23,10 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 
-import { CHAOS_BUNDLING } from '../chaos/bundling';
 import { nagResource } from '../chaos/nag-finding';
+import { ProjectFunction } from '../lambda/project-function';
+
+import { GAMEDAY_OUTPUTS } from './contract';
 
 export interface BadDeployGameDayProps {
   /** The service the bad revision is deployed to (it must deploy through the deploy gate). */
@@ -60,7 +60,7 @@ export interface BadDeployGameDayProps {
  */
 export class BadDeployGameDay extends Construct {
   public readonly stateMachine: StateMachine;
-  public readonly function: NodejsFunction;
+  public readonly function: ProjectFunction;
 
   constructor(scope: Construct, id: string, props: BadDeployGameDayProps) {
     super(scope, id);
@@ -126,21 +126,12 @@ export class BadDeployGameDay extends Construct {
     );
 
     // Created the way the game-day functions are (see GameDayOrchestrator), in this one place.
-    this.function = new NodejsFunction(this, 'Function', {
+    this.function = new ProjectFunction(this, 'Function', {
       entry: path.join(__dirname, '..', '..', '..', 'lambda', 'bad-deploy', 'index.ts'),
-      handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(60),
-      bundling: {
-        ...CHAOS_BUNDLING,
-        mainFields: [...CHAOS_BUNDLING.mainFields],
-        externalModules: [...CHAOS_BUNDLING.externalModules],
-      },
       role,
       logGroup,
-      tracing: Tracing.ACTIVE,
       description: `Game day: bad-deploy (${stack.region})`,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'bad-deploy',
@@ -247,10 +238,10 @@ export class BadDeployGameDay extends Construct {
       ],
     });
 
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime the chaos and game-day functions are pinned on',
-    });
+    new CfnOutput(this, 'StateMachineArn', {
+      description: 'Runs the bad-deploy game day: docs/gameday/bad-deploy.md',
+      value: this.stateMachine.stateMachineArn,
+    }).overrideLogicalId(GAMEDAY_OUTPUTS.badDeployStateMachineArn);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

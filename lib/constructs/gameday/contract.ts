@@ -7,6 +7,8 @@
 export const GAMEDAY_OUTPUTS = {
   stateMachineArn: 'GameDayStateMachineArn',
   reportBucket: 'GameDayReportBucket',
+  /** The bad-deploy game day's own state machine (docs/gameday/bad-deploy.md). */
+  badDeployStateMachineArn: 'BadDeployStateMachineArn',
 } as const;
 
 /**

@@ -36,7 +36,8 @@ import { Construct } from 'constructs';
 
 export const CONTAINER_PORT = 8080;
 export const CHAOS_TAG = { key: 'chaos-enabled', value: 'true' } as const;
-const CONTAINER_NAME = 'App';
+/** The service's container in the task definition. */
+export const CONTAINER_NAME = 'App';
 
 /** How ECS shifts production traffic to a new revision once the gate has passed it. */
 export enum TrafficShift {
