@@ -38,7 +38,7 @@ import * as path from 'node:path';
 import { Client } from 'memjs';
 import { format } from 'prettier';
 
-import { AwsCaller, createDynamoDbClient, DEFAULT_AWS_TIMEOUTS } from '../service/src/aws/clients';
+import { AwsCaller, createDynamoDbClient } from '../service/src/aws/clients';
 import { pickNode } from '../service/src/cache/rendezvous';
 import { ItemCache } from '../service/src/items/item-cache';
 import { ItemsStore } from '../service/src/items/items-store';
@@ -51,6 +51,7 @@ import {
 import { freePort, startMemcached, type MemcachedServer } from '../test/support/memcached';
 
 import { onInterrupt, stopEverythingOnSignals } from './processes';
+import { parseServiceBenchArgs } from './service-args';
 import {
   interleavedOrder,
   pairedDifferences,
@@ -381,11 +382,18 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
       { namespace: 'Bench', region: 'local' },
       { info: () => undefined },
     );
-    const client = createDynamoDbClient('local', DEFAULT_AWS_TIMEOUTS, dynalite.endpoint);
+    // Seeding is set-up, not measured: generous timeouts, so a busy machine does not fail it.
+    const seedTimeouts = {
+      connectTimeoutMs: 5000,
+      requestTimeoutMs: 20_000,
+      deadlineMs: 60_000,
+      maxAttempts: 3,
+    };
+    const client = createDynamoDbClient('local', seedTimeouts, dynalite.endpoint);
     const store = new ItemsStore(
       { reads: client, writes: client },
       TABLE,
-      new AwsCaller('dynamodb', DEFAULT_AWS_TIMEOUTS, metrics, { warn: () => undefined }),
+      new AwsCaller('dynamodb', seedTimeouts, metrics, { warn: () => undefined }),
     );
     const missItems = runs * missRequestsPerRun;
     const ids = [
@@ -395,10 +403,10 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
         Array.from({ length: missItems }, (_, index) => `miss-${build}-${index}`),
       ),
     ];
-    for (let start = 0; start < ids.length; start += 32) {
+    for (let start = 0; start < ids.length; start += 16) {
       await Promise.all(
         ids
-          .slice(start, start + 32)
+          .slice(start, start + 16)
           .map((id) =>
             store.put(id, { name: `Item ${id}`, price: 19.9, tags: ['bench', 'catalog'] }),
           ),
@@ -681,32 +689,6 @@ function wholeArgument(value: string | undefined, name: string, fallback: number
     throw new Error(`${name} must be a whole number of at least 1, got ${JSON.stringify(value)}`);
   }
   return number;
-}
-
-/** Splits `--reference <dir>` and `--out <file>` from the positional arguments. */
-export function parseServiceBenchArgs(argv: readonly string[]): {
-  positional: string[];
-  reference?: string;
-  out?: string;
-} {
-  const positional: string[] = [];
-  const named: { reference?: string; out?: string } = {};
-  for (let index = 0; index < argv.length; index += 1) {
-    const arg = argv[index];
-    if (arg === '--reference' || arg === '--out') {
-      const value = argv[index + 1];
-      if (value === undefined || value.startsWith('--')) {
-        throw new Error(`${arg} needs a path after it`);
-      }
-      named[arg === '--reference' ? 'reference' : 'out'] = value;
-      index += 1;
-    } else if (arg.startsWith('--')) {
-      throw new Error(`unknown option ${arg}; allowed: --reference <dir>, --out <file>`);
-    } else {
-      positional.push(arg);
-    }
-  }
-  return { positional, ...named };
 }
 
 async function main(): Promise<void> {
