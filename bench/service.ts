@@ -430,6 +430,9 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
           TRUST_PROXY_HOPS: '0',
           RATE_LIMIT_PER_MINUTE: '100000000',
           LOG_LEVEL: 'info',
+          // The hot entry must outlive the whole run: the fair-limit server cannot refill it, and
+          // a hit run that hits an expiry measures one miss.
+          CACHE_TTL_SECONDS: '86400',
         },
         // Its log lines (and EMF metrics) are written as in production, to /dev/null.
         stdio: 'ignore',
