@@ -23,7 +23,7 @@
  *
  *   npm run bench:service            # 3 rounds of 5 s per scenario -> bench/service-results.json
  *   npx tsx bench/service.ts 5 10    # 5 rounds of 10 s
- *   npx tsx bench/service.ts 2 1 --reference /tmp/old-dist --no-write
+ *   npx tsx bench/service.ts 2 1 --reference /tmp/old-dist --out /tmp/r.json
  * `npm run bench` calls runServiceBench() and keeps the result in bench/results.json instead
  * (BENCH_SERVICE_REFERENCE=<dir> adds the reference build there too).
  *
