@@ -399,9 +399,10 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
     const ids = [
       'bench-item',
       ...Array.from({ length: DEAD_NODE_ITEMS }, (_, index) => `spread-${index}`),
-      ...builds.flatMap((build) =>
-        Array.from({ length: missItems }, (_, index) => `miss-${build}-${index}`),
-      ),
+      // Interleaved between builds, so neither build's items are the older ones in the store.
+      ...Array.from({ length: missItems }, (_, index) =>
+        builds.map((build) => `miss-${build}-${index}`),
+      ).flat(),
     ];
     for (let start = 0; start < ids.length; start += 16) {
       await Promise.all(
