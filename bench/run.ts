@@ -188,7 +188,14 @@ async function measureAll(args: BenchArgs): Promise<BenchResults> {
   const loadAtStart = loadavg();
   const { synth, detection } = await synthAndDetection(plan);
   const service = await section('Service', () =>
-    runServiceBench({ ...plan.service, log: (line) => log(`  ${line}`) }),
+    runServiceBench({
+      ...plan.service,
+      log: (line) => log(`  ${line}`),
+      // A previous build of the service to measure side by side (sh service/bundle.sh <dir>).
+      ...(process.env.BENCH_SERVICE_REFERENCE
+        ? { referenceBundle: process.env.BENCH_SERVICE_REFERENCE }
+        : {}),
+    }),
   );
   const lambda = await section('Lambda', () =>
     runLambdaBench(plan.lambdaRuns, (line) => log(`  ${line}`)),

@@ -1,33 +1,46 @@
 /**
  * Benchmarks the catalog service as the image runs it (the service/bundle.sh bundle in its own
  * process) with autocannon, on one machine, in one run:
- *   1. a bare Node `http` server returning the same payload as a cache hit (the ceiling);
- *   2. cache-hit GETs of one item (memcached answers; DynamoDB is not called);
- *   3. cache-miss GETs, every request a different item (memcached misses, DynamoDB GetItem on
+ *   1. a bare Node `http` server returning the same payload as a cache hit (the ceiling for any
+ *      Node server);
+ *   2. the fair limit for a cache hit: a `node:http` server that does one memjs GET of the cached
+ *      entry on the same memcached node and sends its body, nothing else;
+ *   3. cache-hit GETs of one item (memcached answers; DynamoDB is not called);
+ *   4. cache-miss GETs, every request a different item (memcached misses, DynamoDB GetItem on
  *      dynalite, then the cache fill);
- *   4. GETs over 100 items with one of the two memcached nodes dead (its breaker open: its keys
- *      miss and are read from DynamoDB, the other node's keys hit).
- * Scenarios 1-3 are taken in turn, round by round (the first one rotating), so each comparison is
- * a ratio of runs taken side by side. Scenario 4 comes last: a killed node cannot be revived
- * mid-run without an empty cache. memcached's own get_hits/get_misses counters are read around
- * each run to show each scenario is what its name says.
+ *   5. GETs over 100 items with one of the two memcached nodes dead (its breaker open: its keys
+ *      miss and are read from DynamoDB, the other node's keys hit);
+ *   6. a DynamoDB outage (dynalite stopped, so connections are refused): GETs of items not in the
+ *      cache, which the service answers 503 `dependency_unavailable`; how fast it says so.
+ * Scenarios 1-4 are taken in turn, round by round (the first one rotating), so each comparison is
+ * a ratio of runs taken side by side. Scenarios 5 and 6 come after, in that order: a killed node or
+ * a stopped dynalite cannot be revived mid-run with its data. memcached's own get_hits/get_misses
+ * counters are read around each run to show each scenario is what its name says.
+ *
+ * With a reference build (`--reference <dir>` holding another bundle's main.js, e.g. the previous
+ * commit's `sh service/bundle.sh <dir>`), the reference service runs on the same memcached and
+ * dynalite, and every service scenario is taken for both, in turn: before/after in one run.
  *
  *   npm run bench:service            # 3 rounds of 5 s per scenario -> bench/service-results.json
  *   npx tsx bench/service.ts 5 10    # 5 rounds of 10 s
- * `npm run bench` calls runServiceBench() and keeps the result in bench/results.json instead.
+ *   npx tsx bench/service.ts 2 1 --reference /tmp/old-dist --out /tmp/r.json
+ * `npm run bench` calls runServiceBench() and keeps the result in bench/results.json instead
+ * (BENCH_SERVICE_REFERENCE=<dir> adds the reference build there too).
  *
  * dynalite is LevelDB in a Node process, far slower than DynamoDB: cache-miss numbers show the
  * cost of the miss path on this machine, not DynamoDB's latency.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 import { Client } from 'memjs';
 import { format } from 'prettier';
 
-import { AwsCaller, createDynamoDbClient, DEFAULT_AWS_TIMEOUTS } from '../service/src/aws/clients';
+import { AwsCaller, createDynamoDbClient } from '../service/src/aws/clients';
+import { pickNode } from '../service/src/cache/rendezvous';
+import { ItemCache } from '../service/src/items/item-cache';
 import { ItemsStore } from '../service/src/items/items-store';
 import { DependencyMetrics } from '../service/src/metrics/emf';
 import {
@@ -38,6 +51,7 @@ import {
 import { freePort, startMemcached, type MemcachedServer } from '../test/support/memcached';
 
 import { onInterrupt, stopEverythingOnSignals } from './processes';
+import { parseServiceBenchArgs } from './service-args';
 import {
   interleavedOrder,
   pairedDifferences,
@@ -60,6 +74,11 @@ export interface ServiceBenchOptions {
   /** Requests per cache-miss run (each a never-read item). */
   readonly missRequestsPerRun: number;
   readonly log: (line: string) => void;
+  /**
+   * A directory with another build of the service (its `main.js`), run side by side.
+   * @default - the current build only
+   */
+  readonly referenceBundle?: string;
 }
 
 export const SERVICE_BENCH_DEFAULTS = { runs: 3, durationSeconds: 5, missRequestsPerRun: 2000 };
@@ -120,6 +139,8 @@ export interface ServiceScenario {
   readonly meanMs: Summary;
   readonly p50Ms: Summary;
   readonly p99Ms: Summary;
+  /** The status every answer should have when it is not 200 (the DynamoDB outage: 503). */
+  readonly expectedStatus?: number;
 }
 
 export interface ServiceResults {
@@ -131,18 +152,31 @@ export interface ServiceResults {
   readonly payloadBytes: number;
   readonly connections: number;
   readonly durationSeconds: number;
+  /** The reference build's directory, when one ran side by side. */
+  readonly reference?: string;
   readonly scenarios: ServiceScenario[];
   readonly comparisons: {
     /** cache-hit req/s ÷ bare req/s, per round. */
     readonly cacheHitThroughputVsBareHttp: Summary;
     /** cache-hit p99 − bare p99, per round (ms). */
     readonly cacheHitP99MsMinusBareHttp: Summary;
+    /** cache-hit req/s ÷ fair-limit req/s, per round (the goal: at least 0.8). */
+    readonly cacheHitThroughputVsFairLimit: Summary;
+    /** cache-hit p99 − fair-limit p99, per round (ms; the goal: at most 1). */
+    readonly cacheHitP99MsMinusFairLimit: Summary;
+    /** fair-limit req/s ÷ bare req/s, per round: what the memcached round trip alone costs. */
+    readonly fairLimitThroughputVsBareHttp: Summary;
     /** How much less time a cache hit takes than a miss (mean latency), per round (%). */
     readonly cacheHitFasterThanMissPercent: Summary;
     /** cache-hit req/s ÷ cache-miss req/s, per round. */
     readonly cacheHitThroughputVsMiss: Summary;
     /** one-node-dead req/s ÷ cache-hit req/s, medians (not taken in turn; see the header). */
     readonly oneNodeDeadThroughputVsCacheHit: number;
+    /**
+     * With a reference build: this build's req/s ÷ the reference's, per round, for each service
+     * scenario (above 1: this build is faster).
+     */
+    readonly versusReference?: Record<string, Summary>;
   };
   readonly totalSeconds: number;
 }
@@ -192,11 +226,17 @@ async function measure(options: AutocannonOptions, nodes: MemcachedServer[]): Pr
   };
 }
 
-function summarizeScenario(name: string, what: string, runs: ServiceRun[]): ServiceScenario {
+function summarizeScenario(
+  name: string,
+  what: string,
+  runs: ServiceRun[],
+  expectedStatus?: number,
+): ServiceScenario {
   return {
     name,
     what,
     runs,
+    ...(expectedStatus === undefined ? {} : { expectedStatus }),
     requestsPerSecond: summarize(
       runs.map((run) => run.requestsPerSecond),
       'req/s',
@@ -226,7 +266,8 @@ function describeScenario(scenario: ServiceScenario): string {
       `   p99 ${p.median} ms (min ${p.min}, max ${p.max})   ${scenario.runs.length} runs`,
   ];
   for (const run of scenario.runs) {
-    if (run.non2xx > 0 || run.errors > 0 || run.bodyMismatches > 0) {
+    const unexpectedStatus = scenario.expectedStatus === undefined ? run.non2xx : 0;
+    if (unexpectedStatus > 0 || run.errors > 0 || run.bodyMismatches > 0) {
       lines.push(
         `  ! a run had ${run.non2xx} non-2xx, ${run.errors} errors, ${run.bodyMismatches} wrong bodies`,
       );
@@ -267,16 +308,50 @@ http.createServer((req, res) => { res.writeHead(200, headers); res.end(body); })
   .listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
-type Scenario = 'bare' | 'hit' | 'miss';
+/**
+ * The fair limit for a cache hit: node:http plus one memjs GET of the cached entry
+ * (`<etag>\n<body>`, as the service stores it) on the node that owns it, then the body with the
+ * same content headers. No routing, validation, rate limit, timeout, breaker, guard or log line.
+ */
+const FAIR_LIMIT_SERVER = `
+const http = require('node:http');
+const { Client } = require('memjs');
+const client = Client.create(process.env.MEMCACHED, { retries: 1, logger: { log() {} } });
+const key = process.env.KEY;
+http.createServer((req, res) => {
+  client.get(key, (error, value) => {
+    if (error || !value) { res.writeHead(503); res.end(); return; }
+    const entry = value.toString('utf8');
+    const newline = entry.indexOf('\\n');
+    const body = entry.slice(newline + 1);
+    res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      etag: '"' + entry.slice(0, newline) + '"',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
 
-/** Runs the four scenarios and returns their results; starts and stops everything it needs. */
+/** Which build a service scenario runs against. */
+type Build = 'current' | 'reference';
+type Scenario = 'bare' | 'fair' | `${'hit' | 'miss'}-${Build}`;
+
+/** Runs the scenarios and returns their results; starts and stops everything it needs. */
 export async function runServiceBench(options: ServiceBenchOptions): Promise<ServiceResults> {
-  const { runs, durationSeconds, missRequestsPerRun, log } = options;
+  const { runs, durationSeconds, missRequestsPerRun, log, referenceBundle } = options;
   for (const [name, value] of Object.entries({ runs, durationSeconds, missRequestsPerRun })) {
     if (!Number.isInteger(value) || value < 1) {
       throw new Error(`service bench: ${name} must be a whole number of at least 1, got ${value}`);
     }
   }
+  if (referenceBundle !== undefined && !existsSync(path.join(referenceBundle, 'main.js'))) {
+    throw new Error(
+      `service bench: the reference build must be a directory with main.js (sh service/bundle.sh <dir>), got ${referenceBundle}`,
+    );
+  }
+  const builds: Build[] = referenceBundle === undefined ? ['current'] : ['current', 'reference'];
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
@@ -307,21 +382,32 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
       { namespace: 'Bench', region: 'local' },
       { info: () => undefined },
     );
-    const client = createDynamoDbClient('local', DEFAULT_AWS_TIMEOUTS, dynalite.endpoint);
+    // Seeding is set-up, not measured: generous timeouts, so a busy machine does not fail it.
+    const seedTimeouts = {
+      connectTimeoutMs: 5000,
+      requestTimeoutMs: 20_000,
+      deadlineMs: 60_000,
+      maxAttempts: 3,
+    };
+    const client = createDynamoDbClient('local', seedTimeouts, dynalite.endpoint);
     const store = new ItemsStore(
       { reads: client, writes: client },
       TABLE,
-      new AwsCaller('dynamodb', DEFAULT_AWS_TIMEOUTS, metrics, { warn: () => undefined }),
+      new AwsCaller('dynamodb', seedTimeouts, metrics, { warn: () => undefined }),
     );
+    const missItems = runs * missRequestsPerRun;
     const ids = [
       'bench-item',
       ...Array.from({ length: DEAD_NODE_ITEMS }, (_, index) => `spread-${index}`),
-      ...Array.from({ length: runs * missRequestsPerRun }, (_, index) => `miss-${index}`),
+      // Interleaved between builds, so neither build's items are the older ones in the store.
+      ...Array.from({ length: missItems }, (_, index) =>
+        builds.map((build) => `miss-${build}-${index}`),
+      ).flat(),
     ];
-    for (let start = 0; start < ids.length; start += 32) {
+    for (let start = 0; start < ids.length; start += 16) {
       await Promise.all(
         ids
-          .slice(start, start + 32)
+          .slice(start, start + 16)
           .map((id) =>
             store.put(id, { name: `Item ${id}`, price: 19.9, tags: ['bench', 'catalog'] }),
           ),
@@ -329,48 +415,73 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
     }
     client.destroy();
 
-    const servicePort = await freePort();
-    const service = spawn(process.execPath, [path.join(directory, 'dist', 'main.js')], {
-      env: {
-        ...process.env,
-        PORT: String(servicePort),
-        HOST: '127.0.0.1',
-        MEMCACHED_ENDPOINTS: memcached.map((node) => node.endpoint).join(','),
-        TABLE_NAME: TABLE,
-        DYNAMODB_ENDPOINT: dynalite.endpoint,
-        AWS_REGION: 'local',
-        FAULTS_FILE: path.join(directory, 'no-faults.json'),
-        TASK_ID: 'bench',
-        TRUST_PROXY_HOPS: '0',
-        RATE_LIMIT_PER_MINUTE: '100000000',
-        LOG_LEVEL: 'info',
-      },
-      // The per-request log line (and its EMF metrics) is written as in production, to /dev/null.
-      stdio: 'ignore',
-    });
-    children.push(service);
-    const serviceUrl = `http://127.0.0.1:${servicePort}`;
-    await waitForHttp(`${serviceUrl}/health/ready`, service);
+    const startService = async (mainJs: string): Promise<string> => {
+      const port = await freePort();
+      const child = spawn(process.execPath, [mainJs], {
+        env: {
+          ...process.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          MEMCACHED_ENDPOINTS: memcached.map((node) => node.endpoint).join(','),
+          TABLE_NAME: TABLE,
+          DYNAMODB_ENDPOINT: dynalite?.endpoint,
+          AWS_REGION: 'local',
+          FAULTS_FILE: path.join(directory, 'no-faults.json'),
+          TASK_ID: 'bench',
+          TRUST_PROXY_HOPS: '0',
+          RATE_LIMIT_PER_MINUTE: '100000000',
+          LOG_LEVEL: 'info',
+          // The hot entry must outlive the whole run: the fair-limit server cannot refill it, and
+          // a hit run that hits an expiry measures one miss.
+          CACHE_TTL_SECONDS: '86400',
+        },
+        // Its log lines (and EMF metrics) are written as in production, to /dev/null.
+        stdio: 'ignore',
+      });
+      children.push(child);
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHttp(`${url}/health/ready`, child);
+      return url;
+    };
+    const serviceUrl: Record<Build, string> = {
+      current: await startService(path.join(directory, 'dist', 'main.js')),
+      reference: referenceBundle
+        ? await startService(path.join(path.resolve(referenceBundle), 'main.js'))
+        : '',
+    };
 
     // The payload of a cache hit, for the bare server and to check every response body.
-    await fetch(`${serviceUrl}/api/items/bench-item`);
-    const hit = await fetch(`${serviceUrl}/api/items/bench-item`);
+    await fetch(`${serviceUrl.current}/api/items/bench-item`);
+    const hit = await fetch(`${serviceUrl.current}/api/items/bench-item`);
     if (hit.headers.get('x-cache') !== 'HIT') throw new Error('bench-item is not cached');
     const body = await hit.text();
 
-    const barePort = await freePort();
-    const bare = spawn(process.execPath, ['-e', BARE_SERVER], {
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(barePort),
-        BODY: body,
-        ETAG: hit.headers.get('etag') ?? '',
-      },
-      stdio: 'ignore',
+    const startServer = async (script: string, env: Record<string, string>): Promise<string> => {
+      const port = await freePort();
+      const child = spawn(process.execPath, ['-e', script], {
+        // From the repository root, so that `require('memjs')` finds the installed package.
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, PORT: String(port), ...env },
+        stdio: 'ignore',
+      });
+      children.push(child);
+      const url = `http://127.0.0.1:${port}/`;
+      await waitForHttp(url, child);
+      return url;
+    };
+    const bareUrl = await startServer(BARE_SERVER, {
+      BODY: body,
+      ETAG: hit.headers.get('etag') ?? '',
     });
-    children.push(bare);
-    const bareUrl = `http://127.0.0.1:${barePort}/`;
-    await waitForHttp(bareUrl, bare);
+    const hotKey = ItemCache.key('bench-item');
+    const fairUrl = await startServer(FAIR_LIMIT_SERVER, {
+      // The node the service reads the hot key from (the same rendezvous hashing).
+      MEMCACHED: pickNode(
+        memcached.map((node) => node.endpoint),
+        hotKey,
+      ),
+      KEY: hotKey,
+    });
 
     const timed = (url: string, extra: Partial<AutocannonOptions> = {}): AutocannonOptions => ({
       url,
@@ -378,35 +489,67 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
       duration: durationSeconds,
       ...extra,
     });
-    // Each cache-miss run reads its own never-read items, so every request misses.
-    let nextMiss = 0;
-    const make: Record<Scenario, () => AutocannonOptions> = {
-      bare: () => timed(bareUrl, { expectBody: body }),
-      hit: () => timed(`${serviceUrl}/api/items/bench-item`, { expectBody: body }),
-      miss: () => ({
-        url: serviceUrl,
-        connections: CONNECTIONS,
-        amount: missRequestsPerRun,
+    /** GETs of `${prefix}${n}` for n = 0, 1, ... (modulo `wrap` when given). */
+    const spreadOver = (url: string, prefix: string, wrap?: number): AutocannonOptions => {
+      let next = 0;
+      return timed(url, {
         requests: [
           {
             method: 'GET',
-            setupRequest: (request) => ({ ...request, path: `/api/items/miss-${nextMiss++}` }),
+            setupRequest: (request) => ({
+              ...request,
+              path: `/api/items/${prefix}${wrap === undefined ? next++ : next++ % wrap}`,
+            }),
           },
         ],
-      }),
+      });
     };
+    // Each cache-miss run reads its own never-read items, so every request misses.
+    const nextMiss: Record<Build, number> = { current: 0, reference: 0 };
+    const missOf = (build: Build): AutocannonOptions => ({
+      url: serviceUrl[build],
+      connections: CONNECTIONS,
+      amount: missRequestsPerRun,
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (request) => ({
+            ...request,
+            path: `/api/items/miss-${build}-${nextMiss[build]++}`,
+          }),
+        },
+      ],
+    });
+    const make: Record<Scenario, () => AutocannonOptions> = {
+      bare: () => timed(bareUrl, { expectBody: body }),
+      fair: () => timed(fairUrl, { expectBody: body }),
+      'hit-current': () =>
+        timed(`${serviceUrl.current}/api/items/bench-item`, { expectBody: body }),
+      'hit-reference': () =>
+        timed(`${serviceUrl.reference}/api/items/bench-item`, { expectBody: body }),
+      'miss-current': () => missOf('current'),
+      'miss-reference': () => missOf('reference'),
+    };
+    const inTurn: Scenario[] = [
+      'bare',
+      'fair',
+      ...builds.map((build): Scenario => `hit-${build}`),
+      ...builds.map((build): Scenario => `miss-${build}`),
+    ];
     // Warm-ups, not recorded (the miss path warms up in its first round).
-    await autocannon({ ...make.bare(), duration: 1 });
-    await autocannon({ ...make.hit(), duration: 1 });
-    const taken: Record<Scenario, ServiceRun[]> = { bare: [], hit: [], miss: [] };
-    for (const [round, order] of interleavedOrder<Scenario>(
-      ['bare', 'hit', 'miss'],
-      runs,
-    ).entries()) {
+    for (const scenario of inTurn.filter((name) => !name.startsWith('miss-'))) {
+      await autocannon({ ...make[scenario](), duration: 1 });
+    }
+    const taken = Object.fromEntries(inTurn.map((name) => [name, []])) as unknown as Record<
+      Scenario,
+      ServiceRun[]
+    >;
+    for (const [round, order] of interleavedOrder(inTurn, runs).entries()) {
       for (const scenario of order)
         taken[scenario].push(await measure(make[scenario](), memcached));
       log(`  service round ${round + 1}/${runs} done`);
     }
+    const suffix = (build: Build) => (build === 'reference' ? ' (reference build)' : '');
     const scenarios: ServiceScenario[] = [
       summarizeScenario(
         'bare-node-http',
@@ -414,55 +557,89 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
         taken.bare,
       ),
       summarizeScenario(
-        'service-cache-hit',
-        'GET /api/items/bench-item, answered from memcached',
-        taken.hit,
+        'fair-limit',
+        'node:http server doing one memjs GET of the cached entry on the same memcached node, then sending its body',
+        taken.fair,
       ),
-      summarizeScenario(
-        'service-cache-miss',
-        `GET of a different item each request (${missRequestsPerRun} per run): memcached miss, DynamoDB (dynalite) GetItem, cache fill`,
-        taken.miss,
+      ...builds.map((build) =>
+        summarizeScenario(
+          `service-cache-hit${build === 'reference' ? '-reference' : ''}`,
+          `GET /api/items/bench-item, answered from memcached${suffix(build)}`,
+          taken[`hit-${build}`],
+        ),
+      ),
+      ...builds.map((build) =>
+        summarizeScenario(
+          `service-cache-miss${build === 'reference' ? '-reference' : ''}`,
+          `GET of a different item each request (${missRequestsPerRun} per run): memcached miss, DynamoDB (dynalite) GetItem, cache fill${suffix(build)}`,
+          taken[`miss-${build}`],
+        ),
       ),
     ];
 
-    // One node dead: fill the cache for the spread items, then kill one node.
+    // After the scenarios above, in turn between builds: one node dead, then DynamoDB down.
+    const afterwards = async (
+      name: string,
+      what: string,
+      scenario: (build: Build) => AutocannonOptions,
+      nodes: MemcachedServer[],
+      expectedStatus?: number,
+    ): Promise<Record<Build, ServiceRun[]>> => {
+      for (const build of builds) await autocannon({ ...scenario(build), duration: 1 });
+      const results: Record<Build, ServiceRun[]> = { current: [], reference: [] };
+      for (const order of interleavedOrder(builds, runs)) {
+        for (const build of order) results[build].push(await measure(scenario(build), nodes));
+      }
+      for (const build of builds) {
+        scenarios.push(
+          summarizeScenario(
+            `${name}${build === 'reference' ? '-reference' : ''}`,
+            `${what}${suffix(build)}`,
+            results[build],
+            expectedStatus,
+          ),
+        );
+      }
+      return results;
+    };
+
+    // One node dead: fill the cache for the spread items, then kill one node. The warm-up
+    // opens its breaker.
     for (let index = 0; index < DEAD_NODE_ITEMS; index += 1)
-      await fetch(`${serviceUrl}/api/items/spread-${index}`);
+      await fetch(`${serviceUrl.current}/api/items/spread-${index}`);
     await memcached[1].kill();
-    let nextSpread = 0;
-    const spread = () =>
-      timed(serviceUrl, {
-        requests: [
-          {
-            method: 'GET',
-            setupRequest: (request) => ({
-              ...request,
-              path: `/api/items/spread-${nextSpread++ % DEAD_NODE_ITEMS}`,
-            }),
-          },
-        ],
-      });
-    await autocannon({ ...spread(), duration: 1 }); // warm-up: the breaker opens here
-    const deadRuns: ServiceRun[] = [];
-    for (let run = 0; run < runs; run += 1) deadRuns.push(await measure(spread(), [memcached[0]]));
-    scenarios.push(
-      summarizeScenario(
-        'service-one-node-dead',
-        `GET over ${DEAD_NODE_ITEMS} items with 1 of 2 memcached nodes killed (its keys read from DynamoDB)`,
-        deadRuns,
-      ),
+    const dead = await afterwards(
+      'service-one-node-dead',
+      `GET over ${DEAD_NODE_ITEMS} items with 1 of 2 memcached nodes killed (its keys read from DynamoDB)`,
+      (build) => spreadOver(serviceUrl[build], 'spread-', DEAD_NODE_ITEMS),
+      [memcached[0]],
+    );
+
+    // DynamoDB down: every item not in the cache is a 503, as fast as the service can say so.
+    await dynalite.stop();
+    const outage = await afterwards(
+      'service-dynamodb-outage',
+      'GET of a different never-cached item each request with DynamoDB (dynalite) stopped and 1 memcached node still dead: 503 dependency_unavailable expected',
+      (build) => spreadOver(serviceUrl[build], `outage-${build}-`),
+      [memcached[0]],
+      503,
     );
     scenarios.forEach((scenario) => log(describeScenario(scenario)));
 
     const rps = (runsOf: ServiceRun[]) => runsOf.map((run) => run.requestsPerSecond);
+    const p99 = (runsOf: ServiceRun[]) => runsOf.map((run) => run.p99Ms);
+    const hitRuns = taken['hit-current'];
+    const medianOf = (name: string) =>
+      scenarios.find((scenario) => scenario.name === name)?.requestsPerSecond.median ?? NaN;
     return {
       generatedAt: new Date().toISOString(),
       what:
         `autocannon, ${CONNECTIONS} connections, ${durationSeconds} s per timed run after a 1 s warm-up ` +
-        `(cache-miss runs: ${missRequestsPerRun} requests each), ${runs} runs per scenario; bare, hit and miss taken in turn, round by round. ` +
+        `(cache-miss runs: ${missRequestsPerRun} requests each), ${runs} runs per scenario; bare, fair limit, hit and miss taken in turn, round by round` +
+        `${referenceBundle ? '; every service scenario also run against the reference build, in turn' : ''}. ` +
         'requestsPerSecond: completed requests / run duration. meanMs: mean response latency; p50Ms/p99Ms/maxMs: percentiles in whole milliseconds (autocannon rounds them). ' +
         'memcachedHits/Misses: change in memcached get_hits/get_misses during the run (live nodes only). ' +
-        'The service is the production bundle in its own process, logging one JSON line with EMF metrics per request (to /dev/null). ' +
+        'The service is the production bundle in its own process at LOG_LEVEL=info, writing its logs and metrics to /dev/null. ' +
         "dynalite is far slower than DynamoDB, so cache-miss numbers are this machine's miss-path cost, not DynamoDB's.",
       node: process.version,
       machine: `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`,
@@ -470,23 +647,35 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
       payloadBytes: Buffer.byteLength(body),
       connections: CONNECTIONS,
       durationSeconds,
+      ...(referenceBundle ? { reference: referenceBundle } : {}),
       scenarios,
       comparisons: {
-        cacheHitThroughputVsBareHttp: pairedRatios(rps(taken.hit), rps(taken.bare)),
-        cacheHitP99MsMinusBareHttp: pairedDifferences(
-          taken.hit.map((run) => run.p99Ms),
-          taken.bare.map((run) => run.p99Ms),
-          'ms',
-        ),
+        cacheHitThroughputVsBareHttp: pairedRatios(rps(hitRuns), rps(taken.bare)),
+        cacheHitP99MsMinusBareHttp: pairedDifferences(p99(hitRuns), p99(taken.bare), 'ms'),
+        cacheHitThroughputVsFairLimit: pairedRatios(rps(hitRuns), rps(taken.fair)),
+        cacheHitP99MsMinusFairLimit: pairedDifferences(p99(hitRuns), p99(taken.fair), 'ms'),
+        fairLimitThroughputVsBareHttp: pairedRatios(rps(taken.fair), rps(taken.bare)),
         cacheHitFasterThanMissPercent: pairedReductionPercent(
-          taken.hit.map((run) => run.meanMs),
-          taken.miss.map((run) => run.meanMs),
+          hitRuns.map((run) => run.meanMs),
+          taken['miss-current'].map((run) => run.meanMs),
         ),
-        cacheHitThroughputVsMiss: pairedRatios(rps(taken.hit), rps(taken.miss)),
+        cacheHitThroughputVsMiss: pairedRatios(rps(hitRuns), rps(taken['miss-current'])),
         oneNodeDeadThroughputVsCacheHit:
-          Math.round(
-            (scenarios[3].requestsPerSecond.median / scenarios[1].requestsPerSecond.median) * 1000,
-          ) / 1000,
+          Math.round((medianOf('service-one-node-dead') / medianOf('service-cache-hit')) * 1000) /
+          1000,
+        ...(referenceBundle
+          ? {
+              versusReference: {
+                'service-cache-hit': pairedRatios(rps(hitRuns), rps(taken['hit-reference'])),
+                'service-cache-miss': pairedRatios(
+                  rps(taken['miss-current']),
+                  rps(taken['miss-reference']),
+                ),
+                'service-one-node-dead': pairedRatios(rps(dead.current), rps(dead.reference)),
+                'service-dynamodb-outage': pairedRatios(rps(outage.current), rps(outage.reference)),
+              },
+            }
+          : {}),
       },
       totalSeconds: Math.round((Date.now() - started) / 1000),
     };
@@ -507,18 +696,23 @@ function wholeArgument(value: string | undefined, name: string, fallback: number
 }
 
 async function main(): Promise<void> {
-  const usage = 'usage: npm run bench:service [-- <runs> [<seconds per run>]]';
+  const usage =
+    'usage: npm run bench:service [-- <runs> [<seconds per run>]] [--reference <dir with main.js>] [--out <file>]';
   let options: ServiceBenchOptions;
+  let out = path.join(ROOT, 'bench', 'service-results.json');
   try {
+    const args = parseServiceBenchArgs(process.argv.slice(2));
+    out = args.out ?? out;
     options = {
       ...SERVICE_BENCH_DEFAULTS,
-      runs: wholeArgument(process.argv[2], 'runs', SERVICE_BENCH_DEFAULTS.runs),
+      runs: wholeArgument(args.positional[0], 'runs', SERVICE_BENCH_DEFAULTS.runs),
       durationSeconds: wholeArgument(
-        process.argv[3],
+        args.positional[1],
         'seconds per run',
         SERVICE_BENCH_DEFAULTS.durationSeconds,
       ),
       log: (line) => process.stdout.write(`${line}\n`),
+      ...(args.reference ? { referenceBundle: args.reference } : {}),
     };
   } catch (error) {
     process.stderr.write(`bench:service: ${(error as Error).message}\n${usage}\n`);
@@ -527,15 +721,18 @@ async function main(): Promise<void> {
   stopEverythingOnSignals();
   const results = await runServiceBench(options);
   // Formatted as the repository's Prettier would, so `npm run lint` accepts the committed file.
-  writeFileSync(
-    path.join(ROOT, 'bench', 'service-results.json'),
-    await format(JSON.stringify(results), { parser: 'json' }),
-  );
+  writeFileSync(out, await format(JSON.stringify(results), { parser: 'json' }));
   const c = results.comparisons;
   process.stdout.write(
-    `\ncache hit: ${c.cacheHitThroughputVsBareHttp.median}x the bare server's throughput, p99 +${c.cacheHitP99MsMinusBareHttp.median} ms; ` +
-      `${c.cacheHitFasterThanMissPercent.median} % less time than a cache miss. ` +
-      `Wrote bench/service-results.json (${results.totalSeconds} s).\n`,
+    `\ncache hit: ${c.cacheHitThroughputVsFairLimit.median}x the fair limit's throughput (p99 +${c.cacheHitP99MsMinusFairLimit.median} ms), ` +
+      `${c.cacheHitThroughputVsBareHttp.median}x the bare server's (p99 +${c.cacheHitP99MsMinusBareHttp.median} ms); ` +
+      `${c.cacheHitFasterThanMissPercent.median} % less time than a cache miss.` +
+      (c.versusReference
+        ? ` Against the reference build (req/s ratio, median): ${Object.entries(c.versusReference)
+            .map(([name, ratio]) => `${name} ${ratio.median}x`)
+            .join(', ')}.`
+        : '') +
+      ` Wrote ${path.relative(process.cwd(), out) || out} (${results.totalSeconds} s).\n`,
   );
 }
 

@@ -25,7 +25,7 @@ import type { TaskIdentity } from './identity';
 import type { ItemCache } from './items/item-cache';
 import type { ItemsStore } from './items/items-store';
 import { registerStrictJsonParser } from './json-body';
-import { requestMetricFields } from './metrics/emf';
+import type { RequestMetrics } from './metrics/request-metrics';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
 import { registerWhoamiRoute } from './routes/whoami';
@@ -117,6 +117,8 @@ export interface AppDependencies {
   readonly cache: MemcachedCache;
   readonly faults: FaultState;
   readonly window: ResponseWindow;
+  /** Where each API request's metrics are aggregated (written as EMF every flush interval). */
+  readonly requestMetrics: RequestMetrics;
   readonly limits?: InboundLimits;
   /**
    * Longest the readiness sentinel read may take.
@@ -126,6 +128,9 @@ export interface AppDependencies {
 }
 
 const PROBE_HEADER = 'x-readiness-probe';
+
+/** What a response without a measured body (a stream, or none at all) counts as. */
+const NO_BODY_CHECK = { bytes: 0, zeroLength: false, malformed: false } as const;
 
 function isHealthRoute(url: string): boolean {
   return url.startsWith('/health/');
@@ -195,13 +200,20 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
     });
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks on the request path: an async hook costs a promise per request. The
+  // debug line's fields are not even built when debug lines are not written.
+  const debugLogged = ['debug', 'trace'].includes(app.log.level);
+  app.addHook('onRequest', (request, reply, done) => {
     request.isProbe = request.headers[PROBE_HEADER] === probe.value;
-    reply.header('x-request-id', request.id);
-    if (CROSS_ORIGIN_READABLE.has(request.url.split('?')[0])) {
-      reply.header('access-control-allow-origin', '*');
+    void reply.header('x-request-id', request.id);
+    const query = request.url.indexOf('?');
+    if (CROSS_ORIGIN_READABLE.has(query < 0 ? request.url : request.url.slice(0, query))) {
+      void reply.header('access-control-allow-origin', '*');
     }
-    request.log.debug({ method: request.method, url: request.url }, 'request received');
+    if (debugLogged) {
+      request.log.debug({ method: request.method, url: request.url }, 'request received');
+    }
+    done();
   });
 
   let sampler = limits.pressureSampler;
@@ -280,39 +292,47 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
   // sees what clients would see, and replaces a known-bad API body unless a fault bypasses it.
   registerResponseGuard(app);
 
-  const metricsContext = { namespace: config.metricsNamespace, region: identity.region };
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.isProbe || isHealthRoute(request.url)) return;
-    const check = request.responseCheck ?? { bytes: 0, zeroLength: false, malformed: false };
+  const metrics = deps.requestMetrics;
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.isProbe || isHealthRoute(request.url)) {
+      done();
+      return;
+    }
+    const check = request.responseCheck ?? NO_BODY_CHECK;
     const bad = check.zeroLength || check.malformed;
     if (countsForSelfEjection(request, reply)) window.record(bad);
     const status = reply.statusCode;
+    const latencyMs = reply.elapsedTime;
+    metrics.record({
+      latencyMs,
+      responseBytes: check.bytes,
+      statusCode: status,
+      zeroLength: check.zeroLength,
+      malformed: check.malformed,
+      guarded: request.guardReplaced,
+      shed: request.shed,
+      cache: request.cacheOutcome,
+    });
     const fields = {
       method: request.method,
       url: request.url.slice(0, 300),
       route: request.routeOptions.url,
       statusCode: status,
+      latencyMs: Math.round(latencyMs * 100) / 100,
+      responseBytes: check.bytes,
       traceId: request.headers['x-amzn-trace-id'],
       cache: request.cacheOutcome,
-      ...requestMetricFields(metricsContext, {
-        RequestLatency: Math.round(reply.elapsedTime * 100) / 100,
-        ResponseBytes: check.bytes,
-        ZeroLengthResponses: check.zeroLength ? 1 : 0,
-        MalformedResponses: check.malformed ? 1 : 0,
-        GuardedResponses: request.guardReplaced ? 1 : 0,
-        ShedRequests: request.shed ? 1 : 0,
-        CacheHits: request.cacheOutcome === 'hit' ? 1 : 0,
-        CacheMisses: request.cacheOutcome === 'miss' ? 1 : 0,
-        Status4xx: status >= 400 && status < 500 ? 1 : 0,
-        Status5xx: status >= 500 ? 1 : 0,
-      }),
     };
     if (bad) {
       const what = check.zeroLength ? 'zero-length response' : 'malformed response';
-      request.log.warn(fields, request.guardReplaced ? `${what} replaced by the guard` : what);
+      request.log.warn(
+        { ...fields, guardReplaced: request.guardReplaced },
+        request.guardReplaced ? `${what} replaced by the guard` : what,
+      );
     } else {
       request.log.info(fields, 'request completed');
     }
+    done();
   });
 
   registerHealthRoutes(app, readiness);

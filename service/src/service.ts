@@ -24,6 +24,7 @@ import type { IdempotencyOptions } from './items/applied-writes';
 import { ItemCache } from './items/item-cache';
 import { ItemsStore, SENTINEL_ID } from './items/items-store';
 import { DependencyMetrics } from './metrics/emf';
+import { RequestMetrics } from './metrics/request-metrics';
 
 /** Knobs the environment does not expose; tests shrink them. Production uses the defaults. */
 export interface ServiceTuning {
@@ -43,7 +44,8 @@ export interface ServiceTuning {
    */
   readonly clock?: () => number;
   /**
-   * How often dependency-outcome metrics are written.
+   * How often the aggregated request and dependency-outcome metrics are written (one EMF line per
+   * interval each, not one per request).
    * @default 10000
    */
   readonly metricsFlushIntervalMs?: number;
@@ -66,6 +68,8 @@ export interface Service {
   readonly store: ItemsStore;
   readonly faults: FaultState;
   readonly faultPoller: FaultPoller;
+  /** The request metrics; written every flush interval and at shutdown (tests flush at will). */
+  readonly requestMetrics: RequestMetrics;
   /** Reads the faults, listens, and returns the URL it listens on. */
   start(): Promise<string>;
   /**
@@ -87,10 +91,9 @@ export async function createService(
     bodyLimitBytes: tuning.limits?.bodyLimitBytes,
   });
   const log = app.log;
-  const metrics = new DependencyMetrics(
-    { namespace: config.metricsNamespace, region: identity.region },
-    log,
-  );
+  const metricsContext = { namespace: config.metricsNamespace, region: identity.region };
+  const metrics = new DependencyMetrics(metricsContext, log);
+  const requestMetrics = new RequestMetrics(metricsContext, log);
   const awsTimeouts = tuning.aws ?? DEFAULT_AWS_TIMEOUTS;
   const dynamoDb = createDynamoDbClient(config.region, awsTimeouts, config.dynamoDbEndpoint);
   const dynamoDbWrites = createDynamoDbClient(config.region, awsTimeouts, config.dynamoDbEndpoint, {
@@ -152,6 +155,7 @@ export async function createService(
     cache,
     faults,
     window: new ResponseWindow(tuning.selfEjection, clock),
+    requestMetrics,
     limits: tuning.limits,
     sentinelTimeoutMs: tuning.sentinelTimeoutMs,
   });
@@ -163,6 +167,7 @@ export async function createService(
     readiness.close();
     cache.close();
     metrics.stop();
+    requestMetrics.stop();
     dynamoDb.destroy();
     dynamoDbWrites.destroy();
     ssm?.destroy();
@@ -178,12 +183,15 @@ export async function createService(
     store,
     faults,
     faultPoller,
+    requestMetrics,
     async start() {
       await faultPoller.start();
       // Without a node list every cache call is a miss: the service still answers from DynamoDB,
       // and the next refresh tries again.
       await discovery?.start();
-      metrics.start(tuning.metricsFlushIntervalMs ?? 10_000);
+      const flushIntervalMs = tuning.metricsFlushIntervalMs ?? 10_000;
+      metrics.start(flushIntervalMs);
+      requestMetrics.start(flushIntervalMs);
       try {
         await store.ensure(SENTINEL_ID, { name: 'health sentinel', price: 0 });
       } catch {

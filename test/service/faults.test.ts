@@ -65,15 +65,22 @@ test('empty-response: clients get fast empty 200s (the guard bypassed, as in the
     'self-ejected: 5 of 5 API responses in 2s were zero-length or malformed (ejection 1 in a row, hold 2s); ready again 2s after the last bad response, or after 10 good API responses in a row (0 so far)',
     'sentinel read answered an empty body',
   ]);
-  // AND the metrics count them
-  const zeroLength = harness.logs.find((line) => line.ZeroLengthResponses === 1);
+  // AND each is logged as it happens, and counted in the request metrics the next flush writes
+  const zeroLength = harness.logs.find((line) => line.msg === 'zero-length response');
   expect(zeroLength.length).toBeGreaterThanOrEqual(6);
-  expect(zeroLength[0]).toMatchObject({
+  expect(zeroLength[0]).toMatchObject({ responseBytes: 0, statusCode: 200, guardReplaced: false });
+  harness.service.requestMetrics.flush();
+  const metrics = harness.logs.find((line) => line.msg === 'request metrics');
+  expect(metrics.at(-1)).toMatchObject({
     _aws: { CloudWatchMetrics: [{ Namespace: 'Blueprint/Service', Dimensions: [['Region']] }] },
     Region: 'us-east-1',
-    ResponseBytes: 0,
-    msg: 'zero-length response',
   });
+  const sum = (field: string) => metrics.reduce((total, line) => total + Number(line[field]), 0);
+  // (every zero-length response this service sent so far, replaced or not, once)
+  const everyZeroLength = harness.logs.find(
+    (line) => typeof line.msg === 'string' && line.msg.startsWith('zero-length response'),
+  );
+  expect(sum('ZeroLengthResponses')).toBe(everyZeroLength.length);
 
   // WHEN the fault expires and the window moves on
   clockOffsetMs += 61_000;

@@ -76,12 +76,19 @@ describe('health endpoints and self-ejection', () => {
       (line) => line.msg === 'malformed response replaced by the guard',
     );
     expect(malformed).toHaveLength(6);
-    expect(malformed[0]).toMatchObject({
-      MalformedResponses: 1,
-      ZeroLengthResponses: 0,
-      GuardedResponses: 1,
-      statusCode: 500,
-    });
+    expect(malformed[0]).toMatchObject({ guardReplaced: true, statusCode: 500 });
+    harness.service.requestMetrics.flush();
+    const metrics = harness.logs.find((line) => line.msg === 'request metrics');
+    const sum = (field: string) => metrics.reduce((total, line) => total + Number(line[field]), 0);
+    // (every bad response this service sent so far, each once)
+    const logged = (prefix: string) =>
+      harness.logs.find((line) => typeof line.msg === 'string' && line.msg.startsWith(prefix));
+    expect(sum('MalformedResponses')).toBe(logged('malformed response').length);
+    expect(sum('MalformedResponses')).toBeGreaterThanOrEqual(6);
+    expect(sum('GuardedResponses')).toBe(
+      harness.logs.find((line) => line.guardReplaced === true).length,
+    );
+    expect(sum('ZeroLengthResponses')).toBe(logged('zero-length response').length);
     // AND readiness fails on the share alone, saying why and what brings it back
     const ejected = await api(harness.baseUrl, '/health/ready');
     expect(ejected.status).toBe(503);
@@ -450,7 +457,9 @@ describe('load shedding on real overload only', () => {
       expect(shed.status).toBe(503);
       expect(shed.headers.get('retry-after')).toBe('5');
       expect(shed.json()).toMatchObject({ error: 'overloaded' });
-      expect(harness.logs.find((line) => line.ShedRequests === 1).length).toBeGreaterThan(0);
+      harness.service.requestMetrics.flush();
+      const metrics = harness.logs.find((line) => line.msg === 'request metrics');
+      expect(metrics.reduce((n, line) => n + Number(line.ShedRequests), 0)).toBeGreaterThan(0);
       // AND readiness and liveness stay up, readiness reporting the shedding
       const ready = await api(harness.baseUrl, '/health/ready');
       expect(ready.status).toBe(200);

@@ -305,6 +305,13 @@ test('SIGTERM drains: in-flight requests complete, new connections are refused, 
   expect(service.lines.filter((line) => line.msg === 'shutdown complete')).toEqual([
     expect.objectContaining({ drained: true }),
   ]);
+  // AND the request metrics written at shutdown count every API request it logged, the three
+  // that finished while it drained included: none is lost between the last flush and the exit
+  const logged = service.lines.filter((line) => line.msg === 'request completed');
+  const metrics = service.lines.filter((line) => line.msg === 'request metrics');
+  expect(metrics.length).toBeGreaterThan(0);
+  expect(metrics.reduce((total, line) => total + Number(line.Requests), 0)).toBe(logged.length);
+  expect(logged.length).toBeGreaterThanOrEqual(4);
 });
 
 test('SIGTERM with a request outlasting the drain time cuts it off and exits 1', async () => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { FaultType } from './fault-document';
 import type { FaultState } from './fault-state';
@@ -23,32 +23,49 @@ function markFault(reply: FastifyReply, type: FaultType): void {
  * so it measures (and, unless the fault bypasses it, replaces) what the fault produced.
  */
 export function registerFaultHooks(app: FastifyInstance, faults: FaultState): void {
-  app.addHook('onRequest', async (request, reply) => {
-    if (!isApi(request.url)) return undefined;
-    const latency = faults.hit('latency');
-    if (latency) {
-      markFault(reply, 'latency');
-      await sleep(latency.latencyMs);
-    }
+  const errorStatusFault = (request: FastifyRequest, reply: FastifyReply): boolean => {
     const errorStatus = faults.hit('error-status');
-    if (!errorStatus) return undefined;
+    if (!errorStatus) return false;
     markFault(reply, 'error-status');
     // Answering here ends the request: the handler does not run.
-    return reply.code(errorStatus.status).send({
+    void reply.code(errorStatus.status).send({
       error: 'fault_injected',
       message: `game-day fault: error-status ${errorStatus.status}`,
       requestId: request.id,
     });
+    return true;
+  };
+
+  // Callback-style: without faults (the common case) a request costs no promise here.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!isApi(request.url)) {
+      done();
+      return;
+    }
+    const latency = faults.hit('latency');
+    if (!latency) {
+      if (!errorStatusFault(request, reply)) done();
+      return;
+    }
+    markFault(reply, 'latency');
+    sleep(latency.latencyMs).then(
+      () => {
+        if (!errorStatusFault(request, reply)) done();
+      },
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (!isApi(request.url)) return payload;
-    const empty = faults.hit('empty-response');
-    if (!empty) return payload;
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const empty = isApi(request.url) ? faults.hit('empty-response') : undefined;
+    if (!empty) {
+      done(null, payload);
+      return;
+    }
     markFault(reply, 'empty-response');
     // By default the empty body gets past the response guard, as it reached clients in the
     // incident; with `bypassGuard: false` the guard replaces it with a 500.
     request.guardBypassed = empty.bypassGuard;
-    return '';
+    done(null, '');
   });
 }

@@ -33,12 +33,13 @@ function replacementBody(request: FastifyRequest): string {
  * incident a game day replays; it is still measured and counted.
  */
 export function registerResponseGuard(app: FastifyInstance): void {
-  app.addHook('preSerialization', async (request, _reply, payload) => {
+  // Callback-style hooks: an async hook costs a promise per response.
+  app.addHook('preSerialization', (request, _reply, payload, done) => {
     request.bodySerialized = true;
-    return payload;
+    done(null, payload);
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const check: ResponseCheck = checkResponse(
       payload,
       reply.getHeader('content-type'),
@@ -48,10 +49,11 @@ export function registerResponseGuard(app: FastifyInstance): void {
     );
     request.responseCheck = check;
     if (!(check.zeroLength || check.malformed) || request.guardBypassed || !isGuarded(request)) {
-      return payload;
+      done(null, payload);
+      return;
     }
     request.guardReplaced = true;
-    return replace(request, reply);
+    done(null, replace(request, reply));
   });
 }
 

@@ -4,70 +4,17 @@ import type { DependencyName, DependencyOutcome } from '../dependencies/outcome'
 
 /**
  * CloudWatch Embedded Metric Format: a JSON log line with an `_aws` directive becomes metrics when
- * CloudWatch Logs ingests it. The service writes them through its one pino logger, so each request
- * costs one line that is both the structured request log and the metrics.
+ * CloudWatch Logs ingests it. The service writes them through its one pino logger, aggregated in
+ * memory and flushed every interval (request metrics: request-metrics.ts; dependency calls: here),
+ * so metrics cost no log line per request.
  * Spec: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
-type Unit = 'Count' | 'Milliseconds' | 'Bytes';
-
-interface MetricDefinition {
-  readonly Name: string;
-  readonly Unit: Unit;
-}
-
-/** Headline metrics, one value each per request; the alarms use these names. */
-export interface RequestMetricValues {
-  readonly RequestLatency: number;
-  readonly ResponseBytes: number;
-  readonly ZeroLengthResponses: number;
-  readonly MalformedResponses: number;
-  /** Bad API bodies the response guard replaced with a 500. */
-  readonly GuardedResponses: number;
-  /** API requests shed for overload (503). */
-  readonly ShedRequests: number;
-  readonly CacheHits: number;
-  readonly CacheMisses: number;
-  readonly Status4xx: number;
-  readonly Status5xx: number;
-}
-
-const REQUEST_METRICS: readonly MetricDefinition[] = [
-  { Name: 'RequestLatency', Unit: 'Milliseconds' },
-  { Name: 'ResponseBytes', Unit: 'Bytes' },
-  { Name: 'ZeroLengthResponses', Unit: 'Count' },
-  { Name: 'MalformedResponses', Unit: 'Count' },
-  { Name: 'GuardedResponses', Unit: 'Count' },
-  { Name: 'ShedRequests', Unit: 'Count' },
-  { Name: 'CacheHits', Unit: 'Count' },
-  { Name: 'CacheMisses', Unit: 'Count' },
-  { Name: 'Status4xx', Unit: 'Count' },
-  { Name: 'Status5xx', Unit: 'Count' },
-];
-
 export interface MetricsContext {
   readonly namespace: string;
   readonly region: string;
 }
 
-/** The EMF fields of one request's log line (dimension set `[["Region"]]`). */
-export function requestMetricFields(
-  context: MetricsContext,
-  values: RequestMetricValues,
-  timestampMs = Date.now(),
-): Record<string, unknown> {
-  return {
-    _aws: {
-      Timestamp: timestampMs,
-      CloudWatchMetrics: [
-        { Namespace: context.namespace, Dimensions: [['Region']], Metrics: REQUEST_METRICS },
-      ],
-    },
-    Region: context.region,
-    ...values,
-  };
-}
-
-type MetricsLog = Pick<FastifyBaseLogger, 'info'>;
+export type MetricsLog = Pick<FastifyBaseLogger, 'info'>;
 
 /**
  * Counts dependency calls by dependency and outcome and writes them as `DependencyCalls` (dimension
