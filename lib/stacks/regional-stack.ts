@@ -14,6 +14,7 @@ import { MemcachedCluster } from '../constructs/cache/memcached-cluster';
 import { CanaryTarget, ChaosFunctions } from '../constructs/chaos/chaos-functions';
 import { GameDayOrchestrator } from '../constructs/gameday/gameday-orchestrator';
 import { PublicLoadBalancer } from '../constructs/load-balancer/public-load-balancer';
+import { ZonalAutoshift } from '../constructs/load-balancer/zonal-autoshift';
 import { NatGatewayLayout, Network } from '../constructs/network/network';
 import { CatalogService } from '../constructs/service/catalog-service';
 import { ServiceLinkedRoles } from '../constructs/service/service-linked-roles';
@@ -61,6 +62,8 @@ export class RegionalStack extends Stack {
     return this.configuredAzs;
   }
 
+  /** Zonal autoshift on the load balancer; absent unless `zonalShift.autoshift` is on. */
+  public readonly zonalAutoshift?: ZonalAutoshift;
   /** The guarded chaos functions, canary and FIS templates; absent when chaos is off. */
   public readonly chaos?: ChaosFunctions;
   /** The game-day state machine that runs one scenario here; absent when chaos is off. */
@@ -166,6 +169,14 @@ export class RegionalStack extends Stack {
       // The chaos canary reads the endpoint every minute: no data then means not known healthy.
       canaryTraffic: config.chaos.enabled,
     });
+
+    if (config.zonalShift.autoshift) {
+      this.zonalAutoshift = new ZonalAutoshift(this, 'ZonalAutoshift', {
+        loadBalancer: this.loadBalancer,
+        outcomeAlarm: this.alarms.regionImpaired,
+        blockingAlarm: this.alarms.healthyHostsLow,
+      });
+    }
 
     if (config.chaos.enabled) {
       this.chaos = new ChaosFunctions(this, 'Chaos', {
