@@ -7,7 +7,6 @@
  *
  * A dry run goes through the same checks, reads only, and reports the plan.
  */
-import type { EndShiftsResult } from './zonal-shift';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { AwsVpcConfiguration, ECSClient } from '@aws-sdk/client-ecs';
@@ -51,6 +50,7 @@ import {
   transition,
 } from './state-table';
 import type { TargetHealthEntry } from './targeting';
+import type { EndShiftsResult } from './zonal-shift';
 
 /** Everything the logic touches, passed in so that tests can pass fakes. */
 export interface ChaosDeps {
