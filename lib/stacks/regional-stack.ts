@@ -218,6 +218,7 @@ export class RegionalStack extends Stack {
         albUnhealthyThreshold: hc.albUnhealthyThreshold,
         route53FailureThreshold: hc.route53FailureThreshold,
         maxFaultDurationMinutes: config.chaos.maxFaultDurationMinutes,
+        zonalShiftLoadBalancerArn: this.loadBalancer.loadBalancerArn,
       });
     }
     // --- end game day ---

@@ -57,6 +57,93 @@ describe('zonal shift on the regional load balancer', () => {
     test('passes every AwsSolutions check', () => {
       expect(nagErrors(app)).toEqual([]);
     });
+
+    const albRef = { Ref: Match.stringLikeRegexp('^LoadBalancerAlb') };
+    const onTheAlb = { StringEquals: { 'arc-zonal-shift:ResourceIdentifier': albRef } };
+
+    test('lets the mitigation function start, cancel and read shifts of this ALB only, and list shifts', () => {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^GameDayZonalShiftRole') }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Action: [
+                'arc-zonal-shift:StartZonalShift',
+                'arc-zonal-shift:CancelZonalShift',
+                'arc-zonal-shift:GetManagedResource',
+              ],
+              Condition: onTheAlb,
+              Effect: 'Allow',
+              Resource: '*',
+            },
+            { Action: 'arc-zonal-shift:ListZonalShifts', Effect: 'Allow', Resource: '*' },
+            { Action: 'ec2:DescribeAvailabilityZones', Effect: 'Allow', Resource: '*' },
+          ]),
+        },
+      });
+    });
+
+    test('gives the mitigation function the ALB, the state table, the endpoint and its limits', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('^Game day: zonal-shift'),
+        Environment: {
+          Variables: Match.objectLike({
+            ZONAL_SHIFT_RESOURCE: albRef,
+            HOLD_POLLS: '6',
+            SHIFT_TIMEOUT_SECONDS: '300',
+            MAX_FAULT_DURATION_MINUTES: '30',
+          }),
+        },
+      });
+    });
+
+    test('lets restore cancel (only on this ALB) and list shifts, and tells it which ALB', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            ZONAL_SHIFT_RESOURCE: albRef,
+            FAULTS_PARAMETER: Match.anyValue(),
+          }),
+        },
+      });
+      const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+      const restorePolicy = Object.values(
+        template.findResources('AWS::IAM::Policy', {
+          Properties: {
+            PolicyDocument: {
+              Statement: Match.arrayWith([
+                Match.objectLike({
+                  Action: 'arc-zonal-shift:CancelZonalShift',
+                  Condition: onTheAlb,
+                }),
+              ]),
+            },
+          },
+        }),
+      );
+      expect(restorePolicy).toHaveLength(1);
+      expect(policies).not.toContain('"arc-zonal-shift:*"');
+    });
+
+    test('the state machine shifts az-outage away from the AZ after observing it, then restores', () => {
+      const definition = (
+        Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
+          Properties: { DefinitionString: unknown };
+        }[]
+      )
+        .map((m) => JSON.stringify(m.Properties.DefinitionString))
+        .find((d) => d.includes('Observed enough?'));
+      expect(definition).toBeDefined();
+      for (const state of [
+        'Start zonal shift',
+        'Observe zonal shift',
+        'Shifted?',
+        'Wait (zonal shift)',
+      ]) {
+        expect(definition).toContain(state);
+      }
+      expect(definition).toContain('$.mitigationFailure');
+    });
   });
 
   describe('with zonalShift.autoshift on', () => {
