@@ -123,16 +123,15 @@ describe('the zonal-shift function against the ARC fake', () => {
     arc.clearInjections();
   });
 
-  const state = (status: ExperimentState['status'], experimentId = 'exp-1'): ExperimentState =>
-    ({
-      experimentId,
-      kind: 'az-outage',
-      status,
-      version: 3,
-      startedAt: new Date(T0).toISOString(),
-      faultExpiresAt: new Date(T0 + 10 * 60_000).toISOString(),
-      plan: { summary: '', affectedTaskIds: [], stopTasks: [], addFaults: [] },
-    });
+  const state = (status: ExperimentState['status'], experimentId = 'exp-1'): ExperimentState => ({
+    experimentId,
+    kind: 'az-outage',
+    status,
+    version: 3,
+    startedAt: new Date(T0).toISOString(),
+    faultExpiresAt: new Date(T0 + 10 * 60_000).toISOString(),
+    plan: { summary: '', affectedTaskIds: [], stopTasks: [], addFaults: [] },
+  });
   const deps = (over: Partial<ZonalShiftDeps> = {}): ZonalShiftDeps => ({
     api: client,
     resourceIdentifier: ALB,
