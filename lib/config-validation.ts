@@ -33,6 +33,7 @@ const KNOWN_KEYS = {
     'waf',
     'data',
     'site',
+    'zonalShift',
   ],
   region: ['region', 'availabilityZones', 'geoproximityBias'],
   domain: ['hostedZoneId', 'zoneName', 'apiRecordName', 'siteRecordName'],
@@ -44,6 +45,7 @@ const KNOWN_KEYS = {
   waf: Object.keys(DEFAULT_CONFIG.waf),
   data: Object.keys(DEFAULT_CONFIG.data),
   site: Object.keys(DEFAULT_CONFIG.site),
+  zonalShift: Object.keys(DEFAULT_CONFIG.zonalShift),
 } as const;
 
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -407,6 +409,12 @@ function checkFeatures(p: Problems, raw: Json, regions: readonly string[] | unde
   const data = p.object('data', raw.data, KNOWN_KEYS.data) ?? {};
   p.boolean('data.deletionProtection', data.deletionProtection);
   checkSite(p, raw.site, regions);
+  checkZonalShift(p, raw.zonalShift);
+}
+
+function checkZonalShift(p: Problems, value: unknown): void {
+  const zonalShift = p.object('zonalShift', value, KNOWN_KEYS.zonalShift) ?? {};
+  p.boolean('zonalShift.autoshift', zonalShift.autoshift);
 }
 
 function checkSite(p: Problems, value: unknown, regions: readonly string[] | undefined): void {

@@ -207,6 +207,17 @@ export interface WafConfig {
   readonly requestsPerFiveMinutesPerIp?: number;
 }
 
+/** ARC zonal shift on each region's load balancer (zonal shift itself is always enabled). */
+export interface ZonalShiftConfig {
+  /**
+   * Let AWS shift each region's load balancer away from an impaired AZ on its own (zonal
+   * autoshift), with weekly practice runs that end early when the region-impaired alarm fires and
+   * do not start while healthy capacity is already low. See docs/zonal-shift.md.
+   * @default false - only the operator (or the az-outage game day) starts a zonal shift
+   */
+  readonly autoshift?: boolean;
+}
+
 /** The catalog's DynamoDB global table. */
 export interface DataConfig {
   /**
@@ -286,6 +297,8 @@ export interface BlueprintConfig {
   readonly waf?: WafConfig;
   /** @default - see each field of DataConfig */
   readonly data?: DataConfig;
+  /** @default - see each field of ZonalShiftConfig */
+  readonly zonalShift?: ZonalShiftConfig;
   /** @default - see each field of SiteConfig */
   readonly site?: SiteConfig;
 }
@@ -305,6 +318,7 @@ export interface ResolvedConfig {
   readonly network: Required<NetworkConfig>;
   readonly waf: Required<WafConfig>;
   readonly data: Required<DataConfig>;
+  readonly zonalShift: Required<ZonalShiftConfig>;
   /** `failoverRegion` is undefined when origin failover is off. */
   readonly site: { readonly originFailover: boolean; readonly failoverRegion?: string };
 }
@@ -365,6 +379,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
   network: { natGateways: 'one-per-az' },
   waf: { enabled: true, requestsPerFiveMinutesPerIp: 2000 },
   data: { deletionProtection: true },
+  zonalShift: { autoshift: false },
   site: { originFailover: true, failoverRegion: 'eu-west-1' },
 };
 

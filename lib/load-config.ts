@@ -51,6 +51,7 @@ export function resolveConfig(
     network: { ...DEFAULT_CONFIG.network, ...input.network },
     waf: { ...DEFAULT_CONFIG.waf, ...input.waf },
     data: { ...DEFAULT_CONFIG.data, ...input.data },
+    zonalShift: { ...DEFAULT_CONFIG.zonalShift, ...input.zonalShift },
     site: resolveSite(input, regions),
   };
 }

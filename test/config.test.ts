@@ -51,6 +51,10 @@ describe('resolveConfig with no overrides', () => {
     expect(healthCheck.token).toBe('"status":"ready"');
   });
 
+  test('leaves zonal autoshift off', () => {
+    expect(resolveConfig({}).zonalShift).toEqual({ autoshift: false });
+  });
+
   test('replicates the site to the first region outside us-east-1', () => {
     expect(resolveConfig({}).site).toEqual({ originFailover: true, failoverRegion: 'eu-west-1' });
   });
@@ -79,6 +83,10 @@ describe('resolveConfig with valid overrides', () => {
     expect(config.healthCheck.albIntervalSeconds).toBe(
       DEFAULT_CONFIG.healthCheck.albIntervalSeconds,
     );
+  });
+
+  test('turns zonal autoshift on when asked', () => {
+    expect(resolveConfig({ zonalShift: { autoshift: true } }).zonalShift.autoshift).toBe(true);
   });
 
   test('replaces the region list whole and defaults each bias to 0', () => {
@@ -443,6 +451,18 @@ const invalidCases: [string, unknown, string, string][] = [
     { waf: { requestsPerFiveMinutesPerIp: 5 } },
     'waf.requestsPerFiveMinutesPerIp',
     'must be an integer from 10 to 2000000000 (requests), got 5',
+  ],
+  [
+    'zonal autoshift switched with a string',
+    { zonalShift: { autoshift: 'on' } },
+    'zonalShift.autoshift',
+    'must be true or false, got "on"',
+  ],
+  [
+    'an unknown zonal shift key',
+    { zonalShift: { practiceRuns: true } },
+    'zonalShift.practiceRuns',
+    'unknown key; allowed keys here are autoshift',
   ],
   [
     'deletion protection as a number',

@@ -30,6 +30,15 @@ export interface Actions {
   inject(): Promise<readonly FaultEntry[] | undefined>;
   /** Takes the fault out (scenarios that ECS does not heal by itself). */
   restore?(): Promise<void>;
+  /** az-outage's mitigation: a local zonal shift away from the lost AZ (see `zonalShift`). */
+  readonly zonalShift?: LocalZonalShift;
+}
+
+/** When the local zonal shift of an AZ started and ended (ms since the epoch). */
+export interface LocalZonalShift {
+  readonly target: string;
+  startedAt(): number | undefined;
+  endedAt(): number | undefined;
 }
 
 export interface ActionHooks {
@@ -81,22 +90,43 @@ export function scenarioActions(plan: RunPlan, home: Region, hooks: ActionHooks)
     }
     case 'az-outage': {
       const az = zones[1];
+      // The mitigation starts halfway through the health check's ejection budget: late enough that
+      // users saw the outage, early enough that the shift, not the check, takes the AZ out.
+      const { intervalMs, unhealthyThreshold } = plan.balancer;
+      const shiftDelaySeconds = (intervalMs * unhealthyThreshold) / 2 / 1000;
+      let shiftStartedAt: number | undefined;
+      let shiftEndedAt: number | undefined;
       return {
-        description: `SIGKILL the task and the memcached node in ${az}; after the restore both start again (the task after ${plan.replacementDelaySeconds} s)`,
+        description: `SIGKILL the task and the memcached node in ${az}; ${shiftDelaySeconds} s later a zonal shift away from ${az} (HAProxy maint on its targets); after the restore the shift ends and both start again (the task after ${plan.replacementDelaySeconds} s)`,
         badTargets: [`${home.name}/${az}`],
         detection: 'target',
         recovery: 'targets',
+        zonalShift: {
+          target: az,
+          startedAt: () => shiftStartedAt,
+          endedAt: () => shiftEndedAt,
+        },
         inject: async () => {
           await Promise.all([home.killReplica(az), home.memcached.get(az)?.kill()]);
           mark(hooks.injectedAt(), 'injected', `${az} lost: its task and memcached node killed`);
+          hooks.later(shiftDelaySeconds, async () => {
+            if (hooks.restoredAt() !== undefined) return;
+            shiftStartedAt = Date.now();
+            await home.shiftAway(az);
+            mark(shiftStartedAt, 'injected', `zonal shift away from ${az} started`);
+          });
           return undefined;
         },
         restore: async () => {
           mark(
             hooks.restoredAt() ?? Date.now(),
             'restored',
-            `${az} restored: memcached back, task scheduled`,
+            `${az} restored: zonal shift ended, memcached back, task scheduled`,
           );
+          if (shiftStartedAt !== undefined) {
+            await home.endShift(az);
+            shiftEndedAt = Date.now();
+          }
           await home.memcached.get(az)?.restart();
           replace(az, plan.replacementDelaySeconds);
         },

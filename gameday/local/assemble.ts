@@ -20,6 +20,7 @@ import {
   type Marker,
   type PhaseNumbers,
   type RoutingReport,
+  type ZonalShiftNumbers,
 } from './report';
 import { routingCheck, routingReport, type RoutingSetup } from './routing';
 import type { WriteCheck } from './writes';
@@ -113,6 +114,17 @@ export function assembleReport(record: RunRecord): LocalReport {
           loadEndedAt,
         });
   if (routing) checks.push(routingCheck(routing));
+  const zonalShift = zonalShiftNumbers(record, injectedAt, restoredAt ?? loadEndedAt);
+  if (zonalShift) {
+    const ejectionSeconds = (plan.balancer.intervalMs * plan.balancer.unhealthyThreshold) / 1000;
+    checks.push({
+      name: 'time to zonal shift',
+      measured: zonalShift.timeToShiftSeconds,
+      budget: ejectionSeconds,
+      verdict: 'pass',
+      explanation: `from the shift away from ${zonalShift.target} to the last request that failed or reached it; within the health check's ejection budget (${ejectionSeconds} s), or the shift did not help. User errors: ${zonalShift.before.errors} of ${zonalShift.before.requests} before the shift, ${zonalShift.during.errors} of ${zonalShift.during.requests} during it, ${zonalShift.after.errors} of ${zonalShift.after.requests} after it`,
+    });
+  }
   const localChecks = checks.map((check) => ({
     ...check,
     verdict: check.measured <= check.budget ? ('pass' as const) : ('fail' as const),
@@ -207,6 +219,7 @@ export function assembleReport(record: RunRecord): LocalReport {
     markers: [...markers].sort((a, b) => a.at - b.at),
     score,
     localChecks,
+    ...(zonalShift ? { zonalShift } : {}),
     verdict,
     summary,
     requests: {
@@ -324,4 +337,41 @@ export function renderDeployGate(gate: DeployGateRecord): string {
     `Deploy gate: ${gate.verdict.passed ? 'PASSED' : 'REFUSED'} ${gate.revisionTaskId} after ${gate.verdict.attempts} attempt(s), ${gate.verdict.checks.length} checks, in ${((gate.gateEndedAt - gate.gateStartedAt) / 1000).toFixed(1)} s; control GET ${gate.control.path}: ${gate.control.status}, ${gate.control.bytes} bytes.`,
     ...gate.verdict.problems.map((problem) => `  ${problem}`),
   ].join('\n');
+}
+
+/** The numbers of az-outage's local zonal shift (see `ZonalShiftNumbers`); undefined without one. */
+export function zonalShiftNumbers(
+  record: Pick<RunRecord, 'actions' | 'samples'>,
+  injectedAt: number,
+  end: number,
+): ZonalShiftNumbers | undefined {
+  const shift = record.actions.zonalShift;
+  const startedAt = shift?.startedAt();
+  if (!shift || startedAt === undefined) return undefined;
+  const { samples } = record;
+  const bad = (sample: Sample) => !sample.ok || sample.target === shift.target;
+  const during = samples.filter((sample) => sample.sentAt >= startedAt && sample.sentAt < end);
+  const lastBad = during
+    .filter(bad)
+    .reduce<number | undefined>(
+      (last, sample) => Math.max(last ?? sample.sentAt, sample.sentAt),
+      undefined,
+    );
+  const shiftedAt = lastBad ?? startedAt;
+  const count = (within: readonly Sample[]) => ({
+    requests: within.length,
+    errors: within.filter((sample) => !sample.ok).length,
+  });
+  const endedAt = shift.endedAt();
+  return {
+    target: shift.target,
+    startedAt,
+    ...(endedAt !== undefined ? { endedAt } : {}),
+    shiftedAt,
+    timeToShiftSeconds: Math.round(shiftedAt - startedAt) / 1000,
+    before: count(samples.filter((s) => s.sentAt >= injectedAt && s.sentAt < startedAt)),
+    during: count(during.filter((s) => s.sentAt <= shiftedAt)),
+    after: count(during.filter((s) => s.sentAt > shiftedAt)),
+    servedByShiftedAz: during.filter((s) => s.target === shift.target).length,
+  };
 }

@@ -253,6 +253,7 @@ export function planRun(
       : scenario === 'az-outage'
         ? [
             'az-outage kills processes outright (SIGKILL, a crash): requests reach the lost task until the health check ejects it, as they would in AWS when an AZ fails.',
+            "Its mitigation, a zonal shift, starts halfway through the ejection budget: HAProxy's runtime API puts the AZ's targets in maintenance, as ARC takes an AZ out of an ALB. The shift, not the health check, then takes the AZ out, so \"detected\" is the shift here; in AWS the game day shifts after the health check ejected the AZ's targets (docs/zonal-shift.md). Not modelled: the AZ's load balancer node leaving DNS, and ARC's own delay in applying the shift.",
           ]
         : []),
     ...(usesFaultDocument

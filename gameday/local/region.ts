@@ -81,6 +81,8 @@ export class Region {
   private readonly candidates: Replica[] = [];
   /** AZs whose target is deregistered: their next replica is registered once it listens. */
   private readonly deregistered = new Set<string>();
+  /** AZs shifted away from (a local zonal shift): no replica there is registered until it ends. */
+  private readonly shifted = new Set<string>();
 
   constructor(private readonly options: RegionOptions) {
     this.faultsFile = join(options.directory, `${options.region}-faults.json`);
@@ -146,7 +148,9 @@ export class Region {
     this.replicas.set(az, replica);
     this.tasks.push({ availabilityZone: az, taskId });
     await waitForLive(replica, 15_000);
-    if (this.deregistered.delete(az)) await this.haproxy.register(az, port);
+    if (!this.shifted.has(az) && this.deregistered.delete(az)) {
+      await this.haproxy.register(az, port);
+    }
     return replica;
   }
 
@@ -206,6 +210,26 @@ export class Region {
       },
     });
     return { availabilityZone: az, taskId, port, process: child };
+  }
+
+  /**
+   * A local zonal shift, as ARC does to an ALB: the AZ's targets get no new request (HAProxy's
+   * runtime API, `set server ... state maint`; requests already on them finish), and a replica
+   * started there meanwhile is not registered until the shift ends.
+   */
+  async shiftAway(az: string): Promise<void> {
+    this.shifted.add(az);
+    this.deregistered.add(az);
+    await this.haproxy.deregister(az);
+  }
+
+  /** Ends the local zonal shift: a replica already listening in the AZ is registered again. */
+  async endShift(az: string): Promise<void> {
+    if (!this.shifted.delete(az)) return;
+    const replica = this.replicas.get(az);
+    if (replica && !replica.process.hasExited() && this.deregistered.delete(az)) {
+      await this.haproxy.register(az, replica.port);
+    }
   }
 
   /**

@@ -93,6 +93,25 @@ export interface PhaseNumbers {
   readonly latency: LatencySummary;
 }
 
+/**
+ * A local zonal shift, measured from the requests: time to shift runs from its start to the last
+ * request (sent before the restore) that failed or reached the shifted AZ; users saw no error after.
+ */
+export interface ZonalShiftNumbers {
+  readonly target: string;
+  readonly startedAt: number;
+  readonly endedAt?: number;
+  /** When users stopped seeing errors (and the AZ stopped getting requests). */
+  readonly shiftedAt: number;
+  readonly timeToShiftSeconds: number;
+  /** Requests and failed ones: injection to shift start, shift start to shiftedAt, then to restore. */
+  readonly before: { readonly requests: number; readonly errors: number };
+  readonly during: { readonly requests: number; readonly errors: number };
+  readonly after: { readonly requests: number; readonly errors: number };
+  /** Requests the shifted AZ's targets answered after the shift started (in flight when it did). */
+  readonly servedByShiftedAz: number;
+}
+
 export interface LocalReport {
   readonly schema: typeof REPORT_SCHEMA;
   readonly scenario: {
@@ -147,6 +166,8 @@ export interface LocalReport {
   readonly markers: readonly Marker[];
   readonly score: Score;
   readonly localChecks: readonly LocalCheck[];
+  /** az-outage's mitigation, a local zonal shift; absent for other scenarios. */
+  readonly zonalShift?: ZonalShiftNumbers;
   readonly verdict: Verdict;
   /** The summary as the terminal showed it. */
   readonly summary: string;

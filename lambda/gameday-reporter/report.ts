@@ -221,6 +221,7 @@ export function buildReport(event: ReportEvent, env: ReportEnv, finishedAt: Date
       ...(unexpectedEjection ? { unexpectedEjection: true } : {}),
     },
     series: observation?.series ?? [],
+    ...zonalShiftOf(state),
     ...(failure ? { failure: failureOf(failure) } : {}),
     location: { bucket: env.bucket, key: reportKey(keyScenario, event.execution) },
   };
@@ -262,4 +263,26 @@ export function emitMetrics(metrics: Metrics, report: GameDayReport): void {
   }
   metrics.addMetric('Passed', MetricUnit.Count, score.verdict === 'pass' ? 1 : 0);
   metrics.publishStoredMetrics();
+}
+
+/** az-outage's mitigation as the report shows it; nothing when the run had none. */
+function zonalShiftOf(state: GameDayState): Pick<GameDayReport, 'zonalShift'> {
+  const shift = state.mitigation;
+  const failed = state.mitigationFailure ? failureOf(state.mitigationFailure).message : undefined;
+  if (!shift) return failed ? { zonalShift: { failure: failed } } : {};
+  return {
+    zonalShift: {
+      zonalShiftId: shift.zonalShiftId,
+      availabilityZone: shift.availabilityZone,
+      awayFrom: shift.awayFrom,
+      ...(shift.timeToShiftSeconds !== undefined
+        ? { timeToShiftSeconds: shift.timeToShiftSeconds }
+        : {}),
+      errorsDuringShift: shift.errorsDuringShift,
+      errorsAfterShift: shift.errorsAfterShift,
+      reads: shift.reads,
+      end: shift.reason ?? 'cut-short',
+      ...(failed ? { failure: failed } : {}),
+    },
+  };
 }

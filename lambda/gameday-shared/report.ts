@@ -86,6 +86,19 @@ export interface GameDayReport {
     readonly unexpectedEjection?: boolean;
   };
   readonly series: readonly PollPoint[];
+  /** az-outage's mitigation: the zonal shift, how long it took to work, and users' errors. */
+  readonly zonalShift?: {
+    readonly zonalShiftId?: string;
+    readonly availabilityZone?: string;
+    readonly awayFrom?: string;
+    readonly timeToShiftSeconds?: number;
+    readonly errorsDuringShift?: number;
+    readonly errorsAfterShift?: number;
+    readonly reads?: number;
+    readonly end?: 'held' | 'timeout' | 'cut-short';
+    /** Why it did not start or could not be observed (restore still ended any shift). */
+    readonly failure?: string;
+  };
   readonly failure?: { readonly error: string; readonly message: string };
   readonly location: { readonly bucket: string; readonly key: string };
 }

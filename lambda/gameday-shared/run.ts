@@ -8,6 +8,7 @@
  */
 import { Budget, SCENARIOS, ScenarioName } from '../../lib/gameday/scenarios';
 import type { Timeline } from '../../lib/gameday/scoring';
+import type { ShiftObservation } from '../zonal-shift/mitigation';
 
 /** The guarded chaos functions a scenario may inject with (a subset of the chaos functions). */
 export type InjectFunctionName =
@@ -357,6 +358,10 @@ export interface GameDayState {
   /** The last failure caught after preflight (an inject, observe or verify that threw). */
   readonly failure?: TaskFailure;
   readonly restoreFailure?: TaskFailure;
+  /** az-outage's zonal shift (lambda/zonal-shift), when the orchestrator has a load balancer. */
+  readonly mitigation?: ShiftObservation;
+  /** Why the zonal shift did not start or could not be observed. */
+  readonly mitigationFailure?: TaskFailure;
 }
 
 /** Whether the fault may be in place: applied, or unknown because the inject itself failed. */

@@ -1,6 +1,8 @@
-import { productionDeps } from '../shared/deps';
+import { experimentShifts, productionDeps } from '../shared/deps';
 import { createGuardedHandler } from '../shared/handler';
 
 import { restoreFunction } from './restore';
 
-export const handler = createGuardedHandler(restoreFunction, productionDeps);
+export const handler = createGuardedHandler(restoreFunction, () =>
+  productionDeps({ zonalShifts: experimentShifts }),
+);

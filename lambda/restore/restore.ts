@@ -58,9 +58,68 @@ export interface RestoreResult {
 
 /**
  * Answers from the state as it is now, every time (never from a cache): restore is idempotent by
- * nature, through the experiment's state machine.
+ * nature, through the experiment's state machine. Then it ends the experiment's zonal shift, if the
+ * function has one to end (see `endZonalShift`).
  */
 export async function restore(event: RestoreEvent, deps: ChaosDeps): Promise<RestoreResult> {
+  const result = await restoreState(event, deps);
+  return endZonalShift(event, result, deps);
+}
+
+/**
+ * The az-outage game day's mitigation, an ARC zonal shift, ends on every exit: an explicit restore
+ * (the state machine's, or the rule's for an execution that ended abnormally) ends the named
+ * experiment's shift whatever the state says, and the sweep ends it once it restored the
+ * experiment. Not on a dry run, nor while another restore is at work or the experiment has not
+ * expired (the sweep leaves a running game day alone). A shift that is still active afterwards (or
+ * may be) makes the restore a `restore-failed`, which the caller retries; the shift's own expiry
+ * ends it regardless.
+ */
+async function endZonalShift(
+  event: RestoreEvent,
+  result: RestoreResult,
+  deps: ChaosDeps,
+): Promise<RestoreResult> {
+  const experimentId = event.experimentId ?? result.experimentId;
+  const ends =
+    deps.zonalShifts !== undefined &&
+    experimentId !== undefined &&
+    !event.dryRun &&
+    (event.experimentId !== undefined
+      ? result.status !== 'in-progress'
+      : result.status === 'restored');
+  if (!ends || !deps.zonalShifts || experimentId === undefined) return result;
+  let problem: string | undefined;
+  try {
+    const ended = await deps.zonalShifts.end(experimentId);
+    if (ended.stillActive.length > 0) {
+      problem = `zonal shift(s) ${ended.stillActive.join(', ')} still active after cancelling`;
+    } else if (ended.cancelled.length > 0) {
+      deps.audit.record({
+        experimentId,
+        action: 'restore',
+        target: deps.env.service,
+        outcome: 'done',
+        detail: `ended zonal shift(s) ${ended.cancelled.join(', ')}`,
+      });
+      return {
+        ...result,
+        detail: `${result.detail}; ended zonal shift(s) ${ended.cancelled.join(', ')}`,
+      };
+    }
+  } catch (error) {
+    problem = `the zonal shift may still be active: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  if (problem === undefined) return result;
+  return {
+    ...result,
+    status: 'restore-failed',
+    experimentId,
+    detail: `${result.detail}; ${problem}`,
+  };
+}
+
+async function restoreState(event: RestoreEvent, deps: ChaosDeps): Promise<RestoreResult> {
   const target = deps.env.service;
   const now = deps.now();
   const state = await readState(deps.table, target);

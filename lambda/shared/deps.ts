@@ -11,9 +11,9 @@ import {
   elbv2Client,
   ssmClient,
 } from './clients';
-import { loadCanaryEnv, loadChaosEnv, requireEnv } from './env';
+import { loadCanaryEnv, loadChaosEnv, optionalEnv, requireEnv } from './env';
 import { EnvironmentError } from './errors';
-import type { ChaosDeps } from './experiment';
+import type { ChaosDeps, ExperimentShifts } from './experiment';
 import type { HandlerDeps } from './handler';
 import { logger, metrics } from './powertools';
 import { isRegionTarget, probe } from './probe';
@@ -23,6 +23,8 @@ import {
   loadBalancerTargetHealth,
   parseTargetGroupArns,
 } from './target-health';
+import { endExperimentShifts } from './zonal-shift';
+import { ZonalShiftClient } from './zonal-shift-client';
 
 let deps: HandlerDeps | undefined;
 
@@ -50,6 +52,19 @@ const noTargetHealth = (): never => {
 export const targetGroupHealth = (): TargetHealthReader =>
   loadBalancerTargetHealth(elbv2Client(), parseTargetGroupArns(requireEnv(TARGET_GROUP_ARNS)));
 
+/**
+ * For restore: ends the experiment's zonal shifts on ZONAL_SHIFT_RESOURCE (the ALB's ARN), when the
+ * orchestrator set it; none otherwise.
+ */
+export const experimentShifts = (): ExperimentShifts | undefined => {
+  const resourceIdentifier = optionalEnv('ZONAL_SHIFT_RESOURCE');
+  if (resourceIdentifier === undefined) return undefined;
+  const client = new ZonalShiftClient({ region: requireEnv('AWS_REGION') });
+  return {
+    end: (experimentId) => endExperimentShifts(client, { experimentId, resourceIdentifier }),
+  };
+};
+
 /** The production chaos dependencies: target health is always wired, never left to a fallback. */
 export type ProductionChaosDeps = ChaosDeps & { readonly targetHealth: TargetHealthReader };
 
@@ -63,6 +78,8 @@ export function productionDeps(
   options: {
     readonly cacheNodes?: () => CacheNodes;
     readonly targetHealth?: () => TargetHealthReader;
+    /** Only restore ends zonal shifts (see `experimentShifts`). */
+    readonly zonalShifts?: () => ExperimentShifts | undefined;
   } = {},
 ): HandlerDeps {
   if (deps) return deps;
@@ -75,6 +92,7 @@ export function productionDeps(
     table: { ddb: documentClient(), tableName: env.stateTable },
     cacheNodes: options.cacheNodes ?? noCacheNodes,
     targetHealth: options.targetHealth ? options.targetHealth() : noTargetHealth,
+    ...(options.zonalShifts ? { zonalShifts: options.zonalShifts() } : {}),
     probeOtherRegions: async () => {
       const canary = loadCanaryEnv();
       const others = canary.targets.filter((t) => isRegionTarget(t.name) && t.name !== env.region);

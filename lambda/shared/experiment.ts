@@ -50,6 +50,7 @@ import {
   transition,
 } from './state-table';
 import type { TargetHealthEntry } from './targeting';
+import type { EndShiftsResult } from './zonal-shift';
 
 /** Everything the logic touches, passed in so that tests can pass fakes. */
 export interface ChaosDeps {
@@ -73,6 +74,18 @@ export interface ChaosDeps {
    * @default - capacity from ECS alone: every RUNNING task counts as serving (tests only)
    */
   readonly targetHealth?: () => Promise<readonly TargetHealthEntry[]>;
+  /**
+   * Ends an experiment's ARC zonal shift (the az-outage game day's mitigation): restore calls it on
+   * every exit. See `zonal-shift.ts`.
+   * @default - no zonal shift to end: the function has no ZONAL_SHIFT_RESOURCE
+   */
+  readonly zonalShifts?: ExperimentShifts;
+}
+
+/** The experiment's zonal shifts on the service's load balancer, by the experiment id. */
+export interface ExperimentShifts {
+  /** Cancels every ACTIVE shift of the experiment and lists again; never touches others' shifts. */
+  end(experimentId: string): Promise<EndShiftsResult>;
 }
 
 /** The fields every fault event has (see `events.ts`). */

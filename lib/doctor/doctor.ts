@@ -17,6 +17,7 @@ import {
 } from './local-checks';
 import { LocalEnvironment } from './local-environment';
 import { regionNeeds } from './needs';
+import { checkZonalShift } from './zonal-shift-check';
 
 /**
  * The minimum of the CDK's default synthesizer, used only when the probe assembly could not be
@@ -113,7 +114,15 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
       checkCdkVersions(local, probe),
       checkCdkOnPath(local),
     ]);
-    return [checkNode(local), runtime, arm64, cdk, cdkOnPath, checkAlarmEmail(config)];
+    return [
+      checkNode(local),
+      runtime,
+      arm64,
+      cdk,
+      cdkOnPath,
+      checkAlarmEmail(config),
+      checkZonalShift(config),
+    ];
   })();
   const awsChecks = runAwsChecks({
     clients: options.aws,

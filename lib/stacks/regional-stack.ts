@@ -15,6 +15,7 @@ import { CanaryTarget, ChaosFunctions } from '../constructs/chaos/chaos-function
 import { BadDeployGameDay } from '../constructs/gameday/bad-deploy-game-day';
 import { GameDayOrchestrator } from '../constructs/gameday/gameday-orchestrator';
 import { PublicLoadBalancer } from '../constructs/load-balancer/public-load-balancer';
+import { ZonalAutoshift } from '../constructs/load-balancer/zonal-autoshift';
 import { NatGatewayLayout, Network } from '../constructs/network/network';
 import {
   CONTAINER_NAME,
@@ -69,6 +70,8 @@ export class RegionalStack extends Stack {
     return this.configuredAzs;
   }
 
+  /** Zonal autoshift on the load balancer; absent unless `zonalShift.autoshift` is on. */
+  public readonly zonalAutoshift?: ZonalAutoshift;
   /** The guarded chaos functions, canary and FIS templates; absent when chaos is off. */
   public readonly chaos?: ChaosFunctions;
   /** The game-day state machine that runs one scenario here; absent when chaos is off. */
@@ -197,6 +200,14 @@ export class RegionalStack extends Stack {
       canaryTraffic: config.chaos.enabled,
     });
 
+    if (config.zonalShift.autoshift) {
+      this.zonalAutoshift = new ZonalAutoshift(this, 'ZonalAutoshift', {
+        loadBalancer: this.loadBalancer,
+        outcomeAlarm: this.alarms.regionImpaired,
+        blockingAlarm: this.alarms.healthyHostsLow,
+      });
+    }
+
     if (config.chaos.enabled) {
       this.chaos = new ChaosFunctions(this, 'Chaos', {
         cluster: this.catalog.cluster,
@@ -238,6 +249,7 @@ export class RegionalStack extends Stack {
         albUnhealthyThreshold: hc.albUnhealthyThreshold,
         route53FailureThreshold: hc.route53FailureThreshold,
         maxFaultDurationMinutes: config.chaos.maxFaultDurationMinutes,
+        zonalShiftLoadBalancerArn: this.loadBalancer.loadBalancerArn,
       });
       // The bad-deploy game day (docs/gameday/bad-deploy.md): a revision answering empty 200s is
       // deployed; the deployment gate must refuse it before users see it. Restored on every exit.

@@ -63,6 +63,7 @@ describe('npm run doctor', () => {
         'cdk-versions',
         'cdk-on-path',
         'alarm-email',
+        'zonal-shift',
         'aws-credentials',
         ...['eu-west-1', 'eu-central-1'].flatMap((region) =>
           [
@@ -122,15 +123,15 @@ describe('npm run doctor', () => {
     const results = await doctor();
     const report = renderReport(results);
     // THEN
-    const local = results.slice(0, 6);
-    expect(local.map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    const local = results.slice(0, 7);
+    expect(local.map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
     const skipped = results.filter((r) => r.status === 'skip');
     expect(skipped).toHaveLength(17);
     expect(report).toContain(
       `Skipped 17 checks:\n  - 17 because no AWS credentials were found: ${skipped.map((r) => r.title).join(', ')}. To run them, configure credentials (aws configure, aws sso login, or AWS_PROFILE=<profile>) and run npm run doctor again.`,
     );
     expect(report).toContain(
-      '0 failed, 0 warned, 6 ok, 17 skipped. No failures among the checks that ran.',
+      '0 failed, 0 warned, 7 ok, 17 skipped. No failures among the checks that ran.',
     );
     expect(exitCodeFor(results)).toBe(0);
   });

@@ -412,3 +412,56 @@ describe('the report event', () => {
     );
   });
 });
+
+describe('the report of an az-outage run with its zonal shift', () => {
+  const shift = {
+    experimentId: 'gd-az-outage-1',
+    zonalShiftId: 'zs-1',
+    availabilityZone: 'eu-west-1c',
+    awayFrom: 'euw1-az3',
+    startedAt: at(20),
+    polls: 5,
+    reads: 75,
+    errorsDuringShift: 2,
+    errorsAfterShift: 0,
+    appliedAt: at(25),
+    shiftedAt: at(30),
+    cleanPolls: 4,
+    done: true,
+    reason: 'held' as const,
+    timeToShiftSeconds: 10,
+  };
+
+  test('shows time to shift and users errors during and after it', () => {
+    const report = buildReport(event({ ...TASK_LOSS, mitigation: shift }), ENV, FINISHED);
+    expect(report.zonalShift).toEqual({
+      zonalShiftId: 'zs-1',
+      availabilityZone: 'eu-west-1c',
+      awayFrom: 'euw1-az3',
+      timeToShiftSeconds: 10,
+      errorsDuringShift: 2,
+      errorsAfterShift: 0,
+      reads: 75,
+      end: 'held',
+    });
+  });
+
+  test('says why the shift did not start, from the failure the state machine caught', () => {
+    const report = buildReport(
+      event({
+        ...TASK_LOSS,
+        mitigationFailure: {
+          Error: 'GuardrailRefusal',
+          Cause: 'NO_TARGET: arn already has an active zonal shift zs-9 away from euw1-az1',
+        },
+      }),
+      ENV,
+      FINISHED,
+    );
+    expect(report.zonalShift?.failure).toContain('already has an active zonal shift zs-9');
+  });
+
+  test('has no zonal shift section for a run without one', () => {
+    expect(buildReport(event(TASK_LOSS), ENV, FINISHED).zonalShift).toBeUndefined();
+  });
+});

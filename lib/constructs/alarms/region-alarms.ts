@@ -78,6 +78,8 @@ export class RegionAlarms extends Construct {
   public readonly regionImpaired: CompositeAlarm;
   /** Metric alarms that roll a deployment back when they fire during it. */
   public readonly deploymentAlarms: readonly Alarm[];
+  /** Fewer healthy targets than the service needs: blocks zonal autoshift practice runs. */
+  public readonly healthyHostsLow: Alarm;
   public readonly dashboard: Dashboard;
   private readonly alarms: Alarm[] = [];
 
@@ -228,6 +230,7 @@ export class RegionAlarms extends Construct {
       description: 'Unusually many memcached connections: a client may be leaking them.',
     });
     this.deploymentAlarms = [alb5xxRate, target5xxRate, zeroLengthResponses];
+    this.healthyHostsLow = healthyHostsLow;
 
     // What users feel, not what one task feels: errors, empty bodies, slowness, lost capacity.
     this.regionImpaired = new CompositeAlarm(this, 'RegionImpaired', {

@@ -39,6 +39,11 @@ export const STATES = {
   observe: 'Observe',
   observedEnough: 'Observed enough?',
   faultWait: 'Wait (fault)',
+  /** az-outage's mitigation, when the orchestrator has a load balancer to shift. */
+  startZonalShift: 'Start zonal shift',
+  observeZonalShift: 'Observe zonal shift',
+  shifted: 'Shifted?',
+  shiftWait: 'Wait (zonal shift)',
   restore: 'Restore',
   markRestored: 'Mark restored',
   recoveryTargets: 'Targets (recovery)',
@@ -72,6 +77,10 @@ export function phaseOfState(name: string): Phase | undefined {
     case STATES.observe:
     case STATES.observedEnough:
     case STATES.faultWait:
+    case STATES.startZonalShift:
+    case STATES.observeZonalShift:
+    case STATES.shifted:
+    case STATES.shiftWait:
       return 'observe';
     case STATES.restore:
     case STATES.markRestored:

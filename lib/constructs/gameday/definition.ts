@@ -39,6 +39,12 @@ export interface GameDayDefinitionProps {
    */
   readonly targetGroupArns: readonly string[];
   readonly pollInterval: Duration;
+  /**
+   * az-outage's mitigation: starts a zonal shift away from the AZ once the outage is observed, and
+   * polls until it took (see lambda/zonal-shift). Restore ends the shift.
+   * @default - no mitigation step: az-outage goes from observation straight to restore
+   */
+  readonly zonalShiftFunction?: LambdaFunction;
 }
 
 /** A Lambda task may run this much longer than the function's own timeout (queueing, cold start). */
@@ -48,7 +54,9 @@ const TASK_TIMEOUT_MARGIN = Duration.seconds(30);
  * The run of one scenario:
  *
  *   Baseline targets -> Canary -> Preflight -> Steady state? -> Which scenario? -> Inject <scenario>
- *   -> Mark injected -> [Targets (fault) -> Observe -> Observed enough? -> Wait]* -> Restore
+ *   -> Mark injected -> [Targets (fault) -> Observe -> Observed enough? -> Wait]*
+ *   -> (az-outage with a zonal shift function: Start zonal shift -> [Observe zonal shift -> Shifted?
+ *   -> Wait]*) -> Restore
  *   -> Mark restored -> [Targets (recovery) -> Verify recovery -> Recovered? -> Wait]* -> Report
  *   -> Outcome? -> Done | Refused | Stopped | Aborted | Restore failed
  *
@@ -223,8 +231,19 @@ export function gameDayDefinition(scope: Construct, props: GameDayDefinitionProp
   catchAll(faultTargets, restore, '$.failure');
   catchAll(observe, restore, '$.failure');
   faultTargets.next(observe);
+  const observedEnough = new Choice(scope, STATES.observedEnough);
+  if (props.zonalShiftFunction) {
+    observedEnough.when(
+      Condition.and(
+        Condition.booleanEquals('$.observation.done', true),
+        Condition.stringEquals('$.preflight.run.scenario', 'az-outage'),
+        Condition.booleanEquals('$.preflight.run.dryRun', false),
+      ),
+      zonalShiftStates(scope, props.zonalShiftFunction, props.pollInterval, lambda, restore),
+    );
+  }
   observe.next(
-    new Choice(scope, STATES.observedEnough)
+    observedEnough
       .when(Condition.booleanEquals('$.observation.done', true), restore)
       .otherwise(
         new Wait(scope, STATES.faultWait, { time: WaitTime.duration(props.pollInterval) }).next(
@@ -291,4 +310,50 @@ function injectState(
     { inputPath: '$.preflight.run.injectEvent' },
     '$.inject',
   );
+}
+
+/**
+ * az-outage's mitigation: Start zonal shift -> [Observe zonal shift -> Shifted? -> Wait]* ->
+ * Restore. Any failure (a refusal, ARC unreachable) goes to Restore, which ends the shift.
+ */
+function zonalShiftStates(
+  scope: Construct,
+  fn: LambdaFunction,
+  pollInterval: Duration,
+  lambda: (
+    id: string,
+    fn: LambdaFunction,
+    payload: TaskInput | { readonly inputPath: string },
+    resultPath: string,
+  ) => LambdaInvoke,
+  restore: IChainable,
+): IChainable {
+  const start = lambda(
+    STATES.startZonalShift,
+    fn,
+    TaskInput.fromObject({
+      action: 'start',
+      experimentId: JsonPath.stringAt('$.preflight.run.experimentId'),
+      availabilityZone: JsonPath.stringAt('$.preflight.run.injectEvent.availabilityZone'),
+    }),
+    '$.mitigation',
+  );
+  const observe = lambda(
+    STATES.observeZonalShift,
+    fn,
+    TaskInput.fromObject({ action: 'observe', shift: JsonPath.objectAt('$.mitigation') }),
+    '$.mitigation',
+  );
+  for (const task of [start, observe]) {
+    task.addCatch(restore, { errors: [Errors.ALL], resultPath: '$.mitigationFailure' });
+  }
+  start.next(observe);
+  observe.next(
+    new Choice(scope, STATES.shifted)
+      .when(Condition.booleanEquals('$.mitigation.done', true), restore)
+      .otherwise(
+        new Wait(scope, STATES.shiftWait, { time: WaitTime.duration(pollInterval) }).next(observe),
+      ),
+  );
+  return start;
 }

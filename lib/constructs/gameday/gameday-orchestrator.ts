@@ -134,6 +134,17 @@ export interface GameDayOrchestratorProps {
    */
   readonly requestsPerPoll?: number;
   /**
+   * The ARN of the load balancer az-outage shifts away from the impaired AZ (ARC zonal shift must
+   * be enabled on it). Adds the mitigation step and lets restore end the shift.
+   * @default - no mitigation: az-outage only observes the outage
+   */
+  readonly zonalShiftLoadBalancerArn?: string;
+  /**
+   * Seconds the mitigation step waits for users to stop seeing errors after it started the shift.
+   * @default 300
+   */
+  readonly zonalShiftTimeoutSeconds?: number;
+  /**
    * Days a report is kept in the bucket.
    * @default 365
    */
@@ -181,6 +192,8 @@ export class GameDayOrchestrator extends Construct {
   public readonly budgets: Readonly<Record<ScenarioName, Budget>>;
   /** Invokes restore when an execution ends stopped, timed out or failed. */
   public readonly restoreOnAbnormalEnd: Rule;
+  /** Starts and observes az-outage's zonal shift; absent without `zonalShiftLoadBalancerArn`. */
+  public readonly zonalShiftFunction?: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: GameDayOrchestratorProps) {
     super(scope, id);
@@ -297,6 +310,16 @@ export class GameDayOrchestrator extends Construct {
     });
 
     const functions = props.chaos.functions;
+    if (props.zonalShiftLoadBalancerArn !== undefined) {
+      this.zonalShiftFunction = this.zonalShiftMitigation(props, {
+        logRetention,
+        namespace,
+        maxFaultDurationMinutes,
+        requestsPerPoll,
+        hold,
+        pollInterval,
+      });
+    }
     const logGroup = new LogGroup(this, 'StateMachineLogs', {
       retention: logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -321,6 +344,7 @@ export class GameDayOrchestrator extends Construct {
           reportFunction: this.reportFunction,
           targetGroupArns: props.targetGroups.map((g) => g.targetGroupArn),
           pollInterval,
+          zonalShiftFunction: this.zonalShiftFunction,
         }),
       ),
       // No execution timeout: it would end a run without its restore. Every loop ends by the
@@ -357,6 +381,7 @@ export class GameDayOrchestrator extends Construct {
       ...Object.values(functions),
       this.observeFunction,
       this.reportFunction,
+      ...(this.zonalShiftFunction ? [this.zonalShiftFunction] : []),
     ]);
 
     new CfnOutput(this, 'StateMachineArn', {
@@ -367,6 +392,70 @@ export class GameDayOrchestrator extends Construct {
       description: 'Where game-day reports are stored (reports/<scenario>/<experiment id>.json)',
       value: this.reportBucket.bucketName,
     }).overrideLogicalId(GAMEDAY_OUTPUTS.reportBucket);
+  }
+
+  /**
+   * az-outage's mitigation (lambda/zonal-shift) and what restore needs to end it. ARC scopes Start,
+   * Cancel and GetManagedResource to one load balancer by the `arc-zonal-shift:ResourceIdentifier`
+   * condition key (AWS's documented way); ListZonalShifts and ec2:DescribeAvailabilityZones take
+   * no resource.
+   */
+  private zonalShiftMitigation(
+    props: GameDayOrchestratorProps,
+    options: {
+      logRetention: RetentionDays;
+      namespace: string;
+      maxFaultDurationMinutes: number;
+      requestsPerPoll: number;
+      hold: Duration;
+      pollInterval: Duration;
+    },
+  ): NodejsFunction {
+    const albArn = props.zonalShiftLoadBalancerArn as string;
+    const onTheLoadBalancer = (actions: string[]) =>
+      new PolicyStatement({
+        actions,
+        resources: ['*'],
+        conditions: { StringEquals: { 'arc-zonal-shift:ResourceIdentifier': albArn } },
+      });
+    const list = new PolicyStatement({
+      actions: ['arc-zonal-shift:ListZonalShifts'],
+      resources: ['*'],
+    });
+    const holdPolls = Math.ceil(options.hold.toSeconds() / options.pollInterval.toSeconds());
+    const fn = this.function('ZonalShift', 'zonal-shift', Duration.seconds(60), {
+      logRetention: options.logRetention,
+      namespace: options.namespace,
+      statements: [
+        onTheLoadBalancer([
+          'arc-zonal-shift:StartZonalShift',
+          'arc-zonal-shift:CancelZonalShift',
+          'arc-zonal-shift:GetManagedResource',
+        ]),
+        list,
+        new PolicyStatement({ actions: ['ec2:DescribeAvailabilityZones'], resources: ['*'] }),
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem'],
+          resources: [props.chaos.stateTable.tableArn],
+        }),
+      ],
+      environment: {
+        ZONAL_SHIFT_RESOURCE: albArn,
+        STATE_TABLE: props.chaos.stateTable.tableName,
+        SERVICE_ARN: props.service.serviceArn,
+        REGION_ENDPOINT: props.regionEndpoint,
+        REQUESTS_PER_POLL: String(options.requestsPerPoll),
+        HOLD_POLLS: String(holdPolls),
+        SHIFT_TIMEOUT_SECONDS: String(props.zonalShiftTimeoutSeconds ?? 300),
+        MAX_FAULT_DURATION_MINUTES: String(options.maxFaultDurationMinutes),
+      },
+    });
+    // Restore ends the shift on every exit (lambda/restore).
+    const restore = props.chaos.functions.restore;
+    restore.addEnvironment('ZONAL_SHIFT_RESOURCE', albArn);
+    restore.addToRolePolicy(onTheLoadBalancer(['arc-zonal-shift:CancelZonalShift']));
+    restore.addToRolePolicy(list);
+    return fn;
   }
 
   /** A game-day function with its own role (no managed policy) and log group, like the chaos functions. */
@@ -447,6 +536,19 @@ function validateProps(props: GameDayOrchestratorProps, resolved: Resolved): voi
   integerIn('maxFaultDurationMinutes', resolved.maxFaultDurationMinutes, 1, 720, ' (minutes)');
   integerIn('requestsPerPoll', resolved.requestsPerPoll, 1, 100);
   integerIn('reportRetentionDays', resolved.retentionDays, 1, 3650, ' (days)');
+  if (props.zonalShiftTimeoutSeconds !== undefined) {
+    integerIn('zonalShiftTimeoutSeconds', props.zonalShiftTimeoutSeconds, 30, 3600, ' (seconds)');
+  }
+  const alb = props.zonalShiftLoadBalancerArn;
+  if (
+    alb !== undefined &&
+    known(alb) &&
+    !/^arn:[\w-]+:elasticloadbalancing:[^:]+:\d{12}:loadbalancer\/app\//.test(alb)
+  ) {
+    problems.push(
+      `zonalShiftLoadBalancerArn must be an Application Load Balancer ARN (…:loadbalancer/app/…), got ${JSON.stringify(alb)}`,
+    );
+  }
   const poll = resolved.pollInterval.toMilliseconds() / 1000;
   if (!(poll >= 1 && poll <= 60)) {
     problems.push(`pollInterval must be 1-60 seconds, got ${poll}`);

@@ -15,6 +15,9 @@ import { Construct } from 'constructs';
 
 import { RELAY_TOKEN_HEADER, VIEWER_IP_HEADER } from './relay-headers';
 
+/** The load balancer attribute that lets ARC start zonal shifts (and autoshifts) on it. */
+export const ZONAL_SHIFT_ATTRIBUTE = 'zonal_shift.config.enabled';
+
 export interface PublicLoadBalancerProps {
   /** The VPC whose public subnets hold the load balancer. */
   readonly vpc: IVpc;
@@ -66,8 +69,8 @@ const NO_ROUTE = ListenerAction.fixedResponse(404, {
 });
 
 /**
- * An internet-facing ALB with encrypted access logs, invalid header fields dropped, HTTPS when a
- * domain is configured, and a WAF web ACL. Targets are attached by the service through `listener`.
+ * An internet-facing ALB with encrypted access logs, invalid header fields dropped, ARC zonal shift
+ * enabled, HTTPS when a domain is configured, and a WAF web ACL. Targets are attached by the service through `listener`.
  */
 export class PublicLoadBalancer extends Construct {
   public readonly loadBalancer: ApplicationLoadBalancer;
@@ -142,6 +145,11 @@ export class PublicLoadBalancer extends Construct {
       dropInvalidHeaderFields: true,
     });
     this.loadBalancer.logAccessLogs(accessLogs);
+    // ARC zonal shift (docs/zonal-shift.md): off unless the load balancer opts in. ALBs keep
+    // cross-zone load balancing on (it cannot be turned off on an ALB, only per target group), which
+    // zonal shift supports: the shifted AZ's node leaves DNS and the other nodes stop sending to
+    // the shifted AZ's targets.
+    this.loadBalancer.setAttribute(ZONAL_SHIFT_ATTRIBUTE, 'true');
     Validations.of(this.loadBalancer).acknowledge({
       id: 'AwsSolutions-EC23',
       reason: 'An internet-facing load balancer must accept any client; the WAF rate-limits them.',

@@ -1,0 +1,82 @@
+import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { Context } from 'aws-lambda';
+
+import { httpGet, readItems } from '../gameday-observe/client-reads';
+import { rethrowForStateMachine } from '../gameday-shared/errors';
+import { documentClient } from '../shared/clients';
+import { clientConfig } from '../shared/ecs-client';
+import { numberEnv, requireEnv } from '../shared/env';
+import { logger, tracer } from '../shared/powertools';
+import { readState } from '../shared/state-table';
+import { ZonalShiftClient } from '../shared/zonal-shift-client';
+
+import type { ShiftObservation } from './mitigation';
+import { ZonalShiftDeps, parseZonalShiftEvent, zonalShiftFunction } from './zonal-shift-function';
+
+let deps: ZonalShiftDeps | undefined;
+
+/** The deployed dependencies, built on first use and kept. */
+function productionDeps(): ZonalShiftDeps {
+  if (deps) return deps;
+  const region = requireEnv('AWS_REGION');
+  const table = { ddb: documentClient(), tableName: requireEnv('STATE_TABLE') };
+  const service = requireEnv('SERVICE_ARN');
+  const endpoint = requireEnv('REGION_ENDPOINT');
+  const requestsPerPoll = numberEnv('REQUESTS_PER_POLL', {
+    defaultValue: 15,
+    min: 1,
+    max: 100,
+    integer: true,
+  });
+  const ec2 = tracer.captureAWSv3Client(new EC2Client(clientConfig()));
+  deps = {
+    api: new ZonalShiftClient({ region }),
+    resourceIdentifier: requireEnv('ZONAL_SHIFT_RESOURCE'),
+    azIdOf: async (name) => {
+      const out = await ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: [name] }));
+      const id = out.AvailabilityZones?.find((z) => z.ZoneName === name)?.ZoneId;
+      if (!id) throw new Error(`EC2 knows no availability zone ${name} in ${region}`);
+      return id;
+    },
+    state: () => readState(table, service),
+    reads: () =>
+      readItems(endpoint, requestsPerPoll, {
+        get: httpGet,
+        timeoutMs: 2_000,
+        concurrency: 5,
+        clock: () => performance.now(),
+      }),
+    limits: {
+      holdPolls: numberEnv('HOLD_POLLS', { defaultValue: 3, min: 0, max: 100, integer: true }),
+      timeoutSeconds: numberEnv('SHIFT_TIMEOUT_SECONDS', {
+        defaultValue: 600,
+        min: 30,
+        max: 3600,
+        integer: true,
+      }),
+    },
+    maxFaultDurationMinutes: numberEnv('MAX_FAULT_DURATION_MINUTES', {
+      defaultValue: 30,
+      min: 1,
+      max: 720,
+      integer: true,
+    }),
+    now: () => Date.now(),
+  };
+  return deps;
+}
+
+/** Starts the az-outage mitigation, or observes one poll of it; see zonal-shift-function.ts. */
+export async function handler(event: unknown, context: Context): Promise<ShiftObservation> {
+  logger.resetKeys();
+  logger.addContext(context);
+  try {
+    const parsed = parseZonalShiftEvent(event);
+    logger.appendKeys({ action: parsed.action });
+    const result = await zonalShiftFunction(parsed, productionDeps());
+    logger.info(`zonal shift ${parsed.action}`, { result });
+    return result;
+  } catch (error) {
+    return rethrowForStateMachine(error);
+  }
+}
