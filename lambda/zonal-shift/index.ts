@@ -6,7 +6,7 @@ import { rethrowForStateMachine } from '../gameday-shared/errors';
 import { documentClient } from '../shared/clients';
 import { clientConfig } from '../shared/ecs-client';
 import { numberEnv, requireEnv } from '../shared/env';
-import { logger, tracer } from '../shared/powertools';
+import { logger } from '../shared/powertools';
 import { readState } from '../shared/state-table';
 import { ZonalShiftClient } from '../shared/zonal-shift-client';
 
@@ -28,7 +28,7 @@ function productionDeps(): ZonalShiftDeps {
     max: 100,
     integer: true,
   });
-  const ec2 = tracer.captureAWSv3Client(new EC2Client(clientConfig()));
+  const ec2 = new EC2Client(clientConfig());
   deps = {
     api: new ZonalShiftClient({ region }),
     resourceIdentifier: requireEnv('ZONAL_SHIFT_RESOURCE'),

@@ -193,7 +193,7 @@ export class GameDayOrchestrator extends Construct {
   /** Invokes restore when an execution ends stopped, timed out or failed. */
   public readonly restoreOnAbnormalEnd: Rule;
   /** Starts and observes az-outage's zonal shift; absent without `zonalShiftLoadBalancerArn`. */
-  public readonly zonalShiftFunction?: NodejsFunction;
+  public readonly zonalShiftFunction?: ProjectFunction;
 
   constructor(scope: Construct, id: string, props: GameDayOrchestratorProps) {
     super(scope, id);
@@ -410,7 +410,7 @@ export class GameDayOrchestrator extends Construct {
       hold: Duration;
       pollInterval: Duration;
     },
-  ): NodejsFunction {
+  ): ProjectFunction {
     const albArn = props.zonalShiftLoadBalancerArn as string;
     const onTheLoadBalancer = (actions: string[]) =>
       new PolicyStatement({
