@@ -17,20 +17,26 @@ import { WriteResult, writeHealth } from './write-health';
 export const KVS_ARN_ENV = 'KVS_ARN';
 export const REGION_ALARMS_ENV = 'REGION_ALARMS';
 
-/** `REGION_ALARMS`: alarm name -> region. */
+/**
+ * `REGION_ALARMS`: region -> the name of its health-check alarm (as the stack writes it: the names
+ * are CloudFormation's), turned around into alarm name -> region.
+ */
 export function parseRegionAlarms(value: unknown): Record<string, string> {
+  const entries =
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? Object.entries(value)
+      : [];
+  const alarms = new Set(entries.map(([, alarm]) => alarm));
   if (
-    typeof value !== 'object' ||
-    value === null ||
-    Array.isArray(value) ||
-    Object.values(value).some((v) => typeof v !== 'string') ||
-    Object.keys(value).length === 0
+    entries.length === 0 ||
+    entries.some(([, alarm]) => typeof alarm !== 'string' || alarm === '') ||
+    alarms.size !== entries.length
   ) {
     throw new EdgeHealthEventError([
-      `${REGION_ALARMS_ENV} must be a non-empty JSON object of alarm name to region, got ${JSON.stringify(value)}`,
+      `${REGION_ALARMS_ENV} must be a non-empty JSON object of region to a distinct alarm name, got ${JSON.stringify(value)}`,
     ]);
   }
-  return value as Record<string, string>;
+  return Object.fromEntries(entries.map(([region, alarm]) => [alarm as string, region]));
 }
 
 let deps:

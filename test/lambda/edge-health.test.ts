@@ -15,7 +15,7 @@ import {
   HealthStore,
   keyValueStoreHealth,
 } from '../../lambda/edge-health/health-store';
-import { handler } from '../../lambda/edge-health/index';
+import { handler, parseRegionAlarms } from '../../lambda/edge-health/index';
 import { AlarmState, reconcile } from '../../lambda/edge-health/reconcile';
 import { HealthWriteError, writeHealth } from '../../lambda/edge-health/write-health';
 import { FakeKvs } from '../support/fake-kvs';
@@ -375,7 +375,10 @@ describe('edge-health events', () => {
     const kvs = await FakeKvs.start(ARN, SEEDED);
     try {
       process.env.KVS_ARN = ARN;
-      process.env.REGION_ALARMS = JSON.stringify(ALARMS);
+      process.env.REGION_ALARMS = JSON.stringify({
+        'us-east-1': 'Unhealthy-us-east-1',
+        'eu-west-1': 'Unhealthy-eu-west-1',
+      });
       // WHEN it gets an alarm event for an alarm that is not a region's
       const invoke = handler(alarmEvent('SomeoneElses', 'ALARM', at(1)), {
         awsRequestId: 'req-1',
@@ -391,5 +394,15 @@ describe('edge-health events', () => {
       delete process.env.REGION_ALARMS;
       await kvs.close();
     }
+  });
+
+  test.each([
+    ['an array', ['Unhealthy-eu-west-1']],
+    ['an empty object', {}],
+    ['one alarm for two regions', { 'us-east-1': 'A', 'eu-west-1': 'A' }],
+  ])('REGION_ALARMS as %s is refused with what it must be', (_name, value) => {
+    expect(() => parseRegionAlarms(value)).toThrow(
+      /REGION_ALARMS must be a non-empty JSON object of region to a distinct alarm name/,
+    );
   });
 });

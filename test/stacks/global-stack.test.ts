@@ -280,22 +280,38 @@ describe('the Global stack with a domain', () => {
     expect(template.findOutputs('NameServers')).toEqual({});
   });
 
-  test('serves the site at www.<zone> with a certificate, and tells it to call the API over HTTPS', () => {
+  test('serves the site at www.<zone> with a certificate, and routes its /api/* to the regions over HTTPS at <region>.api.<zone>', () => {
     template.hasResourceProperties('AWS::CertificateManager::Certificate', {
       DomainName: 'www.example.net',
     });
     template.hasOutput('SiteUrl', { Value: 'https://www.example.net' });
     expect(runtimeConfigOf(synth)).toEqual({
-      apiUrl: 'https://api.example.net',
+      apiUrl: '',
       healthToken: '"status":"ready"',
       regions: DEFAULT_CONFIG.regions.map(({ region }) => ({
         region,
         healthUrl: `https://${region}.api.example.net/health/ready`,
       })),
     });
-    template.hasResourceProperties('AWS::CloudFront::Distribution', {
-      DistributionConfig: Match.objectLike({ CacheBehaviors: Match.absent() }),
-    });
+    const distribution = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0];
+    const config = (distribution.Properties as { DistributionConfig: Record<string, unknown> })
+      .DistributionConfig;
+    // The API, and each region on its own path (which holds its origin for the router).
+    expect((config.CacheBehaviors as { PathPattern: string }[]).map((b) => b.PathPattern)).toEqual([
+      '/api/*',
+      ...DEFAULT_CONFIG.regions.map((r) => `/regions/${r.region}/*`),
+    ]);
+    const origins = config.Origins as {
+      Id: string;
+      DomainName: unknown;
+      CustomOriginConfig?: unknown;
+    }[];
+    for (const { region } of DEFAULT_CONFIG.regions) {
+      expect(origins.find((o) => o.Id === `relay-${region}`)).toMatchObject({
+        DomainName: `${region}.api.example.net`,
+        CustomOriginConfig: { OriginProtocolPolicy: 'https-only' },
+      });
+    }
   });
 });
 

@@ -90,6 +90,13 @@ export interface SiteApiRegion extends SiteRegionOrigin {
    * @default 0
    */
   readonly bias?: number;
+  /**
+   * A name on the load balancer's certificate (e.g. `eu-west-1.api.example.com`): the
+   * distribution then reaches the region over HTTPS at that name.
+   * @default - the load balancer's own name, over plain HTTP (it has no certificate CloudFront
+   * would trust for that name)
+   */
+  readonly originDomainName?: string;
 }
 
 export interface StaticSiteProps {
@@ -131,7 +138,9 @@ export interface StaticSiteProps {
    * Load balancers that answer `/api/*` on the distribution's own name, over plain HTTP like
    * `apiOrigin`, chosen per request at the edge: a viewer-request CloudFront Function sends each
    * request to the nearest region (geoproximity, with each region's bias) whose entry in
-   * `apiHealthStore` is not `unhealthy`. Instead of `apiOrigin`; requires `apiHealthStore`.
+   * `apiHealthStore` is not `unhealthy`. Instead of `apiOrigin`; requires `apiHealthStore`. Each
+   * region also answers at `/regions/<region>/*`, as with `regionOrigins` (the routing function
+   * can select only origins that a behavior of the distribution targets).
    * @default - `/api/*` goes to `apiOrigin` alone, if set
    */
   readonly apiRegions?: readonly SiteApiRegion[];
@@ -304,7 +313,7 @@ export class StaticSite extends Construct {
     this.acknowledgeDistributionChoices(
       certificate !== undefined,
       props.apiOrigin !== undefined ||
-        (props.apiRegions ?? []).length > 0 ||
+        (props.apiRegions ?? []).some((r) => r.originDomainName === undefined) ||
         (props.regionOrigins ?? []).length > 0,
     );
 
@@ -387,15 +396,19 @@ export class StaticSite extends Construct {
       region: string | undefined,
       loadBalancer: ILoadBalancerV2,
       relayToken: string | undefined,
+      httpsDomainName?: string,
     ): IOrigin => {
       const cached = region === undefined ? undefined : origins.get(region);
       if (cached) return cached;
       const api = region === undefined || apiRegionNames.has(region);
       // The API waits up to 10 s for an answer; readiness answers fast or the region counts as
       // down (3 s). A region the API routes to gets one origin for both, with the API's read timeout.
-      const origin = new HttpOrigin(loadBalancer.loadBalancerDnsName, {
+      const origin = new HttpOrigin(httpsDomainName ?? loadBalancer.loadBalancerDnsName, {
         originId: region !== undefined && api ? relayOriginId(region) : undefined,
-        protocolPolicy: OriginProtocolPolicy.HTTP_ONLY,
+        protocolPolicy:
+          httpsDomainName === undefined
+            ? OriginProtocolPolicy.HTTP_ONLY
+            : OriginProtocolPolicy.HTTPS_ONLY,
         connectionAttempts: 1,
         connectionTimeout: Duration.seconds(api && region === undefined ? 10 : 3),
         readTimeout: Duration.seconds(api ? 10 : 3),
@@ -417,7 +430,9 @@ export class StaticSite extends Construct {
     });
     let apiRouter: CloudFrontFunction | undefined;
     if (apiRegions.length > 0 && props.apiHealthStore) {
-      const apiOrigins = apiRegions.map((r) => originOf(r.region, r.loadBalancer, r.relayToken));
+      const apiOrigins = apiRegions.map((r) =>
+        originOf(r.region, r.loadBalancer, r.relayToken, r.originDomainName),
+      );
       apiRouter = new CloudFrontFunction(this, 'ApiRouterViewerRequest', {
         comment:
           'Sends /api/* to the nearest region not marked unhealthy in the KeyValueStore (geoproximity with bias)',
@@ -440,7 +455,13 @@ export class StaticSite extends Construct {
         relayRequest(),
       );
     }
-    for (const { region, loadBalancer, relayToken } of props.regionOrigins ?? []) {
+    // CloudFront Functions select only origins the distribution has, and the distribution has
+    // only origins a behavior targets: every API region also answers at /regions/<region>/*.
+    const relayed = [
+      ...(props.regionOrigins ?? []),
+      ...apiRegions.filter((a) => !(props.regionOrigins ?? []).some((r) => r.region === a.region)),
+    ];
+    for (const { region, loadBalancer, relayToken } of relayed) {
       behaviors[`/regions/${region}/*`] = relay(
         originOf(region, loadBalancer, relayToken),
         relayRequest(),
@@ -609,9 +630,14 @@ function validate(scope: Construct, props: StaticSiteProps): void {
       problems.push(`bias of ${r.region} must be an integer from -99 to 99, got ${bias}`);
     }
     const relay = (props.regionOrigins ?? []).find((o) => o.region === r.region);
-    if (relay && (relay.loadBalancer !== r.loadBalancer || relay.relayToken !== r.relayToken)) {
+    if (
+      relay &&
+      (relay.loadBalancer !== r.loadBalancer ||
+        relay.relayToken !== r.relayToken ||
+        r.originDomainName !== undefined)
+    ) {
       problems.push(
-        `${r.region} is in apiRegions and regionOrigins with a different load balancer or relay token; both paths share one origin per region, so give the same ones`,
+        `${r.region} is in apiRegions and regionOrigins with a different load balancer, relay token or origin name; both paths share one origin per region, so give the same ones (and no originDomainName)`,
       );
     }
   }
