@@ -22,11 +22,11 @@ export const REGION_ALARMS_ENV = 'REGION_ALARMS';
  * are CloudFormation's), turned around into alarm name -> region.
  */
 export function parseRegionAlarms(value: unknown): Record<string, string> {
-  const entries =
+  const entries: [string, unknown][] =
     typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? Object.entries(value)
+      ? Object.entries(value as Record<string, unknown>)
       : [];
-  const alarms = new Set(entries.map(([, alarm]) => alarm));
+  const alarms = new Set<unknown>(entries.map(([, alarm]) => alarm));
   if (
     entries.length === 0 ||
     entries.some(([, alarm]) => typeof alarm !== 'string' || alarm === '') ||
