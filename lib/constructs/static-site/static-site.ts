@@ -13,7 +13,10 @@ import {
   IKeyValueStore,
   IOrigin,
   OriginProtocolPolicy,
+  OriginRequestCookieBehavior,
+  OriginRequestHeaderBehavior,
   OriginRequestPolicy,
+  OriginRequestQueryStringBehavior,
   ResponseHeadersPolicy,
   S3OriginAccessControl,
   SecurityPolicyProtocol,
@@ -417,12 +420,16 @@ export class StaticSite extends Construct {
       if (region !== undefined) origins.set(region, origin);
       return origin;
     };
-    const relay = (origin: IOrigin, viewerRequest: CloudFrontFunction): BehaviorOptions => ({
+    const relay = (
+      origin: IOrigin,
+      viewerRequest: CloudFrontFunction,
+      originRequestPolicy = OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+    ): BehaviorOptions => ({
       origin,
       viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
       cachePolicy: CachePolicy.CACHING_DISABLED,
-      originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      originRequestPolicy,
       responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
       functionAssociations: [
         { function: viewerRequest, eventType: FunctionEventType.VIEWER_REQUEST },
@@ -447,8 +454,17 @@ export class StaticSite extends Construct {
           ),
         ),
       });
+      // CloudFront adds its viewer-location headers only when a policy names them, and only then
+      // does the routing function see them. Every other header the API reads is named too (the
+      // Host header is not: an HTTPS origin is checked against the name CloudFront sends).
+      const apiRequest = new OriginRequestPolicy(this, 'ApiOriginRequest', {
+        comment: 'The API relay: the viewer location for the router, and the headers the API reads',
+        headerBehavior: OriginRequestHeaderBehavior.allowList(...API_ORIGIN_HEADERS),
+        queryStringBehavior: OriginRequestQueryStringBehavior.all(),
+        cookieBehavior: OriginRequestCookieBehavior.none(),
+      });
       // The behavior's own origin is the first region's; the function selects per request.
-      behaviors['/api/*'] = relay(apiOrigins[0], apiRouter);
+      behaviors['/api/*'] = relay(apiOrigins[0], apiRouter, apiRequest);
     } else if (props.apiOrigin) {
       behaviors['/api/*'] = relay(
         originOf(undefined, props.apiOrigin, props.apiOriginRelayToken),
@@ -648,6 +664,21 @@ function validate(scope: Construct, props: StaticSiteProps): void {
     );
   }
 }
+
+/**
+ * What the routed `/api/*` path sends its origins: the viewer location CloudFront adds (which the
+ * routing function reads), the relay's viewer address, and the request headers the service reads.
+ */
+export const API_ORIGIN_HEADERS = [
+  'CloudFront-Viewer-Latitude',
+  'CloudFront-Viewer-Longitude',
+  'CloudFront-Viewer-Country',
+  VIEWER_IP_HEADER,
+  'accept',
+  'x-request-id',
+  'if-match',
+  'idempotency-key',
+] as const;
 
 /** The id of a region's relay origin, which the API router selects by. */
 export function relayOriginId(region: string): string {
