@@ -176,8 +176,13 @@ describe('the Global stack of the default config (no domain)', () => {
     // THEN
     expect(row.regionFailover).toBe('30 s + 60 s TTL = 90 s');
     expect(renderSummary([row], 'cdk.out')).toMatch(
-      /^Blueprint-Global\s+us-east-1\s+\d+\s+-\s+30 s \+ 60 s TTL = 90 s$/m,
+      /^Blueprint-Global\s+us-east-1\s+\d+\s+-\s+30 s \+ 60 s TTL = 90 s\s+30 s \+ 60 s alarm \+ 5 s write \+ 30 s KVS = 125 s$/m,
     );
+  });
+
+  test('shows the edge-failover budget, check + alarm + write + KVS propagation, next to the DNS one', () => {
+    const row = summarizeStack(synth.assembly.getStackByName('Blueprint-Global'));
+    expect(row.edgeFailover).toBe('30 s + 60 s alarm + 5 s write + 30 s KVS = 125 s');
   });
 
   test('tells the page to call the API and read each region through the distribution', () => {
