@@ -380,6 +380,9 @@ describe('the synth summary of the whole blueprint', () => {
     const assembly = app.synth();
     const summary = renderSummary(assembly.stacks.map(summarizeStack), assembly.directory);
     // THEN 10 s × 2 + 60 s
-    expect(summary).toMatch(/^Blueprint-Global\s+us-east-1\s+\d+\s+-\s+20 s \+ 60 s TTL = 80 s$/m);
+    // and at the edge: 10 s × 2 + 60 s alarm + 5 s write + 30 s KVS
+    expect(summary).toMatch(
+      /^Blueprint-Global\s+us-east-1\s+\d+\s+-\s+20 s \+ 60 s TTL = 80 s\s+20 s \+ 60 s alarm \+ 5 s write \+ 30 s KVS = 115 s$/m,
+    );
   });
 });
