@@ -47,7 +47,7 @@ export class HealthWriteError extends Error {
 /** The answer says the write did not happen because the store moved under us. */
 function isConflict(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const status = ($metadataOf(error)?.httpStatusCode ?? 0);
+  const status = $metadataOf(error)?.httpStatusCode ?? 0;
   return error.name === 'ConflictException' || status === 409 || status === 412;
 }
 
@@ -63,9 +63,7 @@ function isUnknownOutcome(error: unknown): boolean {
 
 function $metadataOf(error: Error): { httpStatusCode?: number } | undefined {
   const metadata = (error as { $metadata?: unknown }).$metadata;
-  return typeof metadata === 'object' && metadata !== null
-    ? (metadata)
-    : undefined;
+  return typeof metadata === 'object' && metadata !== null ? metadata : undefined;
 }
 
 /** What the stored entry means for this observation. */
