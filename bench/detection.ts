@@ -9,6 +9,9 @@ import * as path from 'node:path';
 import {
   ALIAS_TTL_SECONDS,
   type CloudFormationTemplate,
+  EDGE_WRITE_SECONDS,
+  edgeFailoverBudgets,
+  KVS_PROPAGATION_SECONDS,
   regionFailoverBudgets,
   targetEjectionBudgets,
 } from '../lib/budgets';
@@ -50,6 +53,15 @@ export interface DetectionBudgets {
   /** Detection plus the alias TTL: resolvers have moved the region's users. */
   readonly regionTotal: Summary;
   readonly aliasTtlSeconds: number;
+  /**
+   * At the edge (the site's `/api/*` routing): check + alarm evaluation + write + KeyValueStore
+   * propagation (`runs` = health checks feeding the edge). Absent when no template routes at the
+   * edge.
+   */
+  readonly edgeTotal?: Summary;
+  /** The allowances in `edgeTotal` that are ours rather than read from a template. */
+  readonly edgeWriteSeconds: number;
+  readonly kvsPropagationSeconds: number;
   readonly zeroLength: ZeroLengthDetection;
 }
 
@@ -81,6 +93,7 @@ function countLine(matching: number, total: number, noun: string): string {
 export function detectionBudgets(templates: readonly CloudFormationTemplate[]): DetectionBudgets {
   const ejection = templates.flatMap(targetEjectionBudgets);
   const failover = templates.flatMap(regionFailoverBudgets);
+  const edge = templates.flatMap(edgeFailoverBudgets);
   if (ejection.length === 0) throw new Error('no ALB target group in the templates');
   if (failover.length === 0) throw new Error('no Route 53 health check in the templates');
 
@@ -125,6 +138,15 @@ export function detectionBudgets(templates: readonly CloudFormationTemplate[]): 
       's',
     ),
     aliasTtlSeconds: ALIAS_TTL_SECONDS,
+    edgeTotal:
+      edge.length === 0
+        ? undefined
+        : summarize(
+            edge.map((b) => b.totalSeconds),
+            's',
+          ),
+    edgeWriteSeconds: EDGE_WRITE_SECONDS,
+    kvsPropagationSeconds: KVS_PROPAGATION_SECONDS,
     zeroLength: {
       detected: byTargetHealthCheck || byRoute53,
       byTargetHealthCheck,

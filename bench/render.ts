@@ -69,10 +69,20 @@ function detection(section: Section<DetectionSection>): string {
     `| **Time to eject a target** (detection + drain) | **${readValue(bp.targetTotal, 'target group')}** | **${readValue(bl.targetTotal, 'target group')}** | **${section.targetTotalBaselineOverBlueprint}×** |`,
     `| Region: Route 53 declares it unhealthy (interval × failure threshold) | ${readValue(bp.regionDetect, 'health check')} | ${readValue(bl.regionDetect, 'health check')} | ${ratio(bp.regionDetect, bl.regionDetect)} |`,
     `| **Time to move a region's users** (+ ${bp.aliasTtlSeconds} s alias TTL) | **${readValue(bp.regionTotal, 'health check')}** | **${readValue(bl.regionTotal, 'health check')}** | **${section.regionTotalBaselineOverBlueprint}×** |`,
+    ...(bp.edgeTotal
+      ? [
+          `| **Time to move a region's users at the edge** (check + alarm evaluation + ${bp.edgeWriteSeconds} s write + ${bp.kvsPropagationSeconds} s KeyValueStore propagation; no TTL) | **${readValue(bp.edgeTotal, 'health check')}** | ${bl.edgeTotal ? readValue(bl.edgeTotal, 'health check') : 'no edge routing'} | |`,
+        ]
+      : []),
     `| **Is a zero-length 200 detected at all?** | ${zeroLengthCell(bp)} | ${zeroLengthCell(bl)} | |`,
     '',
     '- **Time to eject a target**: when one task goes bad, this is how long the load balancer can keep giving it new requests (checks every _interval_, gives up after _threshold_ failures), plus how long requests already on it may still run before it is cut loose.',
     "- **Time to move a region's users**: when a whole region goes bad, this is how long until Route 53 stops answering with it (checks every _interval_, gives up after _threshold_ failures), plus the 60 s resolvers may keep the old answer (the TTL of an alias to a load balancer).",
+    ...(bp.edgeTotal
+      ? [
+          `- **Time to move a region's users at the edge**: the site's \`/api/*\` routing stops choosing a region once its health-check alarm (one more evaluation period) has reached the KeyValueStore through EventBridge and the edge-health function, and the write has reached every edge location. The ${bp.edgeWriteSeconds} s write and ${bp.kvsPropagationSeconds} s propagation are allowances, not template values: AWS states no KeyValueStore propagation figure. Nothing caches the old answer afterwards.`,
+        ]
+      : []),
     '- **Zero-length 200**: a task that answers `200 OK` with an empty body looks healthy to any check that only reads the status code, so users keep getting empty pages. The blueprint catches it twice: the service fails its own readiness (`/health/ready`) once it has served empty bodies, so the ALB ejects it; and Route 53 looks for `"status":"ready"` in the body.',
     '',
     'What was read:',

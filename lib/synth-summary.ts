@@ -1,4 +1,9 @@
-import { CloudFormationTemplate, regionFailoverBudgets, targetEjectionBudgets } from './budgets';
+import {
+  CloudFormationTemplate,
+  edgeFailoverBudgets,
+  regionFailoverBudgets,
+  targetEjectionBudgets,
+} from './budgets';
 
 /** What a newcomer sees after synth, one row per stack. */
 export interface StackSummary {
@@ -9,6 +14,11 @@ export interface StackSummary {
   readonly targetEjection: string;
   /** e.g. "30 s + 60 s TTL = 90 s"; empty when the stack has no Route 53 health check. */
   readonly regionFailover: string;
+  /**
+   * e.g. "30 s + 60 s alarm + 5 s write + 30 s KVS = 125 s": until the site's `/api/*` routing
+   * stops choosing a failed region; empty when the stack has no edge routing.
+   */
+  readonly edgeFailover: string;
 }
 
 /** The part of a synthesized stack the summary reads (a cx-api CloudFormationStackArtifact). */
@@ -28,6 +38,7 @@ function worst<T>(items: T[], key: (t: T) => number): T | undefined {
 export function summarizeStack(stack: SynthesizedStack): StackSummary {
   const ejection = worst(targetEjectionBudgets(stack.template), (b) => b.detectSeconds);
   const failover = worst(regionFailoverBudgets(stack.template), (b) => b.totalSeconds);
+  const edge = worst(edgeFailoverBudgets(stack.template), (b) => b.totalSeconds);
   return {
     stackName: stack.stackName,
     region: stack.environment.region,
@@ -39,18 +50,30 @@ export function summarizeStack(stack: SynthesizedStack): StackSummary {
       ? `${failover.detectSeconds} s + 60 s TTL = ${failover.totalSeconds} s` +
         (failover.matchesBody ? '' : ' (status only: misses empty 200s)')
       : '',
+    edgeFailover: edge
+      ? `${edge.detectSeconds} s + ${edge.alarmSeconds} s alarm + ${edge.writeSeconds} s write + ` +
+        `${edge.propagationSeconds} s KVS = ${edge.totalSeconds} s`
+      : '',
   };
 }
 
 /** Renders the summary as an aligned text table. */
 export function renderSummary(rows: readonly StackSummary[], outdir: string): string {
-  const header = ['STACK', 'REGION', 'RESOURCES', 'TARGET EJECTION', 'REGION FAILOVER'];
+  const header = [
+    'STACK',
+    'REGION',
+    'RESOURCES',
+    'TARGET EJECTION',
+    'REGION FAILOVER',
+    'EDGE FAILOVER',
+  ];
   const cells = rows.map((r) => [
     r.stackName,
     r.region,
     String(r.resourceCount),
     r.targetEjection || '-',
     r.regionFailover || '-',
+    r.edgeFailover || '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) =>

@@ -6,9 +6,15 @@ import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 import { ResolvedConfig } from '../config';
+import { EdgeHealth } from '../constructs/edge-routing/edge-health';
 import { defaultZoneName, GeoRouting } from '../constructs/geo-routing/geo-routing';
 import { RegionHealthAlarms } from '../constructs/geo-routing/region-health-alarms';
-import { SiteRuntimeConfig, StaticSite } from '../constructs/static-site/static-site';
+import {
+  SiteApiRegion,
+  SiteRuntimeConfig,
+  StaticSite,
+} from '../constructs/static-site/static-site';
+import { REGION_COORDINATES } from '../edge-routing/region-coordinates';
 
 import { producerDigest } from './producer-digest';
 
@@ -55,14 +61,19 @@ const READINESS_PATH = '/health/ready';
  * update of this stack; the `ProducerDigest` output makes a change to one of those load balancers,
  * or to the replica bucket, an update of this stack).
  *
- * With a domain, the page calls the API at the geoproximity name and reads each region's readiness
- * at `<region>.<api>.<zone>`, all over HTTPS. Without one, the load balancers speak plain HTTP,
- * which a page served over HTTPS may not call, so the distribution relays `/api/*` to the home
- * region and `/regions/<region>/*` to each region.
+ * The page calls the API on the distribution's own name: `/api/*` goes, per request, to the
+ * nearest region whose health entry (an `EdgeHealth` KeyValueStore, written from the same Route 53
+ * health checks' alarms) is not `unhealthy`, by geoproximity with each region's bias. Without a
+ * domain the load balancers speak plain HTTP, so the distribution reaches them over HTTP (with
+ * their relay token) and also relays `/regions/<region>/*` for the page's readiness column. With
+ * a domain it reaches them over HTTPS at `<region>.<api>.<zone>`, and the geoproximity name stays
+ * the primary path for API clients other than the page.
  */
 export class GlobalStack extends Stack {
   public readonly routing: GeoRouting;
   public readonly alarms: RegionHealthAlarms;
+  /** Each region's health at the edge, which the site's `/api/*` routing reads. */
+  public readonly edgeHealth: EdgeHealth;
   public readonly site: StaticSite;
 
   constructor(scope: Construct, id: string, props: GlobalStackProps) {
@@ -101,9 +112,35 @@ export class GlobalStack extends Stack {
       alarmEmail: config.alarmEmail,
     });
 
+    this.edgeHealth = new EdgeHealth(this, 'EdgeHealth', {
+      regions: regions.map((r) => ({ region: r.region, alarm: this.alarms.alarms[r.region] })),
+    });
+    const regionDomainNames = new Map(
+      this.routing.regions.map((r) => [r.region, r.regionDomainName]),
+    );
+    // The home region first: the /api/* behavior's own origin, should the function not run.
+    const homeFirst = [home, ...regions.filter((r) => r !== home)];
+    const apiRegions: SiteApiRegion[] = homeFirst.map((r) => {
+      const location = REGION_COORDINATES[r.region];
+      if (location === undefined) {
+        throw new Error(
+          `region ${r.region} has no location in REGION_COORDINATES (lib/edge-routing/region-coordinates.ts); add its latitude and longitude`,
+        );
+      }
+      return {
+        region: r.region,
+        loadBalancer: r.loadBalancer,
+        relayToken: r.relayToken,
+        latitude: location.latitude,
+        longitude: location.longitude,
+        bias: r.geoproximityBias,
+        originDomainName: domain ? regionDomainNames.get(r.region) : undefined,
+      };
+    });
+
     const runtimeConfig: SiteRuntimeConfig = domain
       ? {
-          apiUrl: `https://${this.routing.domainName}`,
+          apiUrl: '',
           healthToken: config.healthCheck.token,
           regions: this.routing.regions.map((r) => ({
             region: r.region,
@@ -124,12 +161,16 @@ export class GlobalStack extends Stack {
       failoverBucket: props.siteReplicaBucket,
       domainName: domain ? `${domain.siteRecordName}.${domain.zoneName}` : undefined,
       hostedZone: domain ? this.routing.hostedZone : undefined,
-      apiOrigin: domain ? undefined : home.loadBalancer,
-      apiOriginRelayToken: domain ? undefined : home.relayToken,
+      apiRegions,
+      apiHealthStore: this.edgeHealth.keyValueStore,
       regionOrigins: domain ? undefined : regions,
     });
 
     new CfnOutput(this, 'SiteUrl', { value: this.site.url });
+    new CfnOutput(this, 'EdgeHealthStoreArn', {
+      description: "Each region's health as the site's /api/* routing reads it",
+      value: this.edgeHealth.keyValueStore.keyValueStoreArn,
+    });
     new CfnOutput(this, 'ApiDomainName', {
       description: 'The geoproximity name: answers with the nearest healthy region',
       value: this.routing.domainName,

@@ -1,8 +1,11 @@
 import { App, CfnWaitConditionHandle, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { ImportSource, KeyValueStore } from 'aws-cdk-lib/aws-cloudfront';
+import { Alarm, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { ContainerImage, FargateTaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import { ApplicationTargetGroup, TargetType } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Rule } from 'aws-cdk-lib/aws-events';
 import { CfnHealthCheck } from 'aws-cdk-lib/aws-route53';
 
 import { createBaseline } from '../../bench/baseline/baseline';
@@ -59,7 +62,7 @@ describe('the stock-pattern baseline', () => {
 });
 
 describe('detectionBudgets', () => {
-  function contractTemplate(options: { healthToken: boolean }) {
+  function contractTemplate(options: { healthToken: boolean; edge?: boolean }) {
     // GIVEN a service on the blueprint's contract: a deep readiness check and a string match
     const stack = new Stack(new App(), 'Contract');
     const vpc = new Vpc(stack, 'Vpc', { availabilityZones: ['us-east-1a', 'us-east-1b'] });
@@ -78,7 +81,7 @@ describe('detectionBudgets', () => {
       image: ContainerImage.fromRegistry('example/app'),
       environment: options.healthToken ? { HEALTH_TOKEN: '"status":"ready"' } : {},
     });
-    new CfnHealthCheck(stack, 'Hc', {
+    const hc = new CfnHealthCheck(stack, 'Hc', {
       healthCheckConfig: {
         type: 'HTTP_STR_MATCH',
         fullyQualifiedDomainName: 'example.com',
@@ -88,6 +91,24 @@ describe('detectionBudgets', () => {
         failureThreshold: 3,
       },
     });
+    if (options.edge) {
+      // The edge routing as the Global stack builds it: the check's alarm feeds a KeyValueStore.
+      new Alarm(stack, 'Alarm', {
+        metric: new Metric({
+          namespace: 'AWS/Route53',
+          metricName: 'HealthCheckStatus',
+          dimensionsMap: { HealthCheckId: hc.ref },
+          period: Duration.minutes(1),
+          statistic: 'Minimum',
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+      });
+      new KeyValueStore(stack, 'Store', { source: ImportSource.fromInline('{"data":[]}') });
+      new Rule(stack, 'OnAlarm', {
+        eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'] },
+      });
+    }
     return Template.fromStack(stack).toJSON();
   }
 
@@ -97,10 +118,20 @@ describe('detectionBudgets', () => {
     // THEN
     expect(budgets.targetTotal).toMatchObject({ runs: 1, median: 35 });
     expect(budgets.regionTotal).toMatchObject({ runs: 1, median: 90 });
+    // and no edge routing in this template, so no edge budget
+    expect(budgets.edgeTotal).toBeUndefined();
     expect(budgets.zeroLength).toMatchObject({
       detected: true,
       byTargetHealthCheck: true,
       byRoute53: true,
+    });
+  });
+
+  test('adds the edge budget (check + alarm + write + KVS propagation) when the alarm feeds a KeyValueStore', () => {
+    const budgets = detectionBudgets([contractTemplate({ healthToken: true, edge: true })]);
+    expect(budgets.edgeTotal).toMatchObject({
+      runs: 1,
+      median: 30 + 60 + budgets.edgeWriteSeconds + budgets.kvsPropagationSeconds,
     });
   });
 

@@ -679,7 +679,7 @@ describe('StaticSite validation', () => {
       'domainName needs a stack in us-east-1, where CloudFront takes certificates from, got a stack in eu-west-1',
     );
     expect(elsewhere).toContain(
-      "runtimeConfig.apiUrl is empty (the site's own origin) but no apiOrigin serves /api/* there; set one of them",
+      "runtimeConfig.apiUrl is empty (the site's own origin) but neither apiOrigin nor apiRegions serves /api/* there; set one of them",
     );
     expect(zoneOnly).toContain(
       'domainName is required with hostedZone: name the record the site answers at',

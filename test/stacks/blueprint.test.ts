@@ -118,7 +118,9 @@ describe('the default blueprint', () => {
     );
     const text = renderSummary(rows, 'cdk.out');
     expect(text.split('\n')[0]).toBe('Synthesized 5 stacks to cdk.out:');
-    expect(text).toMatch(/^STACK\s+REGION\s+RESOURCES\s+TARGET EJECTION\s+REGION FAILOVER$/m);
+    expect(text).toMatch(
+      /^STACK\s+REGION\s+RESOURCES\s+TARGET EJECTION\s+REGION FAILOVER\s+EDGE FAILOVER$/m,
+    );
   });
 });
 

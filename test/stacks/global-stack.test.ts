@@ -176,8 +176,13 @@ describe('the Global stack of the default config (no domain)', () => {
     // THEN
     expect(row.regionFailover).toBe('30 s + 60 s TTL = 90 s');
     expect(renderSummary([row], 'cdk.out')).toMatch(
-      /^Blueprint-Global\s+us-east-1\s+\d+\s+-\s+30 s \+ 60 s TTL = 90 s$/m,
+      /^Blueprint-Global\s+us-east-1\s+\d+\s+-\s+30 s \+ 60 s TTL = 90 s\s+30 s \+ 60 s alarm \+ 5 s write \+ 30 s KVS = 125 s$/m,
     );
+  });
+
+  test('shows the edge-failover budget, check + alarm + write + KVS propagation, next to the DNS one', () => {
+    const row = summarizeStack(synth.assembly.getStackByName('Blueprint-Global'));
+    expect(row.edgeFailover).toBe('30 s + 60 s alarm + 5 s write + 30 s KVS = 125 s');
   });
 
   test('tells the page to call the API and read each region through the distribution', () => {
@@ -280,22 +285,38 @@ describe('the Global stack with a domain', () => {
     expect(template.findOutputs('NameServers')).toEqual({});
   });
 
-  test('serves the site at www.<zone> with a certificate, and tells it to call the API over HTTPS', () => {
+  test('serves the site at www.<zone> with a certificate, and routes its /api/* to the regions over HTTPS at <region>.api.<zone>', () => {
     template.hasResourceProperties('AWS::CertificateManager::Certificate', {
       DomainName: 'www.example.net',
     });
     template.hasOutput('SiteUrl', { Value: 'https://www.example.net' });
     expect(runtimeConfigOf(synth)).toEqual({
-      apiUrl: 'https://api.example.net',
+      apiUrl: '',
       healthToken: '"status":"ready"',
       regions: DEFAULT_CONFIG.regions.map(({ region }) => ({
         region,
         healthUrl: `https://${region}.api.example.net/health/ready`,
       })),
     });
-    template.hasResourceProperties('AWS::CloudFront::Distribution', {
-      DistributionConfig: Match.objectLike({ CacheBehaviors: Match.absent() }),
-    });
+    const distribution = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0];
+    const config = (distribution.Properties as { DistributionConfig: Record<string, unknown> })
+      .DistributionConfig;
+    // The API, and each region on its own path (which holds its origin for the router).
+    expect((config.CacheBehaviors as { PathPattern: string }[]).map((b) => b.PathPattern)).toEqual([
+      '/api/*',
+      ...DEFAULT_CONFIG.regions.map((r) => `/regions/${r.region}/*`),
+    ]);
+    const origins = config.Origins as {
+      Id: string;
+      DomainName: unknown;
+      CustomOriginConfig?: unknown;
+    }[];
+    for (const { region } of DEFAULT_CONFIG.regions) {
+      expect(origins.find((o) => o.Id === `relay-${region}`)).toMatchObject({
+        DomainName: `${region}.api.example.net`,
+        CustomOriginConfig: { OriginProtocolPolicy: 'https-only' },
+      });
+    }
   });
 });
 
@@ -359,6 +380,9 @@ describe('the synth summary of the whole blueprint', () => {
     const assembly = app.synth();
     const summary = renderSummary(assembly.stacks.map(summarizeStack), assembly.directory);
     // THEN 10 s × 2 + 60 s
-    expect(summary).toMatch(/^Blueprint-Global\s+us-east-1\s+\d+\s+-\s+20 s \+ 60 s TTL = 80 s$/m);
+    // and at the edge: 10 s × 2 + 60 s alarm + 5 s write + 30 s KVS
+    expect(summary).toMatch(
+      /^Blueprint-Global\s+us-east-1\s+\d+\s+-\s+20 s \+ 60 s TTL = 80 s\s+20 s \+ 60 s alarm \+ 5 s write \+ 30 s KVS = 115 s$/m,
+    );
   });
 });

@@ -8,10 +8,15 @@ import {
   Function as CloudFrontFunction,
   FunctionCode,
   FunctionEventType,
+  FunctionRuntime,
   HttpVersion,
+  IKeyValueStore,
   IOrigin,
   OriginProtocolPolicy,
+  OriginRequestCookieBehavior,
+  OriginRequestHeaderBehavior,
   OriginRequestPolicy,
+  OriginRequestQueryStringBehavior,
   ResponseHeadersPolicy,
   S3OriginAccessControl,
   SecurityPolicyProtocol,
@@ -33,6 +38,8 @@ import {
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 
+import { buildApiRouterFunctionCode } from '../../edge-routing/function-code';
+import type { EdgeRegion } from '../../edge-routing/geoproximity';
 import { RELAY_TOKEN_HEADER, VIEWER_IP_HEADER } from '../load-balancer/relay-headers';
 
 import { acknowledgeExpectedWildcards } from './expected-wildcards';
@@ -72,6 +79,29 @@ export interface SiteRegionOrigin {
   readonly relayToken?: string;
 }
 
+/**
+ * A region the distribution's `/api/*` path routes to: a viewer's request goes to the nearest
+ * region whose entry in `apiHealthStore` does not say `unhealthy`, by Route 53's geoproximity rule.
+ */
+export interface SiteApiRegion extends SiteRegionOrigin {
+  /** Where the region is, in degrees north (-90..90). */
+  readonly latitude: number;
+  /** Where the region is, in degrees east (-180..180). */
+  readonly longitude: number;
+  /**
+   * Geoproximity bias, -99..99, as in Route 53: positive grows the region's catchment.
+   * @default 0
+   */
+  readonly bias?: number;
+  /**
+   * A name on the load balancer's certificate (e.g. `eu-west-1.api.example.com`): the
+   * distribution then reaches the region over HTTPS at that name.
+   * @default - the load balancer's own name, over plain HTTP (it has no certificate CloudFront
+   * would trust for that name)
+   */
+  readonly originDomainName?: string;
+}
+
 export interface StaticSiteProps {
   /** The folder holding `index.html` and the files it references (see `fingerprintSite`). */
   readonly sourceDirectory: string;
@@ -107,6 +137,22 @@ export interface StaticSiteProps {
    * @default - no token header
    */
   readonly apiOriginRelayToken?: string;
+  /**
+   * Load balancers that answer `/api/*` on the distribution's own name, over plain HTTP like
+   * `apiOrigin`, chosen per request at the edge: a viewer-request CloudFront Function sends each
+   * request to the nearest region (geoproximity, with each region's bias) whose entry in
+   * `apiHealthStore` is not `unhealthy`. Instead of `apiOrigin`; requires `apiHealthStore`. Each
+   * region also answers at `/regions/<region>/*`, as with `regionOrigins` (the routing function
+   * can select only origins that a behavior of the distribution targets).
+   * @default - `/api/*` goes to `apiOrigin` alone, if set
+   */
+  readonly apiRegions?: readonly SiteApiRegion[];
+  /**
+   * The KeyValueStore holding each `apiRegions` region's health under its name (`healthy` or
+   * `unhealthy`), which the routing function reads.
+   * @default - none; required with `apiRegions`
+   */
+  readonly apiHealthStore?: IKeyValueStore;
   /**
    * Load balancers the distribution relays `/regions/<region>/<path>` to (as `/<path>`), over
    * plain HTTP, so the page can read each region's readiness from the site's own name.
@@ -150,6 +196,8 @@ export class StaticSite extends Construct {
   public readonly distribution: Distribution;
   /** `https://<domainName or the distribution's name>`. */
   public readonly url: string;
+  /** The viewer-request function that routes `/api/*` between `apiRegions`; only with them. */
+  public readonly apiRouter?: CloudFrontFunction;
 
   constructor(scope: Construct, id: string, props: StaticSiteProps) {
     super(scope, id);
@@ -241,6 +289,8 @@ export class StaticSite extends Construct {
           })
         : undefined;
 
+    const relays = this.relayBehaviors(props);
+    this.apiRouter = relays.apiRouter;
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'Static site of the multi-region blueprint',
       defaultRootObject: 'index.html',
@@ -252,7 +302,7 @@ export class StaticSite extends Construct {
         responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
         compress: true,
       },
-      additionalBehaviors: this.relayBehaviors(props),
+      additionalBehaviors: relays.behaviors,
       // No error-page rewriting: the page has no client-side routes, and a distribution-wide
       // rewrite would turn a WAF 403 or an API 404 on the relays into a cached 200 text/html.
       httpVersion: HttpVersion.HTTP2_AND_3,
@@ -265,7 +315,9 @@ export class StaticSite extends Construct {
     });
     this.acknowledgeDistributionChoices(
       certificate !== undefined,
-      props.apiOrigin !== undefined || (props.regionOrigins ?? []).length > 0,
+      props.apiOrigin !== undefined ||
+        (props.apiRegions ?? []).some((r) => r.originDomainName === undefined) ||
+        (props.regionOrigins ?? []).length > 0,
     );
 
     if (certificate && props.hostedZone) {
@@ -311,53 +363,127 @@ export class StaticSite extends Construct {
     this.acknowledgeDeploymentHandler(pages);
   }
 
-  /** `/api/*` and `/regions/<region>/*` relayed to load balancers over plain HTTP, never cached. */
-  private relayBehaviors(props: StaticSiteProps): Record<string, BehaviorOptions> {
+  /**
+   * `/api/*` and `/regions/<region>/*` relayed to load balancers over plain HTTP, never cached. A
+   * region's load balancer is one origin (id `relay-<region>`) that both paths share.
+   */
+  private relayBehaviors(props: StaticSiteProps): {
+    behaviors: Record<string, BehaviorOptions>;
+    apiRouter?: CloudFrontFunction;
+  } {
     const behaviors: Record<string, BehaviorOptions> = {};
-    if (!props.apiOrigin && (props.regionOrigins ?? []).length === 0) return behaviors;
-    const relayRequest = new CloudFrontFunction(this, 'RelayViewerRequest', {
-      comment: `Relays carry the viewer's address in ${VIEWER_IP_HEADER}; /regions/<region>/<path> goes to that region as /<path>`,
-      code: FunctionCode.fromInline(
-        [
-          'function handler(event) {',
-          '  var request = event.request;',
-          // Replaces whatever the viewer sent under this name: only CloudFront's value counts.
-          `  request.headers['${VIEWER_IP_HEADER}'] = { value: event.viewer.ip };`,
-          "  request.uri = request.uri.replace(/^\\/regions\\/[a-z0-9-]+/, '') || '/';",
-          '  return request;',
-          '}',
-        ].join('\n'),
-      ),
-    });
-    const relay = (
+    const apiRegions = props.apiRegions ?? [];
+    if (!props.apiOrigin && apiRegions.length === 0 && (props.regionOrigins ?? []).length === 0) {
+      return { behaviors };
+    }
+    let relayFunction: CloudFrontFunction | undefined;
+    // Created on first use: a site whose only relay is the API router has no need of it.
+    const relayRequest = (): CloudFrontFunction =>
+      (relayFunction ??= new CloudFrontFunction(this, 'RelayViewerRequest', {
+        comment: `Relays carry the viewer's address in ${VIEWER_IP_HEADER}; /regions/<region>/<path> goes to that region as /<path>`,
+        code: FunctionCode.fromInline(
+          [
+            'function handler(event) {',
+            '  var request = event.request;',
+            // Replaces whatever the viewer sent under this name: only CloudFront's value counts.
+            `  request.headers['${VIEWER_IP_HEADER}'] = { value: event.viewer.ip };`,
+            "  request.uri = request.uri.replace(/^\\/regions\\/[a-z0-9-]+/, '') || '/';",
+            '  return request;',
+            '}',
+          ].join('\n'),
+        ),
+      }));
+    const apiRegionNames = new Set(apiRegions.map((r) => r.region));
+    const origins = new Map<string, IOrigin>();
+    const originOf = (
+      region: string | undefined,
       loadBalancer: ILoadBalancerV2,
-      timeoutSeconds: number,
       relayToken: string | undefined,
-    ): BehaviorOptions => ({
-      origin: new HttpOrigin(loadBalancer.loadBalancerDnsName, {
-        protocolPolicy: OriginProtocolPolicy.HTTP_ONLY,
+      httpsDomainName?: string,
+    ): IOrigin => {
+      const cached = region === undefined ? undefined : origins.get(region);
+      if (cached) return cached;
+      const api = region === undefined || apiRegionNames.has(region);
+      // The API waits up to 10 s for an answer; readiness answers fast or the region counts as
+      // down (3 s). A region the API routes to gets one origin for both, with the API's read timeout.
+      const origin = new HttpOrigin(httpsDomainName ?? loadBalancer.loadBalancerDnsName, {
+        originId: region !== undefined && api ? relayOriginId(region) : undefined,
+        protocolPolicy:
+          httpsDomainName === undefined
+            ? OriginProtocolPolicy.HTTP_ONLY
+            : OriginProtocolPolicy.HTTPS_ONLY,
         connectionAttempts: 1,
-        connectionTimeout: Duration.seconds(Math.min(timeoutSeconds, 10)),
-        readTimeout: Duration.seconds(timeoutSeconds),
+        connectionTimeout: Duration.seconds(api && region === undefined ? 10 : 3),
+        readTimeout: Duration.seconds(api ? 10 : 3),
         customHeaders: relayToken ? { [RELAY_TOKEN_HEADER]: relayToken } : undefined,
-      }),
+      });
+      if (region !== undefined) origins.set(region, origin);
+      return origin;
+    };
+    const relay = (
+      origin: IOrigin,
+      viewerRequest: CloudFrontFunction,
+      originRequestPolicy = OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+    ): BehaviorOptions => ({
+      origin,
       viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
       cachePolicy: CachePolicy.CACHING_DISABLED,
-      originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      originRequestPolicy,
       responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
       functionAssociations: [
-        { function: relayRequest, eventType: FunctionEventType.VIEWER_REQUEST },
+        { function: viewerRequest, eventType: FunctionEventType.VIEWER_REQUEST },
       ],
     });
-    if (props.apiOrigin) {
-      behaviors['/api/*'] = relay(props.apiOrigin, 10, props.apiOriginRelayToken);
+    let apiRouter: CloudFrontFunction | undefined;
+    if (apiRegions.length > 0 && props.apiHealthStore) {
+      const apiOrigins = apiRegions.map((r) =>
+        originOf(r.region, r.loadBalancer, r.relayToken, r.originDomainName),
+      );
+      apiRouter = new CloudFrontFunction(this, 'ApiRouterViewerRequest', {
+        comment:
+          'Sends /api/* to the nearest region not marked unhealthy in the KeyValueStore (geoproximity with bias)',
+        runtime: FunctionRuntime.JS_2_0,
+        keyValueStore: props.apiHealthStore,
+        code: FunctionCode.fromInline(
+          withViewerIpHeader(
+            buildApiRouterFunctionCode({
+              regions: apiRegions.map(edgeRegionOf),
+              keyValueStoreId: props.apiHealthStore.keyValueStoreId,
+            }),
+          ),
+        ),
+      });
+      // CloudFront adds its viewer-location headers only when a policy names them, and only then
+      // does the routing function see them. Every other header the API reads is named too (the
+      // Host header is not: an HTTPS origin is checked against the name CloudFront sends).
+      const apiRequest = new OriginRequestPolicy(this, 'ApiOriginRequest', {
+        comment: 'The API relay: the viewer location for the router, and the headers the API reads',
+        headerBehavior: OriginRequestHeaderBehavior.allowList(...API_ORIGIN_HEADERS),
+        queryStringBehavior: OriginRequestQueryStringBehavior.all(),
+        cookieBehavior: OriginRequestCookieBehavior.none(),
+      });
+      // The behavior's own origin is the first region's; the function selects per request.
+      behaviors['/api/*'] = relay(apiOrigins[0], apiRouter, apiRequest);
+    } else if (props.apiOrigin) {
+      behaviors['/api/*'] = relay(
+        originOf(undefined, props.apiOrigin, props.apiOriginRelayToken),
+        relayRequest(),
+      );
     }
-    for (const { region, loadBalancer, relayToken } of props.regionOrigins ?? []) {
-      // Readiness answers fast or the region counts as down: fail within 3 s.
-      behaviors[`/regions/${region}/*`] = relay(loadBalancer, 3, relayToken);
+    // CloudFront Functions select only origins the distribution has, and the distribution has
+    // only origins a behavior targets: every API region also answers at /regions/<region>/*.
+    const relayed = [
+      ...(props.regionOrigins ?? []),
+      ...apiRegions.filter((a) => !(props.regionOrigins ?? []).some((r) => r.region === a.region)),
+    ];
+    for (const { region, loadBalancer, relayToken } of relayed) {
+      behaviors[`/regions/${region}/*`] = relay(
+        originOf(region, loadBalancer, relayToken),
+        relayRequest(),
+      );
     }
-    return behaviors;
+    return { behaviors, apiRouter };
   }
 
   /**
@@ -475,10 +601,61 @@ function validate(scope: Construct, props: StaticSiteProps): void {
       `runtimeConfig.apiUrl must not end with "/" (the page appends /api/whoami), got ${JSON.stringify(props.runtimeConfig.apiUrl)}`,
     );
   }
-  if (props.runtimeConfig.apiUrl === '' && props.apiOrigin === undefined) {
+  const apiRegions = props.apiRegions ?? [];
+  if (
+    props.runtimeConfig.apiUrl === '' &&
+    props.apiOrigin === undefined &&
+    apiRegions.length === 0
+  ) {
     problems.push(
-      "runtimeConfig.apiUrl is empty (the site's own origin) but no apiOrigin serves /api/* there; set one of them",
+      "runtimeConfig.apiUrl is empty (the site's own origin) but neither apiOrigin nor apiRegions serves /api/* there; set one of them",
     );
+  }
+  if (props.apiOrigin !== undefined && apiRegions.length > 0) {
+    problems.push(
+      'apiOrigin and apiRegions both serve /api/*; set one of them (apiRegions routes between regions)',
+    );
+  }
+  if (apiRegions.length > 0 && props.apiHealthStore === undefined) {
+    problems.push(
+      `apiRegions need apiHealthStore, the KeyValueStore holding each region's health, got ${apiRegions.length} regions without one`,
+    );
+  }
+  if (props.apiHealthStore !== undefined && apiRegions.length === 0) {
+    problems.push('apiHealthStore is only read with apiRegions; set apiRegions or drop it');
+  }
+  const apiSeen = new Set<string>();
+  for (const r of apiRegions) {
+    if (Token.isUnresolved(r.region)) continue;
+    if (!/^[a-z0-9-]+$/.test(r.region)) {
+      problems.push(
+        `apiRegions region must be a region code such as "eu-west-1", got ${JSON.stringify(r.region)}`,
+      );
+    }
+    if (apiSeen.has(r.region))
+      problems.push(`apiRegions must name each region once, got ${r.region} twice`);
+    apiSeen.add(r.region);
+    if (!(r.latitude >= -90 && r.latitude <= 90)) {
+      problems.push(`latitude of ${r.region} must be -90 to 90 degrees, got ${r.latitude}`);
+    }
+    if (!(r.longitude >= -180 && r.longitude <= 180)) {
+      problems.push(`longitude of ${r.region} must be -180 to 180 degrees, got ${r.longitude}`);
+    }
+    const bias = r.bias ?? 0;
+    if (!Number.isInteger(bias) || bias < -99 || bias > 99) {
+      problems.push(`bias of ${r.region} must be an integer from -99 to 99, got ${bias}`);
+    }
+    const relay = (props.regionOrigins ?? []).find((o) => o.region === r.region);
+    if (
+      relay &&
+      (relay.loadBalancer !== r.loadBalancer ||
+        relay.relayToken !== r.relayToken ||
+        r.originDomainName !== undefined)
+    ) {
+      problems.push(
+        `${r.region} is in apiRegions and regionOrigins with a different load balancer, relay token or origin name; both paths share one origin per region, so give the same ones (and no originDomainName)`,
+      );
+    }
   }
   if (problems.length > 0) {
     throw new Error(
@@ -486,4 +663,57 @@ function validate(scope: Construct, props: StaticSiteProps): void {
         problems.map((p) => `  - ${p}`).join('\n'),
     );
   }
+}
+
+/**
+ * What the routed `/api/*` path sends its origins: the viewer location CloudFront adds (which the
+ * routing function reads), the relay's viewer address, and the request headers the service reads.
+ */
+export const API_ORIGIN_HEADERS = [
+  'CloudFront-Viewer-Latitude',
+  'CloudFront-Viewer-Longitude',
+  'CloudFront-Viewer-Country',
+  VIEWER_IP_HEADER,
+  'accept',
+  'x-request-id',
+  'if-match',
+  'idempotency-key',
+] as const;
+
+/** The id of a region's relay origin, which the API router selects by. */
+export function relayOriginId(region: string): string {
+  return `relay-${region}`;
+}
+
+function edgeRegionOf(r: SiteApiRegion): EdgeRegion {
+  return {
+    region: r.region,
+    latitude: r.latitude,
+    longitude: r.longitude,
+    bias: r.bias ?? 0,
+    originId: relayOriginId(r.region),
+  };
+}
+
+/**
+ * CloudFront runs one viewer-request function per behavior, and the relays' WAF needs the viewer's
+ * address on `/api/*` too: the router's own `handler` is renamed and called from one that first
+ * sets the header (replacing any value the viewer sent).
+ */
+export function withViewerIpHeader(routerCode: string): string {
+  const declaration = /\bfunction\s+handler\s*\(/g;
+  const found = routerCode.match(declaration) ?? [];
+  if (found.length !== 1) {
+    throw new Error(
+      `the API router code must declare "function handler(" exactly once, got ${found.length}; cannot add the ${VIEWER_IP_HEADER} header`,
+    );
+  }
+  return [
+    routerCode.replace(declaration, 'function routeToRegion('),
+    'async function handler(event) {',
+    `  event.request.headers['${VIEWER_IP_HEADER}'] = { value: event.viewer.ip };`,
+    '  return routeToRegion(event);',
+    '}',
+    '',
+  ].join('\n');
 }
