@@ -253,7 +253,7 @@ describe('a canary deployment in the default regional stack', () => {
     };
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       ListenerArn: { Ref: testListenerId },
-      Priority: 1,
+      Priority: 50000,
       Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
       Actions: [Match.objectLike(weighted)],
     });

@@ -187,7 +187,7 @@ describe('the shared bundle, as synthesized', () => {
       FAULTS_PARAMETER: '/faults',
       REGION_IMPAIRED_ALARM: 'impaired',
       STATE_TABLE: 'state',
-      TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/t/1',
+      TARGET_GROUP_ARNS: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/t/1',
       CANARY_TARGETS: JSON.stringify([{ name: 'eu-west-1', url }]),
       HEALTH_TOKEN: '"status":"ready"',
     });

@@ -263,11 +263,18 @@ describe('the forking guide, run in order offline', () => {
     );
     const ofType = (type: string) => resources.filter((r) => r.Type === type);
     const rules = ofType('AWS::ElasticLoadBalancingV2::ListenerRule');
-    expect(rules.map((r) => JSON.stringify(r.Properties.Conditions))).toEqual([
-      expect.stringContaining('"/orders/*"'),
+    // (the catalog's two catch-all `/*` rules, production and test listener, come last: 50000)
+    const byPriority = rules
+      .map((r) => [r.Properties.Priority, JSON.stringify(r.Properties.Conditions)] as const)
+      .sort(([a], [b]) => Number(a) - Number(b));
+    expect(byPriority).toEqual([
+      [10, expect.stringContaining('"/orders/*"')],
+      [50000, expect.stringContaining('"/*"')],
+      [50000, expect.stringContaining('"/*"')],
     ]);
     const groups = ofType('AWS::ElasticLoadBalancingV2::TargetGroup');
     expect(groups.map((g) => g.Properties.HealthCheckPath)).toEqual([
+      '/health/ready',
       '/health/ready',
       '/health/ready',
     ]);

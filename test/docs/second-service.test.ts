@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 
 import { OrdersService, OrdersServiceProps } from '../../examples/second-service/orders-service';
 import { createBlueprint } from '../../lib/blueprint';
+import { CATALOG_RULE_PRIORITY } from '../../lib/constructs/service/catalog-service';
 import { loadConfig, resolveConfig } from '../../lib/load-config';
 import { RegionalStack } from '../../lib/stacks/regional-stack';
 import { nagErrors } from '../support/nag';
@@ -19,7 +22,10 @@ const IMAGE = ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22
 function forkWithOrders(healthCheck?: Record<string, number>) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const example = loadConfig('examples/fork-two-regions.json');
-  const config = healthCheck ? resolveConfig({ ...example, healthCheck }) : example;
+  // The file's own fields, not the resolved config: resolving fills in both deployment shares,
+  // and a share for the other strategy is refused.
+  const raw = JSON.parse(readFileSync('examples/fork-two-regions.json', 'utf8')) as object;
+  const config = healthCheck ? resolveConfig({ ...raw, healthCheck }) : example;
   const hc = config.healthCheck;
   const blueprint = createBlueprint(app, config);
   const orders = blueprint.regional.map(
@@ -50,7 +56,7 @@ describe('the second service of the forking guide', () => {
   const violations = nagErrors(app);
   const template = Template.fromStack(stack);
 
-  test('gets /orders and /orders/* by a listener rule, leaving the catalog the default action', () => {
+  test('gets /orders and /orders/* by a listener rule matched before the catalog’s catch-all rule', () => {
     // THEN
     const ordersGroup = logicalIdOf(stack, orders.targetGroup);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
@@ -60,12 +66,22 @@ describe('the second service of the forking guide', () => {
       ],
       Actions: [{ Type: 'forward', TargetGroupArn: { Ref: ordersGroup } }],
     });
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
-      DefaultActions: [
-        {
+    // AND the catalog keeps everything else through its `/*` rule, evaluated after the orders rule
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: CATALOG_RULE_PRIORITY,
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
+      Actions: [
+        Match.objectLike({
           Type: 'forward',
-          TargetGroupArn: { Ref: logicalIdOf(stack, stack.catalog.targetGroup) },
-        },
+          ForwardConfig: Match.objectLike({
+            TargetGroups: Match.arrayWith([
+              {
+                TargetGroupArn: { Ref: logicalIdOf(stack, stack.catalog.targetGroup) },
+                Weight: 100,
+              },
+            ]),
+          }),
+        }),
       ],
     });
   });

@@ -687,6 +687,29 @@ describe('a regional stack configured down', () => {
     template.resourceCountIs('AWS::FIS::ExperimentTemplate', 0);
   });
 
+  test('runs the bad-deploy game day only with chaos, next to the gate, its state machine an output', () => {
+    // GIVEN a stack with chaos (the default) and one without
+    const withChaos = Template.fromStack(regionalStack().stack);
+    const withoutChaos = Template.fromStack(regionalStack({ chaos: { enabled: false } }).stack);
+    // THEN only the first has the bad-deploy state machine and says where it is
+    const output = withChaos.findOutputs('BadDeployStateMachineArn') as Record<
+      string,
+      { Value: { Ref?: string } }
+    >;
+    expect(output.BadDeployStateMachineArn?.Value.Ref).toMatch(/^BadDeploy/);
+    expect(withoutChaos.findOutputs('BadDeployStateMachineArn')).toEqual({});
+    const gateHooks = (t: Template) =>
+      Object.values(t.findResources('AWS::ECS::Service')).map(
+        (r) =>
+          ((r as Resource).Properties.DeploymentConfiguration as { LifecycleHooks?: unknown })
+            .LifecycleHooks,
+      );
+    // AND the deployment gate is the service's lifecycle hook in both
+    for (const t of [withChaos, withoutChaos]) {
+      expect(JSON.stringify(gateHooks(t))).toContain('POST_TEST_TRAFFIC_SHIFT');
+    }
+  });
+
   test('uses the configured health-check numbers', () => {
     const { stack } = regionalStack({
       healthCheck: { albIntervalSeconds: 10, albTimeoutSeconds: 5, albUnhealthyThreshold: 2 },

@@ -36,6 +36,12 @@ import { Construct } from 'constructs';
 
 export const CONTAINER_PORT = 8080;
 export const CHAOS_TAG = { key: 'chaos-enabled', value: 'true' } as const;
+/**
+ * The priority of the catalog's catch-all `/*` rules: the last an ALB allows, so that every other
+ * service's rule on the same listener (docs/fork.md §10, e.g. `/orders/*` at 10) is matched first.
+ */
+export const CATALOG_RULE_PRIORITY = 50_000;
+
 /** The service's container in the task definition. */
 export const CONTAINER_NAME = 'App';
 
@@ -368,13 +374,13 @@ export class CatalogService extends Construct {
       ]);
     const productionRule = new ApplicationListenerRule(this, 'ProductionRule', {
       listener: props.listener,
-      priority: 1,
+      priority: CATALOG_RULE_PRIORITY,
       conditions: everything,
       action: bothGroups(),
     });
     const testRule = new ApplicationListenerRule(this, 'TestRule', {
       listener: props.testListener,
-      priority: 1,
+      priority: CATALOG_RULE_PRIORITY,
       conditions: everything,
       action: bothGroups(),
     });
