@@ -18,6 +18,7 @@ import {
 import { CallAwsService } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 
+import { abnormalEndPattern } from './abnormal-end';
 import { nagResource } from './nag-finding';
 
 /** The tag each guarded network experiment carries: the guard execution's name. */
@@ -153,14 +154,7 @@ export class StopOnExit extends Construct {
     this.rule = new Rule(this, 'StopOnAbnormalEnd', {
       description:
         'Stops the FIS experiment of a network fault guard execution that was stopped, timed out or failed',
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: {
-          status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
-          stateMachineArn: props.guards.map((g) => g.stateMachineArn),
-        },
-      },
+      eventPattern: abnormalEndPattern(props.guards.map((g) => g.stateMachineArn)),
       targets: [
         new SfnStateMachine(machine, {
           input: RuleTargetInput.fromObject({

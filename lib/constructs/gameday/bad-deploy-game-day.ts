@@ -23,6 +23,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 
+import { abnormalEndPattern } from '../chaos/abnormal-end';
 import { nagResource } from '../chaos/nag-finding';
 import { ProjectFunction } from '../lambda/project-function';
 
@@ -222,14 +223,7 @@ export class BadDeployGameDay extends Construct {
     // Restore on every exit the state machine cannot catch: stopped, timed out, failed.
     new Rule(this, 'RestoreOnAbnormalEnd', {
       description: 'Restores the previous revision when a bad-deploy game day ends abnormally',
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: {
-          status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
-          stateMachineArn: [this.stateMachine.stateMachineArn],
-        },
-      },
+      eventPattern: abnormalEndPattern([this.stateMachine.stateMachineArn]),
       targets: [
         new LambdaFunctionTarget(this.function, {
           event: RuleTargetInput.fromObject({ action: 'restore' }),

@@ -37,6 +37,7 @@ import {
   SCENARIO_NAMES,
   SCENARIOS,
 } from '../../gameday/scenarios';
+import { abnormalEndPattern } from '../chaos/abnormal-end';
 import type { ChaosFunctions } from '../chaos/chaos-functions';
 import { nagResource } from '../chaos/nag-finding';
 import { LAMBDA_ROOT } from '../lambda/bundle';
@@ -359,14 +360,7 @@ export class GameDayOrchestrator extends Construct {
     this.restoreOnAbnormalEnd = new Rule(this, 'RestoreOnAbnormalEnd', {
       description:
         'Restores the experiment of a game-day execution that was stopped, timed out or failed',
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: {
-          status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
-          stateMachineArn: [this.stateMachine.stateMachineArn],
-        },
-      },
+      eventPattern: abnormalEndPattern([this.stateMachine.stateMachineArn]),
       targets: [
         new LambdaFunctionTarget(functions.restore, {
           event: RuleTargetInput.fromObject({
