@@ -1,16 +1,14 @@
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
-import { AwsSolutionsChecks } from 'cdk-nag';
 
 import { PublicLoadBalancer } from '../../lib/constructs/load-balancer/public-load-balancer';
 import { CatalogService, TrafficShift } from '../../lib/constructs/service/catalog-service';
 import { DeploymentGate } from '../../lib/constructs/service/deployment-gate';
-import { resolveConfig } from '../../lib/load-config';
-import { RegionalStack } from '../../lib/stacks/regional-stack';
 import { nagErrors } from '../support/nag';
+import { regionalStack } from '../support/regional-stack';
 
 /**
  * Canary deployments behind a test listener: the service's deployment configuration, the two
@@ -19,21 +17,6 @@ import { nagErrors } from '../support/nag';
  */
 
 const IMAGE = ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim');
-
-function regionalStack(overrides: Record<string, unknown> = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = resolveConfig(overrides);
-  const regionConfig = config.regions.find((r) => r.region === 'eu-west-1') ?? config.regions[0];
-  const stack = new RegionalStack(app, 'Blueprint-eu-west-1', {
-    env: { region: regionConfig.region },
-    config,
-    regionConfig,
-    tableName: 'Blueprint-catalog',
-    image: IMAGE,
-  });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack };
-}
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 type Statement = { Action: unknown; Resource: unknown; Effect: string };

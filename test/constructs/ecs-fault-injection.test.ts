@@ -27,6 +27,7 @@ import { resolveConfig } from '../../lib/load-config';
 import { RegionalStack } from '../../lib/stacks/regional-stack';
 import { minimalRegion } from '../support/minimal-region';
 import { nagErrors } from '../support/nag';
+import { regionalStack } from '../support/regional-stack';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -596,20 +597,7 @@ describe('CatalogService opts in to fault injection only with chaos', () => {
 
 describe('the regional stack with chaos.ecsNetworkFaults', () => {
   /** A synthesized eu-west-1 stack for `chaos`, with cdk-nag attached. */
-  function regional(chaos: Record<string, unknown>) {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const config = resolveConfig({ chaos });
-    const regionConfig = config.regions.find((r) => r.region === 'eu-west-1') ?? config.regions[0];
-    const stack = new RegionalStack(app, 'Blueprint-eu-west-1', {
-      env: { region: regionConfig.region },
-      config,
-      regionConfig,
-      tableName: 'Blueprint-catalog',
-      image: ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
-    });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    return { app, stack };
-  }
+  const regional = (chaos: Record<string, unknown>) => regionalStack({ chaos });
   const { app, stack } = regional({ ecsNetworkFaults: true });
   const violations = nagErrors(app);
   const template = Template.fromStack(stack);

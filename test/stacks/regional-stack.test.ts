@@ -1,33 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
-import { AwsSolutionsChecks } from 'cdk-nag';
 
 import { targetEjectionBudgets } from '../../lib/budgets';
 import { estimateMonthlyCost } from '../../lib/cost/estimate';
 import { resolveConfig } from '../../lib/load-config';
-import { RegionalStack } from '../../lib/stacks/regional-stack';
 import { nagErrors } from '../support/nag';
-
-/** A regional stack for eu-west-1 with the given config overrides, and cdk-nag attached. */
-function regionalStack(overrides: Record<string, unknown> = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = resolveConfig(overrides);
-  const regionConfig = config.regions.find((r) => r.region === 'eu-west-1') ?? config.regions[0];
-  const stack = new RegionalStack(app, 'Blueprint-eu-west-1', {
-    env: { region: regionConfig.region },
-    config,
-    regionConfig,
-    tableName: 'Blueprint-catalog',
-    // The image's build is the service's concern; a registry image keeps these tests hermetic.
-    image: ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
-  });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack };
-}
+import { regionalStack } from '../support/regional-stack';
 
 type Resource = { Properties: Record<string, unknown> };
 const onlyResource = (template: Template, type: string): Resource => {

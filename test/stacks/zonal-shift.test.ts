@@ -1,25 +1,11 @@
-import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
-import { AwsSolutionsChecks } from 'cdk-nag';
 
-import { resolveConfig } from '../../lib/load-config';
-import { RegionalStack } from '../../lib/stacks/regional-stack';
 import { nagErrors } from '../support/nag';
+import { regionalStack as regionalStackOf } from '../support/regional-stack';
 
-/** A regional stack for eu-west-1 with the given config overrides, and cdk-nag attached. */
+/** The eu-west-1 regional stack (test/support) and its template. */
 function regionalStack(overrides: Record<string, unknown> = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = resolveConfig(overrides);
-  const regionConfig = config.regions.find((r) => r.region === 'eu-west-1') ?? config.regions[0];
-  const stack = new RegionalStack(app, 'Blueprint-eu-west-1', {
-    env: { region: regionConfig.region },
-    config,
-    regionConfig,
-    tableName: 'Blueprint-catalog',
-    image: ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
-  });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const { app, stack } = regionalStackOf(overrides);
   return { app, stack, template: Template.fromStack(stack) };
 }
 
