@@ -25,6 +25,7 @@ import type { TaskIdentity } from './identity';
 import type { ItemCache } from './items/item-cache';
 import type { ItemsStore } from './items/items-store';
 import { registerStrictJsonParser } from './json-body';
+import { createLogDestination } from './log-destination';
 import type { RequestMetrics } from './metrics/request-metrics';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
@@ -64,13 +65,17 @@ export interface InboundLimits {
   readonly pressureSampler?: PressureSampler;
 }
 
-/** Builds the Fastify instance with its logger; the dependencies are created with its log. */
+/**
+ * Builds the Fastify instance with its logger; the dependencies are created with its log.
+ * Without a `logStream`, lines go to stdout in batches (log-destination.ts), written at close.
+ */
 export function createFastify(
   config: ServiceConfig,
   identity: TaskIdentity,
   options: { logStream?: Writable; bodyLimitBytes?: number } = {},
 ): FastifyInstance {
-  return Fastify({
+  const stdout = options.logStream ? undefined : createLogDestination();
+  const app = Fastify({
     logger: {
       level: config.logLevel,
       base: {
@@ -79,7 +84,7 @@ export function createFastify(
         availabilityZone: identity.availabilityZone,
         version: identity.version,
       },
-      stream: options.logStream,
+      stream: options.logStream ?? stdout?.stream,
     },
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     requestIdHeader: false,
@@ -99,6 +104,13 @@ export function createFastify(
     // Request bodies are validated strictly: no type coercion, unknown fields rejected.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
+  if (stdout) {
+    app.addHook('onClose', (_instance, done) => {
+      stdout.close();
+      done();
+    });
+  }
+  return app;
 }
 
 /** A caller's X-Request-Id when it looks like an id, else a new UUID. */
