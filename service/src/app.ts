@@ -11,6 +11,7 @@ import Fastify, {
 } from 'fastify';
 
 import './fastify-types';
+import { AccessLogPolicy } from './access-log';
 import type { MemcachedCache } from './cache/memcached-cache';
 import { DEFAULT_HEALTH_TOKEN, type ServiceConfig } from './config';
 import { DependencyError } from './dependencies/outcome';
@@ -305,6 +306,10 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
   registerResponseGuard(app);
 
   const metrics = deps.requestMetrics;
+  const accessLog = new AccessLogPolicy({
+    sampleEvery: config.accessLogSampleEvery,
+    slowMs: config.accessLogSlowMs,
+  });
   app.addHook('onResponse', (request, reply, done) => {
     if (request.isProbe || isHealthRoute(request.url)) {
       done();
@@ -325,6 +330,11 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
       shed: request.shed,
       cache: request.cacheOutcome,
     });
+    // Every request is counted above; the line is for the ones worth reading (access-log.ts).
+    if (!accessLog.shouldLog({ statusCode: status, latencyMs, bad, shed: request.shed })) {
+      done();
+      return;
+    }
     const fields = {
       method: request.method,
       url: request.url.slice(0, 300),

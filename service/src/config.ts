@@ -57,6 +57,10 @@ export interface ServiceConfig {
   /** Proxies in front of the service whose X-Forwarded-For entry is trusted (1 = the ALB). */
   readonly trustProxyHops: number;
   readonly logLevel: LogLevel;
+  /** One access-log line per this many plain successes (1 = every request); see access-log.ts. */
+  readonly accessLogSampleEvery: number;
+  /** A response at least this slow always gets an access-log line. */
+  readonly accessLogSlowMs: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -118,6 +122,12 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     }),
     trustProxyHops: read.integer('TRUST_PROXY_HOPS', { default: 1, min: 0, max: 10 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    accessLogSampleEvery: read.integer('ACCESS_LOG_SAMPLE_EVERY', {
+      default: 100,
+      min: 1,
+      max: 1_000_000,
+    }),
+    accessLogSlowMs: read.number('ACCESS_LOG_SLOW_MS', { default: 1000, min: 0, max: 600_000 }),
   };
 
   if (problems.length > 0) {

@@ -86,6 +86,8 @@ async function startBundle(
       FAULTS_POLL_SECONDS: '0.1',
       TASK_ID: 'bundle-task',
       LOG_LEVEL: 'debug',
+      // Every request's access line: tests count them against the metrics.
+      ACCESS_LOG_SAMPLE_EVERY: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
