@@ -166,6 +166,9 @@ export interface ServiceResults {
     readonly cacheHitP99MsMinusFairLimit: Summary;
     /** fair-limit req/s ÷ bare req/s, per round: what the memcached round trip alone costs. */
     readonly fairLimitThroughputVsBareHttp: Summary;
+    /** Fastify alone around the fair limit's GET (absent in results from before it was measured). */
+    readonly frameworkFloorThroughputVsFairLimit?: Summary;
+    readonly cacheHitThroughputVsFrameworkFloor?: Summary;
     /** How much less time a cache hit takes than a miss (mean latency), per round (%). */
     readonly cacheHitFasterThanMissPercent: Summary;
     /** cache-hit req/s ÷ cache-miss req/s, per round. */
@@ -334,9 +337,35 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
+/**
+ * The framework floor: the fair limit's memjs GET inside a Fastify route, with Fastify's logger
+ * off and nothing else (no hooks, validation, rate limit, request id, guard or log line): what
+ * the framework alone adds to a cache hit, which no setting of the service can take away.
+ */
+const FRAMEWORK_FLOOR_SERVER = `
+const { Client } = require('memjs');
+const client = Client.create(process.env.MEMCACHED, { retries: 1, logger: { log() {} } });
+const key = process.env.KEY;
+const app = require('fastify')({ logger: false });
+app.get('/api/items/:id', (request, reply) => {
+  client.get(key, (error, value) => {
+    if (error || !value) { reply.code(503).send(''); return; }
+    const entry = value.toString('utf8');
+    const newline = entry.indexOf('\\n');
+    reply
+      .header('etag', '"' + entry.slice(0, newline) + '"')
+      .type('application/json; charset=utf-8')
+      .send(entry.slice(newline + 1));
+  });
+});
+// What the harness polls until the server is up.
+app.get('/', (request, reply) => { reply.send('ok'); });
+app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+`;
+
 /** Which build a service scenario runs against. */
 type Build = 'current' | 'reference';
-type Scenario = 'bare' | 'fair' | `${'hit' | 'miss'}-${Build}`;
+type Scenario = 'bare' | 'fair' | 'floor' | `${'hit' | 'miss'}-${Build}`;
 
 /** Runs the scenarios and returns their results; starts and stops everything it needs. */
 export async function runServiceBench(options: ServiceBenchOptions): Promise<ServiceResults> {
@@ -483,6 +512,14 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
       KEY: hotKey,
     });
 
+    const floorUrl = `${await startServer(FRAMEWORK_FLOOR_SERVER, {
+      MEMCACHED: pickNode(
+        memcached.map((node) => node.endpoint),
+        hotKey,
+      ),
+      KEY: hotKey,
+    })}api/items/bench-item`;
+
     const timed = (url: string, extra: Partial<AutocannonOptions> = {}): AutocannonOptions => ({
       url,
       connections: CONNECTIONS,
@@ -523,6 +560,7 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
     const make: Record<Scenario, () => AutocannonOptions> = {
       bare: () => timed(bareUrl, { expectBody: body }),
       fair: () => timed(fairUrl, { expectBody: body }),
+      floor: () => timed(floorUrl, { expectBody: body }),
       'hit-current': () =>
         timed(`${serviceUrl.current}/api/items/bench-item`, { expectBody: body }),
       'hit-reference': () =>
@@ -533,6 +571,7 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
     const inTurn: Scenario[] = [
       'bare',
       'fair',
+      'floor',
       ...builds.map((build): Scenario => `hit-${build}`),
       ...builds.map((build): Scenario => `miss-${build}`),
     ];
@@ -560,6 +599,11 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
         'fair-limit',
         'node:http server doing one memjs GET of the cached entry on the same memcached node, then sending its body',
         taken.fair,
+      ),
+      summarizeScenario(
+        'framework-floor',
+        'the fair limit inside a Fastify route (logger off; no hooks, validation or rate limit)',
+        taken.floor,
       ),
       ...builds.map((build) =>
         summarizeScenario(
@@ -635,7 +679,7 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
       generatedAt: new Date().toISOString(),
       what:
         `autocannon, ${CONNECTIONS} connections, ${durationSeconds} s per timed run after a 1 s warm-up ` +
-        `(cache-miss runs: ${missRequestsPerRun} requests each), ${runs} runs per scenario; bare, fair limit, hit and miss taken in turn, round by round` +
+        `(cache-miss runs: ${missRequestsPerRun} requests each), ${runs} runs per scenario; bare, fair limit, framework floor, hit and miss taken in turn, round by round` +
         `${referenceBundle ? '; every service scenario also run against the reference build, in turn' : ''}. ` +
         'requestsPerSecond: completed requests / run duration. meanMs: mean response latency; p50Ms/p99Ms/maxMs: percentiles in whole milliseconds (autocannon rounds them). ' +
         'memcachedHits/Misses: change in memcached get_hits/get_misses during the run (live nodes only). ' +
@@ -655,6 +699,8 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
         cacheHitThroughputVsFairLimit: pairedRatios(rps(hitRuns), rps(taken.fair)),
         cacheHitP99MsMinusFairLimit: pairedDifferences(p99(hitRuns), p99(taken.fair), 'ms'),
         fairLimitThroughputVsBareHttp: pairedRatios(rps(taken.fair), rps(taken.bare)),
+        frameworkFloorThroughputVsFairLimit: pairedRatios(rps(taken.floor), rps(taken.fair)),
+        cacheHitThroughputVsFrameworkFloor: pairedRatios(rps(hitRuns), rps(taken.floor)),
         cacheHitFasterThanMissPercent: pairedReductionPercent(
           hitRuns.map((run) => run.meanMs),
           taken['miss-current'].map((run) => run.meanMs),
