@@ -47,6 +47,11 @@ export function projectEntries(root: string = LAMBDA_ROOT): Readonly<Record<stri
  *   it was tested with (package.json pins it; the runtime carries some older 3.x minor that
  *   varies by region), and a minified bundle loads several times faster than the runtime's
  *   CommonJS packages (bench/lambda.ts measures both).
+ * - Credentials: `@aws-sdk/credential-provider-node` (the SDK's default chain, which every client
+ *   imports) is aliased to lambda/shared/lambda-credentials.ts, which reads the credentials the
+ *   Lambda runtime always sets in the environment and fails naming the missing variables. The
+ *   rest of the chain (ini and SSO files, STS web identity, credential process, IMDS, the nested
+ *   STS/SSO/sign-in clients: about 100 KiB of the asset) never ran in Lambda and is not bundled.
  * - `mainFields` prefers the packages' ES module builds, which esbuild can tree-shake.
  * - The banner gives the bundled CommonJS dependencies a `require` for Node's built-ins.
  * - esbuild reports warnings and errors only, so `npm run synth` ends with its summary.
@@ -58,6 +63,9 @@ export const PROJECT_BUNDLING = {
   mainFields: ['module', 'main'],
   minify: true,
   splitting: true,
+  alias: {
+    '@aws-sdk/credential-provider-node': './lambda/shared/lambda-credentials.ts',
+  },
   banner:
     "import{createRequire as __projectCreateRequire}from'node:module';" +
     'const require=__projectCreateRequire(import.meta.url);',
@@ -79,6 +87,7 @@ export function bundleArguments(
     `--main-fields=${PROJECT_BUNDLING.mainFields.join(',')}`,
     ...(PROJECT_BUNDLING.minify ? ['--minify'] : []),
     ...(PROJECT_BUNDLING.splitting ? ['--splitting'] : []),
+    ...Object.entries(PROJECT_BUNDLING.alias).map(([from, to]) => `--alias:${from}=${to}`),
     `--banner:js=${PROJECT_BUNDLING.banner}`,
     '--chunk-names=chunks/[name]-[hash]',
     '--log-level=warning',

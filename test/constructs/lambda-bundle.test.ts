@@ -1,0 +1,88 @@
+/**
+ * What the shared Lambda bundle carries and what each function loads from it, read from esbuild's
+ * metafile of one bundleProject run (the same arguments a synth uses).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+import type { Metafile } from '../../bench/lambda';
+import { LAMBDA_ROOT, bundleProject } from '../../lib/constructs/lambda/bundle';
+
+const PROJECT_ROOT = path.join(LAMBDA_ROOT, '..');
+
+/** The SDK's default credential chain, which a function in Lambda never needs past the environment. */
+const CREDENTIAL_CHAIN =
+  /node_modules\/(@aws-sdk\/(nested-clients|credential-provider-(node|ini|sso|process|web-identity|http|login)|token-providers)|@smithy\/credential-provider-imds)\//;
+
+const work = mkdtempSync(path.join(tmpdir(), 'lambda-bundle-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let bundled: { readonly metafile: Metafile; readonly inputs: readonly string[] } | undefined;
+
+/** The whole project bundled once, as a synth does, with its metafile. */
+function projectBundle() {
+  if (bundled) return bundled;
+  const metafileFile = path.join(work, 'meta.json');
+  bundleProject(path.join(work, 'project'), { metafile: metafileFile });
+  const metafile = JSON.parse(readFileSync(metafileFile, 'utf8')) as Metafile & {
+    inputs: Record<string, unknown>;
+  };
+  bundled = { metafile, inputs: Object.keys(metafile.inputs) };
+  return bundled;
+}
+
+describe('the shared Lambda bundle', () => {
+  test('carries none of the SDK default credential chain (nested STS/SSO clients, ini, SSO, IMDS): Lambda sets the environment credentials', () => {
+    // GIVEN every project function, bundled as a synth bundles them
+    const { inputs } = projectBundle();
+    // THEN no input comes from the default chain beyond the environment
+    expect(inputs.filter((input) => CREDENTIAL_CHAIN.test(input))).toEqual([]);
+    expect(inputs).toContain('lambda/shared/lambda-credentials.ts');
+  });
+
+  test('a bundled SDK client takes the environment credentials, and without them fails naming the missing variables', () => {
+    // GIVEN an entry that asks a bundled SSM client for its credentials, bundled with the project's arguments
+    const source = path.join(work, 'probe', 'index.ts');
+    const ssm = path.join(PROJECT_ROOT, 'node_modules', '@aws-sdk', 'client-ssm');
+    rmSync(path.dirname(source), { recursive: true, force: true });
+    mkdirSync(path.dirname(source), { recursive: true });
+    writeFileSync(
+      source,
+      `import { SSMClient } from ${JSON.stringify(ssm)};\n` +
+        `export const handler = () => new SSMClient({ region: 'eu-west-1' }).config.credentials();\n`,
+    );
+    const outdir = path.join(work, 'probe-out');
+    bundleProject(outdir, { entries: { probe: source }, metafile: path.join(work, 'probe.json') });
+    const run = (env: Record<string, string>) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const { handler } = await import(process.argv[1]);
+           try { console.log('OK ' + JSON.stringify(await handler())); }
+           catch (e) { console.log('ERROR ' + e.name + ': ' + e.message); }`,
+          path.join(outdir, 'probe.mjs'),
+        ],
+        { env: { PATH: process.env.PATH ?? '', HOME: work, ...env }, encoding: 'utf8' },
+      );
+
+    // WHEN it runs with the variables Lambda sets, then with none
+    const withEnv = run({
+      AWS_ACCESS_KEY_ID: 'AKIDLAMBDA',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: 'token',
+    });
+    const without = run({});
+
+    // THEN the first gets exactly them, the second a clear error naming both missing variables
+    expect(withEnv.stdout).toContain(
+      'OK {"accessKeyId":"AKIDLAMBDA","secretAccessKey":"secret","sessionToken":"token"',
+    );
+    expect(without.stdout).toMatch(
+      /^ERROR EnvironmentError: no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set/,
+    );
+  });
+});
