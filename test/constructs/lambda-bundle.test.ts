@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-import type { Metafile } from '../../bench/lambda';
+import { loadedOutputs, type Metafile } from '../../bench/lambda';
 import { LAMBDA_ROOT, bundleProject } from '../../lib/constructs/lambda/bundle';
 
 const PROJECT_ROOT = path.join(LAMBDA_ROOT, '..');
@@ -31,6 +31,23 @@ function projectBundle() {
   };
   bundled = { metafile, inputs: Object.keys(metafile.inputs) };
   return bundled;
+}
+
+/** The packages of every input a function loads when it starts (its entry and static chunks). */
+function packagesLoadedBy(name: string): Set<string> {
+  const { metafile } = projectBundle();
+  const entryOutput = Object.entries(metafile.outputs).find(
+    ([, o]) => o.entryPoint === `lambda/${name}/index.ts`,
+  )?.[0];
+  if (entryOutput === undefined) throw new Error(`${name} is not an entry of the bundle`);
+  const packages = new Set<string>();
+  for (const output of loadedOutputs(metafile, entryOutput)) {
+    for (const input of Object.keys(metafile.outputs[output].inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+      if (match) packages.add(match[1]);
+    }
+  }
+  return packages;
 }
 
 describe('the shared Lambda bundle', () => {
@@ -84,5 +101,13 @@ describe('the shared Lambda bundle', () => {
     expect(without.stdout).toMatch(
       /^ERROR EnvironmentError: no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set/,
     );
+  });
+
+  test('zonal-shift loads no EC2 SDK client: its AZ ID lookup is one signed query request', () => {
+    // GIVEN every project function, bundled as a synth bundles them
+    const loaded = packagesLoadedBy('zonal-shift');
+    // THEN
+    expect(loaded).not.toContain('@aws-sdk/client-ec2');
+    expect(loaded).toContain('@smithy/signature-v4');
   });
 });
