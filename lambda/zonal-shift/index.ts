@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { httpGet, readItems } from '../gameday-observe/client-reads';
 import { rethrowForStateMachine } from '../gameday-shared/errors';
 import { AvailabilityZones } from '../shared/availability-zones';
-import { documentClient } from '../shared/clients';
+import { documentClient } from '../shared/clients/dynamodb';
 import { numberEnv, requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
 import { readState } from '../shared/state-table';

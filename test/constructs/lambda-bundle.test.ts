@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 import { loadedOutputs, type Metafile } from '../../bench/lambda';
-import { LAMBDA_ROOT, bundleProject } from '../../lib/constructs/lambda/bundle';
+import { LAMBDA_ROOT, bundleProject, projectEntries } from '../../lib/constructs/lambda/bundle';
 
 const PROJECT_ROOT = path.join(LAMBDA_ROOT, '..');
 
@@ -109,5 +109,48 @@ describe('the shared Lambda bundle', () => {
     // THEN
     expect(loaded).not.toContain('@aws-sdk/client-ec2');
     expect(loaded).toContain('@smithy/signature-v4');
+  });
+
+  /** The SDK clients each function calls, and so the only ones it may load. */
+  const CLIENTS_CALLED: Readonly<Record<string, readonly string[]>> = {
+    'az-outage': ['cloudwatch', 'dynamodb', 'ecs', 'elastic-load-balancing-v2', 'ssm'],
+    'bad-deploy': ['ecs'],
+    'cache-outage': [
+      'cloudwatch',
+      'dynamodb',
+      'ecs',
+      'elastic-load-balancing-v2',
+      'elasticache',
+      'ssm',
+    ],
+    canary: [],
+    'deploy-gate': [],
+    'edge-health': ['cloudfront-keyvaluestore', 'cloudwatch'],
+    'empty-responses': ['cloudwatch', 'dynamodb', 'ecs', 'elastic-load-balancing-v2', 'ssm'],
+    'gameday-observe': ['cloudwatch', 'dynamodb'],
+    'gameday-reporter': ['s3'],
+    latency: ['cloudwatch', 'dynamodb', 'ecs', 'elastic-load-balancing-v2', 'ssm'],
+    'region-outage': ['cloudwatch', 'dynamodb', 'ecs', 'ssm'],
+    restore: ['cloudwatch', 'dynamodb', 'ecs', 'ssm'],
+    'stop-tasks': ['cloudwatch', 'dynamodb', 'ecs', 'elastic-load-balancing-v2', 'ssm'],
+    'zonal-shift': ['dynamodb'],
+  };
+
+  test.each(Object.entries(CLIENTS_CALLED))(
+    '%s loads only the SDK clients it calls (no ElastiCache, ELBv2 or SSM client it never uses)',
+    (name, called) => {
+      // GIVEN every project function, bundled as a synth bundles them
+      // WHEN
+      const clients = [...packagesLoadedBy(name)]
+        .filter((pkg) => pkg.startsWith('@aws-sdk/client-'))
+        .map((pkg) => pkg.slice('@aws-sdk/client-'.length))
+        .sort();
+      // THEN
+      expect(clients).toEqual(called);
+    },
+  );
+
+  test('the client table above covers every function of the bundle', () => {
+    expect(Object.keys(CLIENTS_CALLED).sort()).toEqual(Object.keys(projectEntries()).sort());
   });
 });
