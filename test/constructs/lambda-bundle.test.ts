@@ -153,4 +153,19 @@ describe('the shared Lambda bundle', () => {
   test('the client table above covers every function of the bundle', () => {
     expect(Object.keys(CLIENTS_CALLED).sort()).toEqual(Object.keys(projectEntries()).sort());
   });
+
+  test.each(['bad-deploy', 'edge-health', 'gameday-observe', 'zonal-shift'])(
+    '%s, which emits no metrics, does not load Powertools Metrics',
+    (name) => {
+      expect(packagesLoadedBy(name)).not.toContain('@aws-lambda-powertools/metrics');
+      expect(packagesLoadedBy(name)).toContain('@aws-lambda-powertools/logger');
+    },
+  );
+
+  test.each(['canary', 'deploy-gate', 'gameday-reporter', 'stop-tasks'])(
+    '%s, which emits metrics, loads Powertools Metrics',
+    (name) => {
+      expect(packagesLoadedBy(name)).toContain('@aws-lambda-powertools/metrics');
+    },
+  );
 });
