@@ -7,7 +7,7 @@ import { cloudWatchClient } from './clients/cloudwatch';
 import { documentClient, dynamoDbClient } from './clients/dynamodb';
 import { ecsClient } from './clients/ecs';
 import { ssmClient } from './clients/ssm';
-import { loadCanaryEnv, loadChaosEnv, optionalEnv, requireEnv } from './env';
+import { loadCanaryEnv, loadChaosEnv } from './env';
 import { EnvironmentError } from './errors';
 import type { ChaosDeps, ExperimentShifts } from './experiment';
 import type { HandlerDeps } from './handler';
@@ -15,8 +15,6 @@ import { metrics } from './metrics';
 import { logger } from './powertools';
 import { isRegionTarget, probe } from './probe';
 import type { TargetHealthReader } from './target-health';
-import { endExperimentShifts } from './zonal-shift';
-import { ZonalShiftClient } from './zonal-shift-client';
 
 let deps: HandlerDeps | undefined;
 
@@ -35,19 +33,6 @@ const noTargetHealth = (): never => {
   );
 };
 
-/**
- * For restore: ends the experiment's zonal shifts on ZONAL_SHIFT_RESOURCE (the ALB's ARN), when the
- * orchestrator set it; none otherwise.
- */
-export const experimentShifts = (): ExperimentShifts | undefined => {
-  const resourceIdentifier = optionalEnv('ZONAL_SHIFT_RESOURCE');
-  if (resourceIdentifier === undefined) return undefined;
-  const client = new ZonalShiftClient({ region: requireEnv('AWS_REGION') });
-  return {
-    end: (experimentId) => endExperimentShifts(client, { experimentId, resourceIdentifier }),
-  };
-};
-
 /** The production chaos dependencies: target health is always wired, never left to a fallback. */
 export type ProductionChaosDeps = ChaosDeps & { readonly targetHealth: TargetHealthReader };
 
@@ -62,7 +47,7 @@ export function productionDeps(
   options: {
     readonly cacheNodes?: () => CacheNodes;
     readonly targetHealth?: () => TargetHealthReader;
-    /** Only restore ends zonal shifts (see `experimentShifts`). */
+    /** Only restore ends zonal shifts (`experimentShifts` of `experiment-shifts.ts`). */
     readonly zonalShifts?: () => ExperimentShifts | undefined;
   } = {},
 ): HandlerDeps {

@@ -33,19 +33,24 @@ function projectBundle() {
   return bundled;
 }
 
-/** The packages of every input a function loads when it starts (its entry and static chunks). */
-function packagesLoadedBy(name: string): Set<string> {
+/** Every input a function loads when it starts (its entry and the chunks it imports statically). */
+function inputsLoadedBy(name: string): string[] {
   const { metafile } = projectBundle();
   const entryOutput = Object.entries(metafile.outputs).find(
     ([, o]) => o.entryPoint === `lambda/${name}/index.ts`,
   )?.[0];
   if (entryOutput === undefined) throw new Error(`${name} is not an entry of the bundle`);
+  return loadedOutputs(metafile, entryOutput).flatMap((output) =>
+    Object.keys(metafile.outputs[output].inputs),
+  );
+}
+
+/** The packages of every input a function loads when it starts. */
+function packagesLoadedBy(name: string): Set<string> {
   const packages = new Set<string>();
-  for (const output of loadedOutputs(metafile, entryOutput)) {
-    for (const input of Object.keys(metafile.outputs[output].inputs)) {
-      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
-      if (match) packages.add(match[1]);
-    }
+  for (const input of inputsLoadedBy(name)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match) packages.add(match[1]);
   }
   return packages;
 }
@@ -166,6 +171,22 @@ describe('the shared Lambda bundle', () => {
     '%s, which emits metrics, loads Powertools Metrics',
     (name) => {
       expect(packagesLoadedBy(name)).toContain('@aws-lambda-powertools/metrics');
+    },
+  );
+
+  test.each([
+    ['restore', true],
+    ['zonal-shift', true],
+    ['stop-tasks', false],
+    ['az-outage', false],
+    ['latency', false],
+    ['empty-responses', false],
+    ['cache-outage', false],
+    ['region-outage', false],
+  ])(
+    '%s loads the ARC zonal shift client: %s (only the functions that shift or end shifts)',
+    (name, loads) => {
+      expect(inputsLoadedBy(name).includes('lambda/shared/zonal-shift-client.ts')).toBe(loads);
     },
   );
 });
