@@ -112,8 +112,9 @@ export interface Metafile {
 
 /**
  * The output files a function loads when it starts: its entry and every chunk it imports
- * statically. Chunks reached only by `import()` (the SDK's SSO and STS credential providers,
- * which Lambda's environment credentials never reach) are not loaded at start and not counted.
+ * statically. Chunks reached only by `import()` are not loaded at start and not counted. (The
+ * SDK's SSO, STS and other credential providers were such chunks; the bundle no longer carries
+ * them, see `PROJECT_BUNDLING.alias`.)
  */
 export function loadedOutputs(metafile: Metafile, entryOutput: string): string[] {
   const seen = new Set<string>();

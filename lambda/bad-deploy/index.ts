@@ -5,7 +5,7 @@
  */
 import type { Context } from 'aws-lambda';
 
-import { ecsClient } from '../shared/clients';
+import { ecsClient } from '../shared/clients/ecs';
 import { ChaosError } from '../shared/errors';
 import { logger } from '../shared/powertools';
 

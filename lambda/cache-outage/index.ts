@@ -1,7 +1,8 @@
 import { elastiCacheNodes } from '../shared/cache-nodes';
-import { elastiCacheClient } from '../shared/clients';
-import { productionDeps, targetGroupHealth } from '../shared/deps';
+import { elastiCacheClient } from '../shared/clients/elasticache';
+import { productionDeps } from '../shared/deps';
 import { createGuardedHandler } from '../shared/handler';
+import { targetGroupHealth } from '../shared/target-group-health';
 
 import { cacheOutage, parseCacheOutageEvent } from './cache-outage';
 

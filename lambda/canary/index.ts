@@ -2,7 +2,8 @@ import type { Context } from 'aws-lambda';
 
 import { CanaryEnv, loadCanaryEnv } from '../shared/env';
 import { ChaosError } from '../shared/errors';
-import { logger, metrics } from '../shared/powertools';
+import { metrics } from '../shared/metrics';
+import { logger } from '../shared/powertools';
 
 import { CanaryReport, metricsSink, parseCanaryEvent, runCanary } from './canary';
 

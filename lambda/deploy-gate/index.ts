@@ -6,7 +6,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 
-import { logger, metrics } from '../shared/powertools';
+import { metrics } from '../shared/metrics';
+import { logger } from '../shared/powertools';
 
 import { loadDeployGateEnv, runHook, type HookResponse } from './hook';
 

@@ -1,5 +1,6 @@
-import { productionDeps, targetGroupHealth } from '../shared/deps';
+import { productionDeps } from '../shared/deps';
 import { createGuardedHandler } from '../shared/handler';
+import { targetGroupHealth } from '../shared/target-group-health';
 
 import { emptyResponses, parseEmptyResponsesEvent } from './empty-responses';
 

@@ -3,7 +3,8 @@ import type { Context } from 'aws-lambda';
 import { loadObserveEnv } from '../gameday-shared/env';
 import { rethrowForStateMachine } from '../gameday-shared/errors';
 import type { Observation, PreflightResult } from '../gameday-shared/run';
-import { cloudWatchClient, documentClient } from '../shared/clients';
+import { cloudWatchClient } from '../shared/clients/cloudwatch';
+import { documentClient } from '../shared/clients/dynamodb';
 import { logger } from '../shared/powertools';
 import { readLease } from '../shared/state-table';
 

@@ -4,7 +4,8 @@ import { s3Client } from '../gameday-shared/clients';
 import { ReportEnv, loadReportEnv } from '../gameday-shared/env';
 import { rethrowForStateMachine } from '../gameday-shared/errors';
 import type { GameDayReport } from '../gameday-shared/report';
-import { logger, metrics } from '../shared/powertools';
+import { metrics } from '../shared/metrics';
+import { logger } from '../shared/powertools';
 
 import { buildReport, emitMetrics, parseReportEvent, storeReport } from './report';
 

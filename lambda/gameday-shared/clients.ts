@@ -1,10 +1,10 @@
 /**
  * The SDK clients only the game-day functions use, created once per function instance,
- * as lambda/shared/clients.ts does for the chaos functions.
+ * as lambda/shared/clients/ does for the chaos functions.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 
-import { clientConfig } from '../shared/ecs-client';
+import { clientConfig } from '../shared/aws-client-config';
 
 let s3: S3Client | undefined;
 

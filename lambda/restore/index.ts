@@ -1,4 +1,5 @@
-import { experimentShifts, productionDeps } from '../shared/deps';
+import { productionDeps } from '../shared/deps';
+import { experimentShifts } from '../shared/experiment-shifts';
 import { createGuardedHandler } from '../shared/handler';
 
 import { restoreFunction } from './restore';

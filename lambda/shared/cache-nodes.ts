@@ -5,8 +5,8 @@ import {
   RebootCacheClusterCommand,
 } from '@aws-sdk/client-elasticache';
 
+import { type AwsClientOptions, addOutcomeClassifier, clientConfig } from './aws-client-config';
 import type { WriteOutcome } from './ecs';
-import { AwsClientOptions, addOutcomeClassifier, clientConfig } from './ecs-client';
 import { OutcomeUnknownError } from './errors';
 
 /** ElastiCache calls that change state. A timeout on one of them is never retried blindly. */

@@ -3,28 +3,18 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 
 import { powertoolsAudit } from './audit';
 import type { CacheNodes } from './cache-nodes';
-import {
-  cloudWatchClient,
-  documentClient,
-  dynamoDbClient,
-  ecsClient,
-  elbv2Client,
-  ssmClient,
-} from './clients';
-import { loadCanaryEnv, loadChaosEnv, optionalEnv, requireEnv } from './env';
+import { cloudWatchClient } from './clients/cloudwatch';
+import { documentClient, dynamoDbClient } from './clients/dynamodb';
+import { ecsClient } from './clients/ecs';
+import { ssmClient } from './clients/ssm';
+import { loadCanaryEnv, loadChaosEnv } from './env';
 import { EnvironmentError } from './errors';
 import type { ChaosDeps, ExperimentShifts } from './experiment';
 import type { HandlerDeps } from './handler';
-import { logger, metrics } from './powertools';
+import { metrics } from './metrics';
+import { logger } from './powertools';
 import { isRegionTarget, probe } from './probe';
-import {
-  TARGET_GROUP_ARNS,
-  TargetHealthReader,
-  loadBalancerTargetHealth,
-  parseTargetGroupArns,
-} from './target-health';
-import { endExperimentShifts } from './zonal-shift';
-import { ZonalShiftClient } from './zonal-shift-client';
+import type { TargetHealthReader } from './target-health';
 
 let deps: HandlerDeps | undefined;
 
@@ -43,42 +33,21 @@ const noTargetHealth = (): never => {
   );
 };
 
-/**
- * For the functions whose blast-radius cap counts healthy targets (stop-tasks, az-outage, latency,
- * empty-responses, cache-outage): DescribeTargetHealth of each of the service's target groups,
- * TARGET_GROUP_ARNS (both groups a canary deployment moves the service between).
- * Throws EnvironmentError while TARGET_GROUP_ARNS is not set or not a list of target group ARNs.
- */
-export const targetGroupHealth = (): TargetHealthReader =>
-  loadBalancerTargetHealth(elbv2Client(), parseTargetGroupArns(requireEnv(TARGET_GROUP_ARNS)));
-
-/**
- * For restore: ends the experiment's zonal shifts on ZONAL_SHIFT_RESOURCE (the ALB's ARN), when the
- * orchestrator set it; none otherwise.
- */
-export const experimentShifts = (): ExperimentShifts | undefined => {
-  const resourceIdentifier = optionalEnv('ZONAL_SHIFT_RESOURCE');
-  if (resourceIdentifier === undefined) return undefined;
-  const client = new ZonalShiftClient({ region: requireEnv('AWS_REGION') });
-  return {
-    end: (experimentId) => endExperimentShifts(client, { experimentId, resourceIdentifier }),
-  };
-};
-
 /** The production chaos dependencies: target health is always wired, never left to a fallback. */
 export type ProductionChaosDeps = ChaosDeps & { readonly targetHealth: TargetHealthReader };
 
 /**
- * The deployed dependencies. Only cache-outage passes `cacheNodes`, so that only its bundle
- * carries the ElastiCache client; only the functions that count target health pass
- * `targetHealth` (usually `targetGroupHealth`), so that only they carry the ELBv2 client.
+ * The deployed dependencies. Only cache-outage passes `cacheNodes` (from `clients/elasticache`),
+ * so that only it loads the ElastiCache client; only the functions that count target health pass
+ * `targetHealth` (`targetGroupHealth` of `target-group-health.ts`), so that only they load the
+ * ELBv2 client. This module imports neither.
  * Throws EnvironmentError while an environment variable is missing.
  */
 export function productionDeps(
   options: {
     readonly cacheNodes?: () => CacheNodes;
     readonly targetHealth?: () => TargetHealthReader;
-    /** Only restore ends zonal shifts (see `experimentShifts`). */
+    /** Only restore ends zonal shifts (`experimentShifts` of `experiment-shifts.ts`). */
     readonly zonalShifts?: () => ExperimentShifts | undefined;
   } = {},
 ): HandlerDeps {

@@ -1,6 +1,7 @@
 /**
- * One Logger and one Metrics per function instance, created when the module loads.
- * Service name and namespace come from POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE.
+ * One Logger per function instance, created when the module loads; its service name comes from
+ * POWERTOOLS_SERVICE_NAME. The one Metrics is in `metrics.ts`, so that the functions that emit no
+ * metrics (bad-deploy, edge-health, gameday-observe, zonal-shift) do not load it.
  *
  * No Powertools Tracer: it wraps the X-Ray SDK, which was a sixth of every bundle and a fifth of
  * its cold load, to add one subsegment per AWS call. The functions run with Lambda active tracing
@@ -9,7 +10,5 @@
  * themselves are in the function's logs and the services' CloudTrail, not in the trace.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 
 export const logger = new Logger();
-export const metrics = new Metrics();

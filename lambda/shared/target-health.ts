@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 
-import { AwsClientOptions, classifyEcsFailure, clientConfig } from './ecs-client';
+import { type AwsClientOptions, classifyFailure, clientConfig } from './aws-client-config';
 import { EnvironmentError, GuardrailRefusal, isErrorLike } from './errors';
 import type { TargetHealthEntry } from './targeting';
 
@@ -32,12 +32,15 @@ export function createElbv2Client(options: AwsClientOptions = {}): ElasticLoadBa
   return client;
 }
 
+/** ELBv2's only call here is a read: nothing to classify as UNKNOWN. */
+const READS_ONLY: ReadonlySet<string> = new Set();
+
 const readClassifier: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
   (next, context) => async (args) => {
     try {
       return await next(args);
     } catch (error) {
-      throw classifyEcsFailure(error, context.commandName ?? 'UnknownCommand');
+      throw classifyFailure(error, context.commandName ?? 'UnknownCommand', READS_ONLY);
     }
   };
 

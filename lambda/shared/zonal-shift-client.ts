@@ -1,7 +1,8 @@
 /**
  * A small typed client for the ARC Zonal Shift API (REST-JSON, service `arc-zonal-shift`), which
  * the npm registry this project builds from does not carry as `@aws-sdk/client-arc-zonal-shift`.
- * It signs with the SDK's own SigV4 signer and credential chain and sends with node:http(s):
+ * It signs with the SDK's own SigV4 signer and credential chain and sends with node:http(s)
+ * (`signed-http.ts`):
  *
  *   StartZonalShift   POST   /zonalshifts                     {resourceIdentifier, awayFrom, expiresIn, comment}
  *   CancelZonalShift  DELETE /zonalshifts/{zonalShiftId}
@@ -12,15 +13,12 @@
  * an unreadable 2xx MAY have happened and becomes an OutcomeUnknownError, which callers follow with
  * a list (see `zonal-shift.ts`); throttling and 5xx on reads are retried here with backoff.
  */
-import { createHash, createHmac } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 
 import { OutcomeUnknownError } from './errors';
+import { type RawAnswer, Sha256, sendSigned } from './signed-http';
 
 export type ZonalShiftStatus = 'ACTIVE' | 'EXPIRED' | 'CANCELED';
 
@@ -75,42 +73,6 @@ export interface ZonalShiftClientOptions {
   readonly backoffBaseMs?: number;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-}
-
-/** Node's crypto as the signer's hash (what @smithy/hash-node does, without one more package). */
-class Sha256 implements Checksum {
-  private hash;
-
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-
-  update(data: Uint8Array | string): void {
-    this.hash.update(typeof data === 'string' ? data : Buffer.from(data));
-  }
-
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-
-  reset(): void {
-    this.hash = this.fresh();
-  }
-
-  private fresh() {
-    if (this.secret === undefined) return createHash('sha256');
-    const key =
-      typeof this.secret === 'string'
-        ? this.secret
-        : Buffer.from(ArrayBuffer.isView(this.secret) ? this.secret.buffer : this.secret);
-    return createHmac('sha256', key);
-  }
-}
-
-interface RawAnswer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: string;
 }
 
 export class ZonalShiftClient {
@@ -245,62 +207,25 @@ export class ZonalShiftClient {
     return this.sleep(Math.floor(this.random() * this.backoffBaseMs * 2 ** (attempt - 1)));
   }
 
-  private async send(
+  private send(
     method: string,
     path: string,
     query: Record<string, string>,
     body: object | undefined,
   ): Promise<RawAnswer> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { host: this.url.host };
-    if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(payload));
-    }
-    const signed = await this.signer.sign({
-      method,
-      protocol: this.url.protocol,
-      hostname: this.url.hostname,
-      port: this.url.port ? Number(this.url.port) : undefined,
-      path,
-      query,
-      headers,
-      body: payload,
-    });
-    const search = new URLSearchParams(query).toString();
-    const send = this.url.protocol === 'http:' ? httpRequest : httpsRequest;
-    return new Promise<RawAnswer>((resolve, reject) => {
-      const req = send(
-        {
-          method,
-          hostname: this.url.hostname,
-          port: this.url.port || undefined,
-          path: search ? `${path}?${search}` : path,
-          headers: signed.headers,
-          timeout: this.timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-        },
-      );
-      const timer = setTimeout(() => {
-        const e = new Error(`no complete answer within ${this.timeoutMs} ms`);
-        e.name = 'TimeoutError';
-        req.destroy(e);
-      }, this.timeoutMs);
-      req.on('close', () => clearTimeout(timer));
-      req.on('error', reject);
-      req.end(payload);
-    });
+    return sendSigned(
+      this.signer,
+      this.url,
+      {
+        method,
+        path,
+        query,
+        ...(body === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      },
+      this.timeoutMs,
+    );
   }
 }
 

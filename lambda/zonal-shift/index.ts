@@ -1,10 +1,9 @@
-import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { Context } from 'aws-lambda';
 
 import { httpGet, readItems } from '../gameday-observe/client-reads';
 import { rethrowForStateMachine } from '../gameday-shared/errors';
-import { documentClient } from '../shared/clients';
-import { clientConfig } from '../shared/ecs-client';
+import { AvailabilityZones } from '../shared/availability-zones';
+import { documentClient } from '../shared/clients/dynamodb';
 import { numberEnv, requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
 import { readState } from '../shared/state-table';
@@ -28,16 +27,12 @@ function productionDeps(): ZonalShiftDeps {
     max: 100,
     integer: true,
   });
-  const ec2 = new EC2Client(clientConfig());
+  // EC2's query API directly: its SDK client would be most of this function's cold start.
+  const zones = new AvailabilityZones({ region });
   deps = {
     api: new ZonalShiftClient({ region }),
     resourceIdentifier: requireEnv('ZONAL_SHIFT_RESOURCE'),
-    azIdOf: async (name) => {
-      const out = await ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: [name] }));
-      const id = out.AvailabilityZones?.find((z) => z.ZoneName === name)?.ZoneId;
-      if (!id) throw new Error(`EC2 knows no availability zone ${name} in ${region}`);
-      return id;
-    },
+    azIdOf: (name) => zones.zoneIdOf(name),
     state: () => readState(table, service),
     reads: () =>
       readItems(endpoint, requestsPerPoll, {

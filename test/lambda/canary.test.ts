@@ -205,7 +205,7 @@ describe('the deployed canary handler', () => {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     };
     const { handler } = await import('../../lambda/canary/index');
-    const { metrics } = await import('../../lambda/shared/powertools');
+    const { metrics } = await import('../../lambda/shared/metrics');
     const publish = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
       metrics.clearMetrics();
       metrics.clearDimensions();
@@ -234,7 +234,7 @@ describe('the deployed canary handler', () => {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     };
     const { handler } = await import('../../lambda/canary/index');
-    const { metrics } = await import('../../lambda/shared/powertools');
+    const { metrics } = await import('../../lambda/shared/metrics');
     const boom = jest.spyOn(metrics, 'addDimension').mockImplementation(() => {
       throw new RangeError('boom');
     });

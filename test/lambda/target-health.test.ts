@@ -1,5 +1,5 @@
 /**
- * The production target-health read: the real ELBv2 client (the one `clients.ts` builds, with the
+ * The production target-health read: the real ELBv2 client (the one `clients/elbv2.ts` builds, with the
  * shared timeouts and retries) against a fake ELBv2 endpoint on 127.0.0.1 speaking the query
  * protocol, driving stop-tasks against the fake ECS endpoint and dynalite. A read that fails or is
  * lost must refuse the experiment, never count "no answer" as "nothing unhealthy".
@@ -282,12 +282,21 @@ describe('the production dependencies', () => {
   afterEach(() => {
     process.env = saved;
   });
-  /** A fresh copy of deps.ts: it keeps the dependencies it built for the function's life. */
+  /**
+   * Fresh copies of deps.ts (it keeps the dependencies it built for the function's life) and of
+   * target-group-health.ts, which the functions that count target health import beside it.
+   */
   async function freshDeps(env: Record<string, string>) {
     process.env = { ...saved, ...testProcessEnv(), ...env };
-    let mod: typeof import('../../lambda/shared/deps') | undefined;
+    let mod:
+      | (typeof import('../../lambda/shared/deps') &
+          typeof import('../../lambda/shared/target-group-health'))
+      | undefined;
     await jest.isolateModulesAsync(async () => {
-      mod = await import('../../lambda/shared/deps');
+      mod = {
+        ...(await import('../../lambda/shared/deps')),
+        ...(await import('../../lambda/shared/target-group-health')),
+      };
     });
     if (!mod) throw new Error('deps.ts did not load');
     return mod;

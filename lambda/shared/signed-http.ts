@@ -1,0 +1,118 @@
+/**
+ * One SigV4-signed HTTP request over node:http(s), for the small typed clients that stand in for an
+ * SDK client a function would load for one or two calls (ARC Zonal Shift, which the npm registry
+ * here does not carry; EC2's DescribeAvailabilityZones, whose SDK client is over 500 KiB).
+ * It signs with the SDK's own signer (@smithy/signature-v4) and ends a request that has no complete
+ * answer within the timeout. Retries and the meaning of a failure stay with each client.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+import type { SignatureV4 } from '@smithy/signature-v4';
+import type { Checksum, SourceData } from '@smithy/types';
+
+/** Node's crypto as the signer's hash (what @smithy/hash-node does, without one more package). */
+export class Sha256 implements Checksum {
+  private hash;
+
+  constructor(private readonly secret?: SourceData) {
+    this.hash = this.fresh();
+  }
+
+  update(data: Uint8Array | string): void {
+    this.hash.update(typeof data === 'string' ? data : Buffer.from(data));
+  }
+
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+
+  reset(): void {
+    this.hash = this.fresh();
+  }
+
+  private fresh() {
+    if (this.secret === undefined) return createHash('sha256');
+    const key =
+      typeof this.secret === 'string'
+        ? this.secret
+        : Buffer.from(ArrayBuffer.isView(this.secret) ? this.secret.buffer : this.secret);
+    return createHmac('sha256', key);
+  }
+}
+
+export interface RawAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+export interface SignedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Record<string, string>;
+  /** Content headers of the body (`content-type`); `host` and `content-length` are added. */
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+}
+
+/**
+ * Signs and sends one request to `url`'s host. Rejects when the connection fails or is reset, or
+ * when no complete answer came within `timeoutMs` (a `TimeoutError`); any complete answer, error
+ * statuses included, resolves.
+ */
+export async function sendSigned(
+  signer: SignatureV4,
+  url: URL,
+  request: SignedRequest,
+  timeoutMs: number,
+): Promise<RawAnswer> {
+  const { method, path, query, body } = request;
+  const headers: Record<string, string> = { ...request.headers, host: url.host };
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+  const signed = await signer.sign({
+    method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path,
+    query,
+    headers,
+    body,
+  });
+  const search = new URLSearchParams(query).toString();
+  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return new Promise<RawAnswer>((resolve, reject) => {
+    const req = send(
+      {
+        method,
+        hostname: url.hostname,
+        port: url.port || undefined,
+        path: search ? `${path}?${search}` : path,
+        headers: signed.headers,
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      },
+    );
+    const timer = setTimeout(() => {
+      const e = new Error(`no complete answer within ${timeoutMs} ms`);
+      e.name = 'TimeoutError';
+      req.destroy(e);
+    }, timeoutMs);
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
