@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 
-import rateLimit from '@fastify/rate-limit';
 import Fastify, {
   LogController,
   type FastifyInstance,
@@ -28,6 +27,7 @@ import type { ItemsStore } from './items/items-store';
 import { registerStrictJsonParser } from './json-body';
 import { createLogDestination } from './log-destination';
 import type { RequestMetrics } from './metrics/request-metrics';
+import { ClientRateLimiter, registerRateLimit } from './rate-limit';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
 import { registerWhoamiRoute } from './routes/whoami';
@@ -177,7 +177,7 @@ const CROSS_ORIGIN_READABLE = new Set(['/api/whoami', '/health/ready']);
  * Registers the plugins, hooks and routes, in the order that matters: probe marking, load
  * shedding, rate limiting, faults, then the response guard last among onSend hooks.
  */
-export async function registerApp(app: FastifyInstance, deps: AppDependencies): Promise<Readiness> {
+export function registerApp(app: FastifyInstance, deps: AppDependencies): Readiness {
   const { config, identity, faults, window } = deps;
   const limits = deps.limits ?? {};
   const probe = { name: PROBE_HEADER, value: randomBytes(16).toString('hex') };
@@ -286,18 +286,11 @@ export async function registerApp(app: FastifyInstance, deps: AppDependencies): 
     );
   });
 
-  await app.register(rateLimit, {
-    global: true,
-    max: config.rateLimitPerMinute,
-    timeWindow: 60_000,
-    allowList: (request) => request.isProbe || isHealthRoute(request.url),
-    errorResponseBuilder: (_request, context) =>
-      new HttpError(
-        429,
-        'rate_limited',
-        `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
-      ),
-  });
+  registerRateLimit(
+    app,
+    new ClientRateLimiter({ max: config.rateLimitPerMinute, windowMs: 60_000 }),
+    (request) => request.isProbe || isHealthRoute(request.url),
+  );
 
   registerFaultHooks(app, faults);
 

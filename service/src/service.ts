@@ -79,11 +79,11 @@ export interface Service {
   stop(): Promise<{ drained: boolean }>;
 }
 
-/** Wires the service from its config: clients, cache, stores, faults, health, routes. */
-export async function createService(
-  config: ServiceConfig,
-  options: ServiceOptions,
-): Promise<Service> {
+/**
+ * Wires the service from its config: clients, cache, stores, faults, health, routes. Nothing in
+ * the wiring waits (the service connects in start()); the promise is kept for the callers.
+ */
+export function createService(config: ServiceConfig, options: ServiceOptions): Promise<Service> {
   const { identity } = options;
   const tuning = options.tuning ?? {};
   const app = createFastify(config, identity, {
@@ -147,7 +147,7 @@ export async function createService(
     tuning.idempotency,
     () => new Date(clock()),
   );
-  const readiness = await registerApp(app, {
+  const readiness = registerApp(app, {
     config,
     identity,
     store,
@@ -174,7 +174,7 @@ export async function createService(
     done();
   });
 
-  return {
+  return Promise.resolve({
     app,
     identity,
     readiness,
@@ -228,5 +228,5 @@ export async function createService(
       }
       return { drained };
     },
-  };
+  });
 }
