@@ -5,7 +5,8 @@
  * in full here: bin/app.ts keeps its report between synths, this does not. With `no-bundling`, the tree
  * is built with bundling skipped, as unit tests do, so the difference is the bundling.
  *
- *   npx tsx bench/synth-phases.ts bundling|no-bundling   # prints {"constructMs":…,"synthMs":…}
+ *   node --require ./bin/typescript-hook.js bench/synth-phases.ts bundling|no-bundling
+ *   # prints {"constructMs":…,"synthMs":…}
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

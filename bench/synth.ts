@@ -238,7 +238,9 @@ export async function phaseSweep(
   const taken: Record<PhaseMode, Phases[]> = { bundling: [], 'no-bundling': [] };
   for (const [round, order] of interleavedOrder(PHASE_MODES, rounds).entries()) {
     for (const mode of order) {
-      const result = await runCommand('npx', ['tsx', 'bench/synth-phases.ts', mode], {
+      // Loaded as cdk.json loads the app, so the phases include what lazy requires cost there.
+      const phasesArgs = ['--require', './bin/typescript-hook.js', 'bench/synth-phases.ts', mode];
+      const result = await runCommand(process.execPath, phasesArgs, {
         cwd: ROOT,
         // esbuild runs every time here: this measures what bundling costs when the code changed.
         env: { ...offlineEnv(), BLUEPRINT_BUNDLE_CACHE: 'off' },
