@@ -59,6 +59,10 @@ export interface SynthSection {
   readonly baseline: SynthSeries;
   /** blueprint ÷ baseline, per round. */
   readonly blueprintOverBaseline: Summary;
+  /** The blueprint with its CloudFormation Validate report not kept (absent in older results). */
+  readonly blueprintUncached?: SynthSeries;
+  /** That ÷ baseline, per round. */
+  readonly uncachedOverBaseline?: Summary;
   readonly growth: Section<{
     readonly points: readonly GrowthPoint[];
     /** 6-region ÷ 1-region, per round. */

@@ -35,6 +35,7 @@ import { pairedRatios } from './stats';
 import {
   BASELINE,
   BLUEPRINT,
+  BLUEPRINT_UNCACHED,
   growthConfig,
   growthSubjects,
   phaseSweep,
@@ -111,7 +112,7 @@ async function synthAndDetection(
 ): Promise<{ synth: Section<SynthSection>; detection: Section<DetectionSection> }> {
   let detection: Section<DetectionSection> = { failed: 'synth did not finish' };
   const synth = await section('Synth: blueprint vs baseline, in turn', async () => {
-    const pair = await sweep([BLUEPRINT, BASELINE], plan.synthRounds, log);
+    const pair = await sweep([BLUEPRINT, BASELINE, BLUEPRINT_UNCACHED], plan.synthRounds, log);
     try {
       const blueprint = detectionBudgets(readTemplates(pair.keptDirectories.get(BLUEPRINT.name)!));
       const baseline = detectionBudgets(readTemplates(pair.keptDirectories.get(BASELINE.name)!));
@@ -131,7 +132,7 @@ async function synthAndDetection(
     } finally {
       pair.keptDirectories.forEach(removeTempDir);
     }
-    const [blueprint, baseline] = pair.series;
+    const [blueprint, baseline, blueprintUncached] = pair.series;
 
     let growth: SynthSection['growth'] = {
       skipped: '--quick skips the 1/3/6-region sweep; run npm run bench for it',
@@ -173,6 +174,8 @@ async function synthAndDetection(
       blueprint,
       baseline,
       blueprintOverBaseline: synthRatio(blueprint, baseline),
+      blueprintUncached,
+      uncachedOverBaseline: synthRatio(blueprintUncached, baseline),
       growth,
       phases,
       environment: SYNTH_ENVIRONMENT,

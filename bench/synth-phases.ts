@@ -1,10 +1,12 @@
 /**
  * Where the blueprint's synth time goes, in a fresh Node process: building the construct tree
  * (which bundles every Lambda function with esbuild) and `app.synth()` (cdk-nag and the
- * CloudFormation checks, cross-region references, writing templates). With `no-bundling`, the tree
+ * CloudFormation checks, cross-region references, writing templates). CloudFormation Validate runs
+ * in full here: bin/app.ts keeps its report between synths, this does not. With `no-bundling`, the tree
  * is built with bundling skipped, as unit tests do, so the difference is the bundling.
  *
- *   npx tsx bench/synth-phases.ts bundling|no-bundling   # prints {"constructMs":…,"synthMs":…}
+ *   node --require ./bin/typescript-hook.js bench/synth-phases.ts bundling|no-bundling
+ *   # prints {"constructMs":…,"synthMs":…}
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -29,6 +29,8 @@ export interface SynthSubject {
   readonly name: string;
   /** Extra `cdk synth` arguments (`--app ...`, `-c config=...`). */
   readonly args: readonly string[];
+  /** Extra environment variables for the synth. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface SynthRun {
@@ -52,7 +54,7 @@ export interface SynthSeries {
 
 /** How every timed synth runs, for the report. */
 export const SYNTH_ENVIRONMENT =
-  "run with the repository's own CLI (node_modules/.bin/cdk), a fresh output directory per run, every AWS_* variable removed, AWS_EC2_METADATA_DISABLED=true, CDK_DISABLE_VERSION_CHECK=true and CDK_DISABLE_CLI_TELEMETRY=true. The blueprint's synth includes bundling its Lambda functions and the cdk-nag checks, as `npm run synth` does; like every synth, it reuses the Lambda bundle the previous synth built while none of its inputs changed (lib/constructs/lambda/bundle.ts), so only a round after a code change runs esbuild";
+  "run with the repository's own CLI (node_modules/.bin/cdk), a fresh output directory per run, every AWS_* variable removed, AWS_EC2_METADATA_DISABLED=true, CDK_DISABLE_VERSION_CHECK=true and CDK_DISABLE_CLI_TELEMETRY=true. The blueprint's synth includes bundling its Lambda functions, the cdk-nag checks and the CDK's CloudFormation Validate check (which the baseline runs too), as `npm run synth` does; like every synth, it reuses the Lambda bundle the previous synth built while none of its inputs changed (lib/constructs/lambda/bundle.ts), so only a round after a code change runs esbuild, and the CloudFormation Validate report of the previous synth while every template is byte-identical (lib/cloudformation-validate-cache.ts). The row with that report not kept (BLUEPRINT_VALIDATION_CACHE=off) is what a synth whose templates changed takes";
 
 /** The environment `cdk synth` runs in: ours minus every AWS_* variable, metadata lookups off. */
 export function offlineEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
@@ -99,6 +101,12 @@ export function growthConfig(count: 1 | 3 | 6): BlueprintConfig {
 }
 
 export const BLUEPRINT: SynthSubject = { name: 'blueprint (default config, 3 regions)', args: [] };
+/** The blueprint as a synth whose templates changed takes: CloudFormation Validate runs. */
+export const BLUEPRINT_UNCACHED: SynthSubject = {
+  name: 'blueprint, CloudFormation Validate report not kept (templates changed)',
+  args: [],
+  env: { BLUEPRINT_VALIDATION_CACHE: 'off' },
+};
 export const BASELINE: SynthSubject = {
   name: 'baseline (stock ApplicationLoadBalancedFargateService, 3 regions)',
   args: ['--app', 'npx tsx bench/baseline/app.ts'],
@@ -106,6 +114,7 @@ export const BASELINE: SynthSubject = {
 
 function describe(subject: SynthSubject): string {
   return [
+    ...Object.entries(subject.env ?? {}).map(([key, value]) => `${key}=${value}`),
     'cdk synth --quiet -o <tmp>',
     ...subject.args.map((a) => (a.includes(' ') ? `"${a}"` : a)),
   ]
@@ -119,7 +128,7 @@ async function synthOnce(subject: SynthSubject): Promise<SynthRun & { directory:
   try {
     const result = await runCommand(CDK, ['synth', '--quiet', '-o', directory, ...subject.args], {
       cwd: ROOT,
-      env: offlineEnv(),
+      env: { ...offlineEnv(), ...subject.env },
       timeoutMs: SYNTH_TIMEOUT_MS,
     });
     if (result.exitCode !== 0) {
@@ -229,7 +238,9 @@ export async function phaseSweep(
   const taken: Record<PhaseMode, Phases[]> = { bundling: [], 'no-bundling': [] };
   for (const [round, order] of interleavedOrder(PHASE_MODES, rounds).entries()) {
     for (const mode of order) {
-      const result = await runCommand('npx', ['tsx', 'bench/synth-phases.ts', mode], {
+      // Loaded as cdk.json loads the app, so the phases include what lazy requires cost there.
+      const phasesArgs = ['--require', './bin/typescript-hook.js', 'bench/synth-phases.ts', mode];
+      const result = await runCommand(process.execPath, phasesArgs, {
         cwd: ROOT,
         // esbuild runs every time here: this measures what bundling costs when the code changed.
         env: { ...offlineEnv(), BLUEPRINT_BUNDLE_CACHE: 'off' },

@@ -3,6 +3,7 @@ import { App } from 'aws-cdk-lib';
 
 import { createBlueprint } from '../lib/blueprint';
 import { countingBundlingLines } from '../lib/bundling-log';
+import { installCachedCloudFormationValidate } from '../lib/cloudformation-validate-cache';
 import { ConfigError } from '../lib/config';
 import { estimateMonthlyCost, renderCostEstimate } from '../lib/cost/estimate';
 import { configPathFromContext, loadConfig } from '../lib/load-config';
@@ -10,6 +11,8 @@ import { renderSummary, summarizeStack } from '../lib/synth-summary';
 
 try {
   const app = new App();
+  // The CDK's CloudFormation Validate check, its report kept while the templates are unchanged.
+  installCachedCloudFormationValidate();
   const config = loadConfig(configPathFromContext(app.node.tryGetContext('config')));
   // The CDK bundles each function when it is constructed, so both steps are counted.
   const { result: assembly, bundledAssets } = countingBundlingLines(() => {
