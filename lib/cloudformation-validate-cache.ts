@@ -8,7 +8,6 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 import {
@@ -17,8 +16,19 @@ import {
   type PolicyValidationPluginReport,
 } from 'aws-cdk-lib';
 
-/** Where reports are kept between synths, one file per set of templates. */
-export const VALIDATION_CACHE_DIR = path.join(tmpdir(), 'blueprint-cfn-validate');
+/**
+ * Where reports are kept between synths, one file per set of templates: in the project's own
+ * node_modules/.cache, not the machine's shared /tmp, where another user could plant a report
+ * that hides a finding.
+ */
+export const VALIDATION_CACHE_DIR = path.join(
+  __dirname,
+  '..',
+  'node_modules',
+  '.cache',
+  'blueprint',
+  'cfn-validate',
+);
 
 /** How many reports are kept; older ones are removed when a new one is written. */
 const KEPT_REPORTS = 16;

@@ -10,7 +10,6 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 /** The project's function folders live here, each with an `index.ts` exporting `handler`. */
@@ -107,8 +106,18 @@ export function bundleArguments(
   ];
 }
 
-/** Where built bundles are kept between synths, by the esbuild arguments they were built with. */
-export const BUNDLE_CACHE_DIR = path.join(tmpdir(), 'blueprint-lambda-bundle');
+/**
+ * Where built bundles are kept between synths, by the esbuild arguments they were built with: in
+ * the project's own node_modules/.cache (as Babel and ESLint keep theirs), not the machine's
+ * shared /tmp, where another user could plant a bundle that a deploy would ship.
+ */
+export const BUNDLE_CACHE_DIR = path.join(
+  PROJECT_ROOT,
+  'node_modules',
+  '.cache',
+  'blueprint',
+  'lambda-bundle',
+);
 
 /**
  * Bundles `entries` into `outdir` with the repository's esbuild; throws with esbuild's output.
