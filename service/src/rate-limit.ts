@@ -99,10 +99,16 @@ export class ClientRateLimiter {
     return this.windows.size;
   }
 
-  /** Drops ended windows; if none has ended, the oldest tracked client (Map order). */
+  /**
+   * Drops ended windows, else the oldest running one. A window is (re)inserted when it opens and
+   * every window is as long, so Map order is the order windows end: the ended ones are at the
+   * front, and this stops at the first running one instead of scanning every tracked client (which,
+   * with the map full, would cost each new client's request a walk over all of them).
+   */
   private makeRoom(now: number): void {
     for (const [client, window] of this.windows) {
-      if (window.endsAt <= now) this.windows.delete(client);
+      if (window.endsAt > now) break;
+      this.windows.delete(client);
     }
     if (this.windows.size >= this.maxClients) {
       const oldest = this.windows.keys().next();

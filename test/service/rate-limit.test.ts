@@ -73,6 +73,27 @@ describe('ClientRateLimiter', () => {
     expect(limiter.take('b').allowed).toBe(false);
   });
 
+  test('when full, every ended window goes, and a running one stays', () => {
+    // GIVEN room for 3: a (window 0-1000), b (100-1100), c (200-1200)
+    let now = 0;
+    const limiter = new ClientRateLimiter({
+      max: 1,
+      windowMs: 1000,
+      maxClients: 3,
+      clock: () => now,
+    });
+    for (const client of ['a', 'b', 'c']) {
+      limiter.take(client);
+      now += 100;
+    }
+    // WHEN d comes after a's and b's windows ended, while c's runs
+    now = 1150;
+    limiter.take('d');
+    // THEN a and b are gone, and c still counts its window
+    expect(limiter.size).toBe(2);
+    expect(limiter.take('c').allowed).toBe(false);
+  });
+
   test('never admits more than 2 × max of one client within any span shorter than a window, whatever the timing (property)', () => {
     fc.assert(
       fc.property(
