@@ -23,7 +23,7 @@ export interface LogDestinationOptions {
 /** A buffered log destination and how to stop it. */
 export interface LogDestination {
   readonly stream: pino.DestinationStream & { flush(cb?: (error?: Error) => void): void };
-  /** Stops the periodic flush and writes what the buffer holds, synchronously. */
+  /** Writes what the buffer holds, synchronously. */
   close(): void;
 }
 
@@ -61,13 +61,16 @@ export function createLogDestination(options: LogDestinationOptions = {}): LogDe
       `log destination: flushIntervalMs must be a whole number of at least 1, got ${flushIntervalMs}`,
     );
   }
-  const stream = pino.destination({ dest: fd, sync: false, minLength: bufferBytes });
-  const timer = setInterval(() => flushQuietly(stream), flushIntervalMs);
-  timer.unref();
+  // sonic-boom's own periodic flush (an unref'd timer) writes what a quiet task holds.
+  const stream = pino.destination({
+    dest: fd,
+    sync: false,
+    minLength: bufferBytes,
+    periodicFlush: flushIntervalMs,
+  });
   return {
     stream,
     close() {
-      clearInterval(timer);
       try {
         stream.flushSync();
       } catch {
@@ -75,13 +78,4 @@ export function createLogDestination(options: LogDestinationOptions = {}): LogDe
       }
     },
   };
-}
-
-function flushQuietly(stream: { flush(cb?: (error?: Error) => void): void }): void {
-  try {
-    // The callback keeps a flush that finds nothing to write from becoming an 'error' event.
-    stream.flush(() => undefined);
-  } catch {
-    // Nothing to flush yet (the destination is still opening): the next tick tries again.
-  }
 }
