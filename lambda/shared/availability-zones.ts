@@ -15,11 +15,7 @@
  * full jitter, then thrown; any other error answer is thrown at once as an Ec2ApiError with EC2's
  * code and message. Nothing here writes, so nothing is ever UNKNOWN.
  */
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
-
-import { type RawAnswer, Sha256, sendSigned } from './signed-http';
+import { type RawAnswer, type SignedClientOptions, SignedEndpoint } from './signed-http';
 
 /** The EC2 API version of the query protocol's requests. */
 export const EC2_API_VERSION = '2016-11-15';
@@ -43,21 +39,7 @@ export class UnknownAvailabilityZoneError extends Error {
   public override readonly name = 'UnknownAvailabilityZoneError';
 }
 
-export interface AvailabilityZonesOptions {
-  readonly region: string;
-  /** Override the endpoint (tests point this at a loopback fake). @default - the regional EC2 endpoint */
-  readonly endpoint?: string;
-  /** @default - the SDK's default credential provider (in the bundle: the Lambda environment) */
-  readonly credentials?: AwsCredentialIdentityProvider;
-  /** Whole-request timeout. @default 5000 */
-  readonly requestTimeoutMs?: number;
-  /** Attempts in all. @default 4 */
-  readonly maxAttempts?: number;
-  /** Base of the exponential backoff with full jitter between attempts. @default 200 */
-  readonly backoffBaseMs?: number;
-  readonly random?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
-}
+export type AvailabilityZonesOptions = SignedClientOptions;
 
 /** One zone of a DescribeAvailabilityZones answer. */
 export interface ZoneIdentity {
@@ -68,29 +50,12 @@ export interface ZoneIdentity {
 const ZONE_NAME = /^[a-z]{2}(-[a-z]+)+-\d+[a-z](-[a-z0-9-]+)?$/;
 
 export class AvailabilityZones {
-  private readonly url: URL;
   private readonly region: string;
-  private readonly signer: SignatureV4;
-  private readonly timeoutMs: number;
-  private readonly maxAttempts: number;
-  private readonly backoffBaseMs: number;
-  private readonly random: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly ec2: SignedEndpoint;
 
   constructor(options: AvailabilityZonesOptions) {
     this.region = options.region;
-    this.url = new URL(options.endpoint ?? `https://ec2.${options.region}.amazonaws.com`);
-    this.signer = new SignatureV4({
-      service: 'ec2',
-      region: options.region,
-      credentials: options.credentials ?? defaultProvider(),
-      sha256: Sha256,
-    });
-    this.timeoutMs = options.requestTimeoutMs ?? 5_000;
-    this.maxAttempts = options.maxAttempts ?? 4;
-    this.backoffBaseMs = options.backoffBaseMs ?? 200;
-    this.random = options.random ?? Math.random;
-    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.ec2 = new SignedEndpoint('ec2', options);
   }
 
   /**
@@ -141,24 +106,19 @@ export class AvailabilityZones {
         // Timed out, reset or refused: a read, so ask again.
         failure = error instanceof Error ? error : new Error(String(error));
       }
-      if (attempt >= this.maxAttempts) throw failure;
-      await this.sleep(Math.floor(this.random() * this.backoffBaseMs * 2 ** (attempt - 1)));
+      if (attempt >= this.ec2.maxAttempts) throw failure;
+      await this.ec2.backoff(attempt);
     }
   }
 
   private send(body: string): Promise<RawAnswer> {
-    return sendSigned(
-      this.signer,
-      this.url,
-      {
-        method: 'POST',
-        path: '/',
-        query: {},
-        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-        body,
-      },
-      this.timeoutMs,
-    );
+    return this.ec2.send({
+      method: 'POST',
+      path: '/',
+      query: {},
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body,
+    });
   }
 }
 

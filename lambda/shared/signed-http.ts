@@ -9,8 +9,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-import type { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, SourceData } from '@smithy/types';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
 
 /** Node's crypto as the signer's hash (what @smithy/hash-node does, without one more package). */
 export class Sha256 implements Checksum {
@@ -115,4 +116,61 @@ export async function sendSigned(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** What every small signed client is configured with. */
+export interface SignedClientOptions {
+  readonly region: string;
+  /** Override the endpoint (tests point this at a loopback fake). @default - the regional AWS endpoint */
+  readonly endpoint?: string;
+  /** @default - the SDK's default credential provider (in the bundle: the Lambda environment) */
+  readonly credentials?: AwsCredentialIdentityProvider;
+  /** Whole-request timeout. @default 5000 */
+  readonly requestTimeoutMs?: number;
+  /** Attempts in all, for what the client may retry. @default 4 */
+  readonly maxAttempts?: number;
+  /** Base of the exponential backoff with full jitter between attempts. @default 200 */
+  readonly backoffBaseMs?: number;
+  readonly random?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * One AWS service endpoint of a small signed client: its URL and signer, the request timeout, and
+ * the attempts and backoff (exponential, full jitter) the client's own retry rules use.
+ */
+export class SignedEndpoint {
+  readonly maxAttempts: number;
+  private readonly url: URL;
+  private readonly signer: SignatureV4;
+  private readonly timeoutMs: number;
+  private readonly backoffBaseMs: number;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  /** `service` is the signing name (`ec2`, `arc-zonal-shift`), also the regional host's first label. */
+  constructor(service: string, options: SignedClientOptions) {
+    this.url = new URL(options.endpoint ?? `https://${service}.${options.region}.amazonaws.com`);
+    this.signer = new SignatureV4({
+      service,
+      region: options.region,
+      credentials: options.credentials ?? defaultProvider(),
+      sha256: Sha256,
+    });
+    this.timeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.backoffBaseMs = options.backoffBaseMs ?? 200;
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Signs and sends one request (sendSigned, with this endpoint's timeout). */
+  send(request: SignedRequest): Promise<RawAnswer> {
+    return sendSigned(this.signer, this.url, request, this.timeoutMs);
+  }
+
+  /** Waits before the attempt after `attempt` (1-based): full jitter over base × 2^(attempt-1). */
+  backoff(attempt: number): Promise<void> {
+    return this.sleep(Math.floor(this.random() * this.backoffBaseMs * 2 ** (attempt - 1)));
+  }
 }

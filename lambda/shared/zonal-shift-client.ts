@@ -13,12 +13,8 @@
  * an unreadable 2xx MAY have happened and becomes an OutcomeUnknownError, which callers follow with
  * a list (see `zonal-shift.ts`); throttling and 5xx on reads are retried here with backoff.
  */
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
-
 import { OutcomeUnknownError } from './errors';
-import { type RawAnswer, Sha256, sendSigned } from './signed-http';
+import { type RawAnswer, type SignedClientOptions, SignedEndpoint } from './signed-http';
 
 export type ZonalShiftStatus = 'ACTIVE' | 'EXPIRED' | 'CANCELED';
 
@@ -59,46 +55,14 @@ export class ZonalShiftApiError extends Error {
   }
 }
 
-export interface ZonalShiftClientOptions {
-  readonly region: string;
-  /** Override the endpoint (tests point this at a loopback fake). @default - the regional AWS endpoint */
-  readonly endpoint?: string;
-  /** @default - the SDK's default credential chain */
-  readonly credentials?: AwsCredentialIdentityProvider;
-  /** Whole-request timeout. @default 5000 */
-  readonly requestTimeoutMs?: number;
-  /** Attempts in all for reads, and for writes that surely did not happen (429, 4xx none). @default 4 */
-  readonly maxAttempts?: number;
-  /** Base of the exponential backoff with full jitter between attempts. @default 200 */
-  readonly backoffBaseMs?: number;
-  readonly random?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
-}
+/** Reads, and writes that surely did not happen (429, no answer before sending), are retried. */
+export type ZonalShiftClientOptions = SignedClientOptions;
 
 export class ZonalShiftClient {
-  private readonly url: URL;
-  private readonly signer: SignatureV4;
-  private readonly timeoutMs: number;
-  private readonly maxAttempts: number;
-  private readonly backoffBaseMs: number;
-  private readonly random: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly api: SignedEndpoint;
 
   constructor(options: ZonalShiftClientOptions) {
-    this.url = new URL(
-      options.endpoint ?? `https://arc-zonal-shift.${options.region}.amazonaws.com`,
-    );
-    this.signer = new SignatureV4({
-      service: 'arc-zonal-shift',
-      region: options.region,
-      credentials: options.credentials ?? defaultProvider(),
-      sha256: Sha256,
-    });
-    this.timeoutMs = options.requestTimeoutMs ?? 5_000;
-    this.maxAttempts = options.maxAttempts ?? 4;
-    this.backoffBaseMs = options.backoffBaseMs ?? 200;
-    this.random = options.random ?? Math.random;
-    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.api = new SignedEndpoint('arc-zonal-shift', options);
   }
 
   /** Starts a shift. OutcomeUnknownError when it may have started: list before starting again. */
@@ -177,8 +141,8 @@ export class ZonalShiftClient {
         // Timed out or reset: a write may have landed.
         const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         if (mutating) throw new OutcomeUnknownError(operation, reason);
-        if (attempt >= this.maxAttempts) throw error;
-        await this.backoff(attempt);
+        if (attempt >= this.api.maxAttempts) throw error;
+        await this.api.backoff(attempt);
         continue;
       }
       if (answer.status >= 200 && answer.status < 300) {
@@ -187,8 +151,8 @@ export class ZonalShiftClient {
         } catch {
           const reason = `unreadable ${answer.status} body`;
           if (mutating) throw new OutcomeUnknownError(operation, reason);
-          if (attempt >= this.maxAttempts) throw new Error(`${operation}: ${reason}`);
-          await this.backoff(attempt);
+          if (attempt >= this.api.maxAttempts) throw new Error(`${operation}: ${reason}`);
+          await this.api.backoff(attempt);
           continue;
         }
       }
@@ -198,13 +162,9 @@ export class ZonalShiftClient {
         throw new OutcomeUnknownError(operation, error.message);
       }
       const retryable = answer.status === 429 || answer.status >= 500;
-      if (!retryable || attempt >= this.maxAttempts) throw error;
-      await this.backoff(attempt);
+      if (!retryable || attempt >= this.api.maxAttempts) throw error;
+      await this.api.backoff(attempt);
     }
-  }
-
-  private backoff(attempt: number): Promise<void> {
-    return this.sleep(Math.floor(this.random() * this.backoffBaseMs * 2 ** (attempt - 1)));
   }
 
   private send(
@@ -213,19 +173,14 @@ export class ZonalShiftClient {
     query: Record<string, string>,
     body: object | undefined,
   ): Promise<RawAnswer> {
-    return sendSigned(
-      this.signer,
-      this.url,
-      {
-        method,
-        path,
-        query,
-        ...(body === undefined
-          ? {}
-          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      },
-      this.timeoutMs,
-    );
+    return this.api.send({
+      method,
+      path,
+      query,
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
   }
 }
 
