@@ -4,6 +4,18 @@ import { ClientRateLimiter } from '../../service/src/rate-limit';
 
 import { api, startHarness, type Harness } from './harness';
 
+/** One request per 1 s window, room for `maxClients`, on a clock the test moves with `at`. */
+function smallLimiter(maxClients: number) {
+  let now = 0;
+  const limiter = new ClientRateLimiter({ max: 1, windowMs: 1000, maxClients, clock: () => now });
+  return {
+    limiter,
+    at: (ms: number) => {
+      now = ms;
+    },
+  };
+}
+
 describe('ClientRateLimiter', () => {
   test('admits max requests per window from the first one, then refuses until the window ends', () => {
     // GIVEN 3 requests per 60 s and a clock at 1000
@@ -34,17 +46,11 @@ describe('ClientRateLimiter', () => {
     expect(limiter.take('a').allowed).toBe(false);
   });
 
-  test('tracks at most maxClients: ended windows go first, then the oldest client', () => {
+  test('tracks at most maxClients: with no window ended, the oldest client goes', () => {
     // GIVEN room for 2 clients
-    let now = 0;
-    const limiter = new ClientRateLimiter({
-      max: 1,
-      windowMs: 1000,
-      maxClients: 2,
-      clock: () => now,
-    });
+    const { limiter, at } = smallLimiter(2);
     limiter.take('old');
-    now = 500;
+    at(500);
     limiter.take('newer');
     // WHEN a third client comes while both windows run
     limiter.take('third');
@@ -55,18 +61,12 @@ describe('ClientRateLimiter', () => {
 
   test('when full, an ended window is dropped before the oldest running one', () => {
     // GIVEN room for 2 clients: 'a' (window 0-1000) and 'b' (window 900-1900)
-    let now = 0;
-    const limiter = new ClientRateLimiter({
-      max: 1,
-      windowMs: 1000,
-      maxClients: 2,
-      clock: () => now,
-    });
+    const { limiter, at } = smallLimiter(2);
     limiter.take('a');
-    now = 900;
+    at(900);
     limiter.take('b');
     // WHEN a third client comes after a's window ended
-    now = 1100;
+    at(1100);
     limiter.take('c');
     // THEN b, the oldest still running, was kept: its next request is still over budget
     expect(limiter.size).toBe(2);
@@ -75,19 +75,13 @@ describe('ClientRateLimiter', () => {
 
   test('when full, every ended window goes, and a running one stays', () => {
     // GIVEN room for 3: a (window 0-1000), b (100-1100), c (200-1200)
-    let now = 0;
-    const limiter = new ClientRateLimiter({
-      max: 1,
-      windowMs: 1000,
-      maxClients: 3,
-      clock: () => now,
-    });
-    for (const client of ['a', 'b', 'c']) {
+    const { limiter, at } = smallLimiter(3);
+    for (const [index, client] of ['a', 'b', 'c'].entries()) {
+      at(index * 100);
       limiter.take(client);
-      now += 100;
     }
     // WHEN d comes after a's and b's windows ended, while c's runs
-    now = 1150;
+    at(1150);
     limiter.take('d');
     // THEN a and b are gone, and c still counts its window
     expect(limiter.size).toBe(2);
