@@ -28,6 +28,7 @@ import { registerStrictJsonParser } from './json-body';
 import { createLogDestination } from './log-destination';
 import type { RequestMetrics } from './metrics/request-metrics';
 import { ClientRateLimiter, registerRateLimit } from './rate-limit';
+import { requestLoggerFactory } from './request-logger';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
 import { registerWhoamiRoute } from './routes/whoami';
@@ -88,6 +89,8 @@ export function createFastify(
       stream: options.logStream ?? stdout?.stream,
     },
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    // Each request's child logger is built at its first line (request-logger.ts).
+    childLoggerFactory: requestLoggerFactory,
     requestIdHeader: false,
     genReqId: requestId,
     bodyLimit: options.bodyLimitBytes ?? 16 * 1024,
