@@ -16,8 +16,8 @@ import {
   type Skipped,
   type SynthSection,
 } from './results';
-import type { ServiceResults, ServiceScenario } from './service';
-import type { Summary } from './stats';
+import type { ServiceResults, ServiceRun, ServiceScenario } from './service';
+import { summarize, type Summary } from './stats';
 import { SYNTH_ENVIRONMENT } from './synth';
 
 /** "12.3 s (min 11.9, max 13.0; 5 runs)" */
@@ -231,6 +231,7 @@ function service(section: Section<ServiceResults>): string {
           `- **DynamoDB outage**: with dynalite stopped, a read the cache cannot answer gets a 503 \`dependency_unavailable\` with \`retry-after\`, at ${figure(outage.requestsPerSecond)} (p99 ${figure(outage.p99Ms)}): the AWS SDK's retries against a refused connection, within the call's deadline.`,
         ]
       : []),
+    ...stealLines(section.scenarios.flatMap((s) => s.runs)),
     ...(versus
       ? [
           `- **Against the reference build** (this build's req/s ÷ the reference's, per round): ${Object.entries(
@@ -244,6 +245,18 @@ function service(section: Section<ServiceResults>): string {
     "**What would make it better:** a hit is bounded by the memcached round trip the fair limit also pays, plus the framework and the per-request work the fair limit skips (routing, validation, rate limiting, the hooks). Metrics are aggregated in the process and written as EMF once per flush interval; log lines are written in 4 KiB batches, and plain successes get one access line in 100 (the load balancer's access log has every request). Only a leaner framework, or fewer per-request features, would close the rest. A miss is bounded by the database read: DynamoDB in AWS is far faster than dynalite here, and repeated reads turn misses into hits. With a node dead, more and smaller nodes mean a smaller share of keys falls through to the database.",
   );
   return lines.join('\n');
+}
+
+/** The CPU steal the service runs saw, where the machine reports it. */
+export function stealLines(runs: readonly ServiceRun[]): string[] {
+  const steal = runs.flatMap((run) =>
+    run.cpuStealPercent === undefined ? [] : [run.cpuStealPercent],
+  );
+  if (steal.length === 0) return [];
+  const summary = summarize(steal, '%');
+  return [
+    `- **CPU steal during these runs** (time the hypervisor gave this machine's virtual CPUs to other guests): ${figure(summary)} of the machine's CPU time. ${summary.max >= 10 ? 'Where it is high, every server here got less CPU than the load average shows, so absolute req/s are lower and noisier than on a dedicated machine; ratios of runs taken in turn still compare like with like, as far as the steal fell on both sides.' : 'It was low, so the absolute figures are what this machine can do.'}`,
+  ];
 }
 
 function lambda(section: Section<LambdaResults>): string {
@@ -370,6 +383,11 @@ export function renderBenchmarks(results: BenchResults): string {
     `- **Run:** \`npm run bench${results.mode === 'quick' ? ' -- --quick' : ''}\` (${results.mode} mode) on ${date}, ${results.totalSeconds} s in all.`,
     `- **Machine:** ${m.nproc} × ${m.cpuModel} (nproc ${m.nproc}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; commit ${m.gitCommit}.`,
     `- **Load average** (1, 5, 15 min) at start ${m.loadAverageAtStart.join(', ')}, at end ${m.loadAverageAtEnd.join(', ')}: ${Math.max(m.loadAverageAtStart[0], m.loadAverageAtEnd[0]) > m.nproc ? `above ${m.nproc}, so other work was competing for the CPU and every timing is slower and noisier than on a quiet machine` : `at most ${m.nproc}, so nothing else was competing for the CPU at either end of the run`}.`,
+    ...(m.cpuStealPercent === undefined
+      ? []
+      : [
+          `- **CPU steal** over the whole run: ${m.cpuStealPercent} % of the machine's CPU time went to other guests of the hypervisor${m.cpuStealPercent >= 5 ? ', which the load average does not show: timings are slower and noisier than on a dedicated machine' : ''}.`,
+        ]),
     ...(m.note ? [`- **Note:** ${m.note}`] : []),
     '',
     'Every figure is the **median**, with min, max and the number of runs. A comparison is a ratio of runs taken **in turn** in the same invocation (round 1 of A against round 1 of B, and so on), so that a busy moment on the machine falls on both sides; its median, min and max are over those per-round ratios.',

@@ -36,6 +36,11 @@ export interface Machine {
   /** 1, 5 and 15 minute load averages: above nproc, something else was competing for the CPU. */
   readonly loadAverageAtStart: readonly number[];
   readonly loadAverageAtEnd: readonly number[];
+  /**
+   * Share of the machine's CPU time the hypervisor gave to other guests during the whole run (%);
+   * absent where /proc/stat is not readable, and in results from before it was measured.
+   */
+  readonly cpuStealPercent?: number;
   /** What the person running it said about the machine (`--note`). */
   readonly note?: string;
 }

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { format } from 'prettier';
 
 import { parseBenchArgs, USAGE, UsageError, type BenchArgs } from './args';
+import { readCpuTimes, stealPercent, type CpuTimes } from './cpu-steal';
 import { detectionBudgets, readTemplates } from './detection';
 import { fullDevLoop, quickDevLoop } from './devloop';
 import { gamedayAvailable, runGamedays } from './gameday';
@@ -88,7 +89,12 @@ async function section<T>(name: string, work: () => Promise<T>): Promise<Section
   }
 }
 
-function machine(note: string | undefined, loadAtStart: number[]): Machine {
+function machine(
+  note: string | undefined,
+  loadAtStart: number[],
+  cpuAtStart: CpuTimes | undefined,
+): Machine {
+  const cpuStealPercent = stealPercent(cpuAtStart, readCpuTimes());
   const load = () => loadavg().map((value) => round(value));
   return {
     nproc: cpus().length,
@@ -102,6 +108,7 @@ function machine(note: string | undefined, loadAtStart: number[]): Machine {
     }).trim(),
     loadAverageAtStart: loadAtStart.map((value) => round(value)),
     loadAverageAtEnd: load(),
+    ...(cpuStealPercent === undefined ? {} : { cpuStealPercent }),
     note,
   };
 }
@@ -189,6 +196,7 @@ async function measureAll(args: BenchArgs): Promise<BenchResults> {
   const plan = PLAN[mode];
   const startedAt = new Date();
   const loadAtStart = loadavg();
+  const cpuAtStart = readCpuTimes();
   const { synth, detection } = await synthAndDetection(plan);
   const service = await section('Service', () =>
     runServiceBench({
@@ -214,7 +222,7 @@ async function measureAll(args: BenchArgs): Promise<BenchResults> {
     mode,
     startedAt: startedAt.toISOString(),
     totalSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-    machine: machine(args.note, loadAtStart),
+    machine: machine(args.note, loadAtStart, cpuAtStart),
     detection,
     synth,
     service,

@@ -50,6 +50,7 @@ import {
 } from '../test/support/dynalite';
 import { freePort, startMemcached, type MemcachedServer } from '../test/support/memcached';
 
+import { readCpuTimes, stealPercent } from './cpu-steal';
 import { onInterrupt, stopEverythingOnSignals } from './processes';
 import { parseServiceBenchArgs } from './service-args';
 import {
@@ -129,6 +130,8 @@ export interface ServiceRun {
   readonly bodyMismatches: number;
   readonly memcachedHits: number;
   readonly memcachedMisses: number;
+  /** Share of the machine's CPU time stolen by the hypervisor during the run (%), where known. */
+  readonly cpuStealPercent?: number;
 }
 
 export interface ServiceScenario {
@@ -204,6 +207,7 @@ async function memcachedCounters(
 
 async function measure(options: AutocannonOptions, nodes: MemcachedServer[]): Promise<ServiceRun> {
   const before = await memcachedCounters(nodes);
+  const cpuBefore = readCpuTimes();
   const startedMs = performance.now();
   let lastResponseMs = startedMs;
   const instance = autocannon(options);
@@ -211,6 +215,7 @@ async function measure(options: AutocannonOptions, nodes: MemcachedServer[]): Pr
     lastResponseMs = performance.now();
   });
   const result = await instance;
+  const cpuStealPercent = stealPercent(cpuBefore, readCpuTimes());
   const elapsedSeconds = (lastResponseMs - startedMs) / 1000;
   const after = await memcachedCounters(nodes);
   return {
@@ -226,6 +231,7 @@ async function measure(options: AutocannonOptions, nodes: MemcachedServer[]): Pr
     bodyMismatches: result.mismatches,
     memcachedHits: after.hits - before.hits,
     memcachedMisses: after.misses - before.misses,
+    ...(cpuStealPercent === undefined ? {} : { cpuStealPercent }),
   };
 }
 
