@@ -188,7 +188,7 @@ export function registerApp(app: FastifyInstance, deps: AppDependencies): Readin
   app.decorateRequest('isProbe', false);
   app.decorateRequest('responseCheck', undefined);
   app.decorateRequest('cacheOutcome', undefined);
-  app.decorateRequest('bodySerialized', false);
+  app.decorateRequest('bodyKnownJson', false);
   app.decorateRequest('guardBypassed', false);
   app.decorateRequest('guardReplaced', false);
   app.decorateRequest('shed', false);

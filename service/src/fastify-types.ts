@@ -8,8 +8,11 @@ declare module 'fastify' {
     responseCheck: ResponseCheck | undefined;
     /** Set by the item read: whether the cache answered. */
     cacheOutcome: 'hit' | 'miss' | undefined;
-    /** Set when Fastify's JSON serializer produced the body (the guard need not parse it). */
-    bodySerialized: boolean;
+    /**
+     * Set when the body is known to be JSON: Fastify's serializer produced it, or the item cache
+     * already parsed the cached text (the guard then checks only its length).
+     */
+    bodyKnownJson: boolean;
     /** Set by a fault that lets a bad body reach the client past the guard. */
     guardBypassed: boolean;
     /** Set by the guard when it replaced a bad body. */

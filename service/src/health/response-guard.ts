@@ -26,8 +26,8 @@ function replacementBody(request: FastifyRequest): string {
  * The response guard: the last onSend hook (register it after every hook that may change a
  * body). It measures each body as it leaves (`request.responseCheck`, which self-ejection and the
  * metrics read) and replaces a zero-length or malformed API body with a 500 and a JSON error body,
- * so clients never get a known-bad 200. Bodies the service serialized from objects are trusted to
- * be JSON (only their length is checked); bodies sent as text (a cached item) are parsed.
+ * so clients never get a known-bad 200. Bodies known to be JSON (serialized from objects, or a
+ * cached item the item cache has parsed) have only their length checked; other text is parsed.
  *
  * A fault may set `request.guardBypassed` to let a bad body through, as it reached clients in the
  * incident a game day replays; it is still measured and counted.
@@ -35,7 +35,7 @@ function replacementBody(request: FastifyRequest): string {
 export function registerResponseGuard(app: FastifyInstance): void {
   // Callback-style hooks: an async hook costs a promise per response.
   app.addHook('preSerialization', (request, _reply, payload, done) => {
-    request.bodySerialized = true;
+    request.bodyKnownJson = true;
     done(null, payload);
   });
 
@@ -45,7 +45,7 @@ export function registerResponseGuard(app: FastifyInstance): void {
       reply.getHeader('content-type'),
       reply.statusCode,
       request.method,
-      request.bodySerialized,
+      request.bodyKnownJson,
     );
     request.responseCheck = check;
     if (!(check.zeroLength || check.malformed) || request.guardBypassed || !isGuarded(request)) {

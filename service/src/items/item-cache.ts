@@ -20,7 +20,15 @@ export function renderItem(item: Item): string {
  * it reads next from DynamoDB, as long as nobody touched the key in between.
  */
 export type CacheLookup =
-  | { readonly kind: 'hit'; readonly item: CachedItem }
+  | {
+      readonly kind: 'hit';
+      readonly item: CachedItem;
+      /**
+       * The body parses as JSON. False for an entry a broken node garbled: the response guard
+       * then parses it itself and replaces it.
+       */
+      readonly wellFormed: boolean;
+    }
   | { readonly kind: 'miss'; readonly lease?: FillLease };
 
 export interface FillLease {
@@ -38,6 +46,12 @@ export interface ItemCacheOptions {
    * @default 5
    */
   readonly leaseSeconds?: number;
+  /**
+   * How many entries' bodies are remembered as parsed (by key, the latest version each): a hit
+   * on one of them is not parsed again.
+   * @default 1024
+   */
+  readonly parsedBodiesKept?: number;
 }
 
 /** Marks a key being filled; never a valid entry (entries are `<etag>\n<body>`). */
@@ -59,6 +73,9 @@ const LEASE_PREFIX = 'lease:';
 export class ItemCache {
   private readonly ttlSeconds: number;
   private readonly leaseSeconds: number;
+  private readonly parsedBodiesKept: number;
+  /** Bodies known to parse as JSON, by key, oldest first (see {@link wellFormed}). */
+  private readonly parsedBodies = new Map<string, string>();
 
   constructor(
     private readonly cache: MemcachedCache,
@@ -66,6 +83,12 @@ export class ItemCache {
   ) {
     this.ttlSeconds = options.ttlSeconds;
     this.leaseSeconds = options.leaseSeconds ?? 5;
+    this.parsedBodiesKept = options.parsedBodiesKept ?? 1024;
+    if (!Number.isInteger(this.parsedBodiesKept) || this.parsedBodiesKept < 0) {
+      throw new Error(
+        `ItemCache: parsedBodiesKept must be a whole number of at least 0, got ${this.parsedBodiesKept}`,
+      );
+    }
   }
 
   static key(id: string): string {
@@ -82,9 +105,11 @@ export class ItemCache {
     if (found !== null) {
       const newline = found.value.indexOf('\n');
       if (!found.value.startsWith(LEASE_PREFIX) && newline > 0) {
+        const body = found.value.slice(newline + 1);
         return {
           kind: 'hit',
-          item: { etag: found.value.slice(0, newline), body: found.value.slice(newline + 1) },
+          item: { etag: found.value.slice(0, newline), body },
+          wellFormed: this.wellFormed(key, body),
         };
       }
       // Another reader is filling it: read DynamoDB, leave the fill to that reader.
@@ -102,6 +127,29 @@ export class ItemCache {
     const { key, cas, epoch } = lookup.lease;
     if (this.cache.epoch(key) !== epoch) return false;
     return this.cache.compareAndSet(key, `${entry.etag}\n${entry.body}`, this.ttlSeconds, cas);
+  }
+
+  /**
+   * Whether a cached body parses as JSON. Entries are rendered by the service, but memcached may
+   * hand back a garbled one; parsing every hit of a hot item cost more than the rest of its
+   * checks, so a body that parsed is remembered (per key, the latest version) and a hit that reads
+   * the same text again is not parsed again.
+   */
+  private wellFormed(key: string, body: string): boolean {
+    if (this.parsedBodies.get(key) === body) return true;
+    this.parsedBodies.delete(key);
+    try {
+      JSON.parse(body);
+    } catch {
+      return false;
+    }
+    if (this.parsedBodiesKept === 0) return true;
+    if (this.parsedBodies.size >= this.parsedBodiesKept) {
+      // The oldest remembered body goes; it is parsed again when next read.
+      this.parsedBodies.delete(this.parsedBodies.keys().next().value as string);
+    }
+    this.parsedBodies.set(key, body);
+    return true;
   }
 
   /** After a write: deletes the entry (and any lease), or makes its node suspect. */

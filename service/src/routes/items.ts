@@ -125,6 +125,8 @@ export function registerItemRoutes(app: FastifyInstance, deps: ItemRoutesDepende
       const lookup = await cache.lookup(id);
       if (lookup.kind === 'hit') {
         request.cacheOutcome = 'hit';
+        // A body that parsed needs no second parse in the response guard; a garbled one gets it.
+        request.bodyKnownJson = lookup.wellFormed;
         reply.header('x-cache', 'HIT');
         return sendItemBody(reply, 200, lookup.item.etag, lookup.item.body);
       }
