@@ -115,21 +115,24 @@ function request(
   opaque: number,
   options: { value?: string; expires?: number; cas?: Buffer } = {},
 ): Buffer {
-  const keyBytes = Buffer.from(key, 'utf8');
-  const value = Buffer.from(options.value ?? '', 'utf8');
-  const extras = Buffer.alloc(options.expires === undefined ? 0 : 8);
-  if (options.expires !== undefined) extras.writeUInt32BE(options.expires, 4);
-  const buffer = Buffer.alloc(24 + extras.length + keyBytes.length + value.length);
-  buffer.writeUInt8(0x80, 0);
-  buffer.writeUInt8(opcode, 1);
-  buffer.writeUInt16BE(keyBytes.length, 2);
-  buffer.writeUInt8(extras.length, 4);
-  buffer.writeUInt32BE(extras.length + keyBytes.length + value.length, 8);
+  // One buffer for the whole request: header, extras, key and value written in place.
+  const keyLength = Buffer.byteLength(key, 'utf8');
+  const valueLength = options.value === undefined ? 0 : Buffer.byteLength(options.value, 'utf8');
+  const extrasLength = options.expires === undefined ? 0 : 8;
+  const bodyLength = extrasLength + keyLength + valueLength;
+  const buffer = Buffer.alloc(24 + bodyLength);
+  buffer[0] = 0x80;
+  buffer[1] = opcode;
+  buffer.writeUInt16BE(keyLength, 2);
+  buffer[4] = extrasLength;
+  buffer.writeUInt32BE(bodyLength, 8);
   buffer.writeUInt32BE(opaque, 12);
   options.cas?.copy(buffer, 16);
-  extras.copy(buffer, 24);
-  keyBytes.copy(buffer, 24 + extras.length);
-  value.copy(buffer, 24 + extras.length + keyBytes.length);
+  // Extras: flags (0), then the expiry.
+  if (options.expires !== undefined) buffer.writeUInt32BE(options.expires, 28);
+  buffer.write(key, 24 + extrasLength, 'utf8');
+  if (options.value !== undefined)
+    buffer.write(options.value, 24 + extrasLength + keyLength, 'utf8');
   return buffer;
 }
 
