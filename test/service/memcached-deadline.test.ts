@@ -58,4 +58,33 @@ describe('withDeadline (the per-call memcached timeout)', () => {
     answer('too late');
     expect(await outcome).toBeInstanceOf(TaskCancelledError);
   });
+
+  test('settled hears once: true for a value, false for an error or the timeout, and nothing for an answer after the timeout', async () => {
+    // GIVEN three calls: one answers, one fails, one answers only after its timeout
+    const heard: Array<[string, boolean]> = [];
+    const listen = (name: string) => (ok: boolean) => heard.push([name, ok]);
+    let late: (value: string) => void = () => undefined;
+    const answered = withDeadline(Promise.resolve('hit'), 100, listen('answered'));
+    const failed = withDeadline(Promise.reject(new Error('reset')), 100, listen('failed'));
+    const timedOut = withDeadline(
+      new Promise<string>((resolve) => {
+        late = resolve;
+      }),
+      100,
+      listen('timed out'),
+    ).catch((error: unknown) => error);
+    await answered;
+    await failed.catch(() => undefined);
+    // WHEN the timeout passes and the late answer arrives
+    await jest.advanceTimersByTimeAsync(100);
+    late('too late');
+    await timedOut;
+    await Promise.resolve();
+    // THEN each was heard once, with what its caller got
+    expect(heard).toEqual([
+      ['answered', true],
+      ['failed', false],
+      ['timed out', false],
+    ]);
+  });
 });

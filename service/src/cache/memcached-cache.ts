@@ -1,16 +1,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 
-import {
-  circuitBreaker,
-  CircuitState,
-  ConsecutiveBreaker,
-  handleAll,
-  isBrokenCircuitError,
-  isTaskCancelledError,
-  TaskCancelledError,
-  type CircuitBreakerPolicy,
-} from 'cockatiel';
+import { isBrokenCircuitError, isTaskCancelledError, TaskCancelledError } from 'cockatiel';
 import type { FastifyBaseLogger } from 'fastify';
 import { Client } from 'memjs';
 
@@ -18,6 +9,7 @@ import type { Endpoint } from '../config';
 import { attemptReach, type FailureOutcome } from '../dependencies/outcome';
 import type { DependencyMetrics } from '../metrics/emf';
 
+import { NodeBreaker, type NodeBreakerState } from './node-breaker';
 import { pickNode } from './rendezvous';
 import { GuardedServer } from './tls-server';
 
@@ -60,7 +52,7 @@ export interface MemcachedCacheOptions {
   readonly clock?: () => number;
 }
 
-export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+export type BreakerState = NodeBreakerState;
 
 /** What `gets` finds: the value and its CAS token, or null when the key is absent. */
 export interface CasValue {
@@ -74,7 +66,7 @@ interface CacheNode {
   /** `host|address|port`: a node whose address changed is a new node. */
   readonly identity: string;
   readonly client: Client;
-  readonly breaker: CircuitBreakerPolicy;
+  readonly breaker: NodeBreaker;
   /** One call through the node's breaker, bounded by the operation timeout. */
   readonly execute: <T>(call: () => Promise<T>) => Promise<T>;
   /**
@@ -89,13 +81,6 @@ interface CacheNode {
 }
 
 type CacheLog = Pick<FastifyBaseLogger, 'info' | 'warn' | 'debug'>;
-
-const BREAKER_STATES: Record<CircuitState, BreakerState> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half-open',
-  [CircuitState.Isolated]: 'isolated',
-};
 
 const silentLogger = { log: () => undefined };
 
@@ -155,21 +140,34 @@ function perform(
  * throws) once `timeoutMs` has passed: memjs calls cannot be cancelled, so the caller stops
  * waiting and memjs cleans up the socket later. One timer per call and nothing else: cockatiel's
  * timeout policy creates an AbortController and its listeners per call even when nothing reads
- * the signal, which cost more than the rest of a cache hit.
+ * the signal, which cost more than the rest of a cache hit. `settled` hears once whether the
+ * caller got a value (true) or an error or the timeout (false), in the same step.
  */
-export function withDeadline<T>(call: Promise<T>, timeoutMs: number): Promise<T> {
+export function withDeadline<T>(
+  call: Promise<T>,
+  timeoutMs: number,
+  settled?: (ok: boolean) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new TaskCancelledError(`Operation timed out after ${timeoutMs}ms`)),
-      timeoutMs,
-    );
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      settled?.(false);
+      reject(new TaskCancelledError(`Operation timed out after ${timeoutMs}ms`));
+    }, timeoutMs);
     call.then(
       (value) => {
         clearTimeout(timer);
+        if (done) return;
+        done = true;
+        settled?.(true);
         resolve(value);
       },
       (error: unknown) => {
         clearTimeout(timer);
+        if (done) return;
+        done = true;
+        settled?.(false);
         reject(error instanceof Error ? error : new Error(String(error)));
       },
     );
@@ -247,13 +245,15 @@ export class MemcachedCache {
   }
 
   /** The value and its CAS token; null when absent; undefined on any failure. */
-  async gets(key: string): Promise<CasValue | null | undefined> {
-    return this.run('get', key, async (client) => {
-      const response = await perform(client, key, (seq) => request(OPCODE.get, key, seq));
-      if (response.header.status === STATUS.notFound) return null;
-      if (response.header.status !== STATUS.ok) throw unexpected('GETS', response.header.status);
-      return { value: response.val.toString('utf8'), cas: Buffer.from(response.header.cas) };
-    });
+  gets(key: string): Promise<CasValue | null | undefined> {
+    // Not async, here and in the call: a cache hit's path has no promise it does not need.
+    return this.run('get', key, (client) =>
+      perform(client, key, (seq) => request(OPCODE.get, key, seq)).then((response) => {
+        if (response.header.status === STATUS.notFound) return null;
+        if (response.header.status !== STATUS.ok) throw unexpected('GETS', response.header.status);
+        return { value: response.val.toString('utf8'), cas: Buffer.from(response.header.cas) };
+      }),
+    );
   }
 
   /** Stores only if absent: the new CAS token, 'exists', or undefined on any failure. */
@@ -349,7 +349,7 @@ export class MemcachedCache {
   breakerStates(): Array<{ node: string; state: BreakerState }> {
     return [...this.nodes.values()].map((node) => ({
       node: node.name,
-      state: BREAKER_STATES[node.breaker.state],
+      state: node.breaker.state,
     }));
   }
 
@@ -416,14 +416,36 @@ export class MemcachedCache {
     );
     // retries: 1 is a single attempt; failover would move keys to other nodes behind our back.
     const client = new Client([server], { retries: 1, failover: false, logger: silentLogger });
-    const breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: options.halfOpenAfterMs ?? 5000,
-      breaker: new ConsecutiveBreaker(options.breakerFailures ?? 3),
-    });
-    // The breaker outside, the timeout inside (as cockatiel's wrap(breaker, timeout) composes
-    // them): a timed-out call counts as a failure of the node.
-    const execute = <T>(call: () => Promise<T>): Promise<T> =>
-      breaker.execute(() => withDeadline(call(), timeoutMs));
+    // The breaker outside, the timeout inside: a timed-out call counts as a failure of the node.
+    // Nothing is allocated per call beyond the deadline's promise and timer.
+    const breaker: NodeBreaker = new NodeBreaker(
+      {
+        failureThreshold: options.breakerFailures ?? 3,
+        halfOpenAfterMs: options.halfOpenAfterMs ?? 5000,
+      },
+      {
+        onBreak: () => {
+          this.log.warn({ node: name }, 'memcached node breaker opened');
+          // Writes meanwhile cannot invalidate it: whatever it holds is suspect when it is back.
+          this.markSuspect(node, 'breaker opened');
+        },
+        onHalfOpen: () => this.log.info({ node: name }, 'memcached node breaker probing'),
+        onReset: () => this.log.info({ node: name }, 'memcached node breaker closed'),
+      },
+    );
+    const settled = (ok: boolean): void => (ok ? breaker.succeeded() : breaker.failed());
+    const execute = <T>(call: () => Promise<T>): Promise<T> => {
+      const refused = breaker.admit();
+      if (refused) return Promise.reject(refused);
+      let started: Promise<T>;
+      try {
+        started = call();
+      } catch (error) {
+        breaker.failed();
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      return withDeadline(started, timeoutMs, settled);
+    };
     const node: CacheNode = {
       name,
       identity,
@@ -432,20 +454,8 @@ export class MemcachedCache {
       execute,
       suspect,
       generation: 0,
-      dispose: () => {
-        for (const listener of listeners) listener.dispose();
-        client.close();
-      },
+      dispose: () => client.close(),
     };
-    const listeners = [
-      breaker.onBreak(() => {
-        this.log.warn({ node: name }, 'memcached node breaker opened');
-        // Writes meanwhile cannot invalidate it: whatever it holds is suspect when it is back.
-        this.markSuspect(node, 'breaker opened');
-      }),
-      breaker.onHalfOpen(() => this.log.info({ node: name }, 'memcached node breaker probing')),
-      breaker.onReset(() => this.log.info({ node: name }, 'memcached node breaker closed')),
-    ];
     return node;
   }
 
