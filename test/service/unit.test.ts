@@ -1,6 +1,8 @@
+import { MemcachedCache } from '../../service/src/cache/memcached-cache';
 import { pickNode } from '../../service/src/cache/rendezvous';
 import { checkResponse } from '../../service/src/health/response-check';
 import { ResponseWindow } from '../../service/src/health/response-window';
+import { DependencyMetrics } from '../../service/src/metrics/emf';
 import { startMemcached } from '../support/memcached';
 
 describe('rendezvous hashing', () => {
@@ -16,6 +18,36 @@ describe('rendezvous hashing', () => {
     }
     for (const node of nodes) {
       expect(counts.get(node)).toBeGreaterThan(800);
+    }
+  });
+
+  test('MemcachedCache.nodeFor agrees with pickNode for every key, the same key twice in a row included, and after the ring changes', () => {
+    // GIVEN a cache over three nodes (nothing is dialled until a call is made)
+    const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+    const endpoint = (name: string) => {
+      const [host, port] = name.split(':');
+      return { host, port: Number(port) };
+    };
+    const cache = new MemcachedCache(
+      { endpoints: nodes.map(endpoint) },
+      new DependencyMetrics({ namespace: 'Test', region: 'local' }, log),
+      log,
+    );
+    try {
+      // WHEN keys are placed, each twice in a row, the empty key included
+      for (const key of ['', ...keys.slice(0, 300)]) {
+        // THEN each lands where rendezvous hashing puts it
+        expect(cache.nodeFor(key)).toBe(pickNode(nodes, key));
+        expect(cache.nodeFor(key)).toBe(pickNode(nodes, key));
+      }
+      // AND once the ring loses the node the last key was on, that key moves
+      const last = keys[299];
+      const remaining = nodes.filter((node) => node !== cache.nodeFor(last));
+      cache.setNodes(remaining.map(endpoint));
+      expect(cache.nodeFor(last)).toBe(pickNode(remaining, last));
+      expect(remaining).toContain(cache.nodeFor(last));
+    } finally {
+      cache.close();
     }
   });
 

@@ -191,6 +191,8 @@ function unexpected(operation: string, status: number): Error {
 export class MemcachedCache {
   private nodes = new Map<string, CacheNode>();
   private names: string[] = [];
+  /** The last key {@link nodeFor} placed, and where; forgotten when the ring changes. */
+  private lastOwner: { key?: string; node: string } = { node: '' };
   private readonly blackholed: () => boolean;
   private readonly timeoutMs: number;
   private readonly clock: () => number;
@@ -226,7 +228,10 @@ export class MemcachedCache {
 
   /** The node that owns a key (`host:port`), or '' without nodes. */
   nodeFor(key: string): string {
-    return this.names.length === 0 ? '' : pickNode(this.names, key);
+    if (this.names.length === 0) return '';
+    // A lookup asks twice in a row for the same key (its epoch, then its read): hash it once.
+    if (key !== this.lastOwner.key) this.lastOwner = { key, node: pickNode(this.names, key) };
+    return this.lastOwner.node;
   }
 
   /**
@@ -387,6 +392,7 @@ export class MemcachedCache {
     }
     this.nodes = next;
     this.names = [...next.keys()];
+    this.lastOwner = { node: '' };
     return changed;
   }
 
@@ -490,30 +496,48 @@ export class MemcachedCache {
     return node.repairing;
   }
 
-  private async run<T>(
+  /**
+   * One call on a key's node: undefined when there is no node, its flush failed, or the call
+   * failed (a miss, counted and logged). Not async: on a cache hit it adds one promise reaction.
+   */
+  private run<T>(
     operation: string,
     key: string,
     call: (client: Client) => Promise<T>,
     nodeName: string = this.nodeFor(key),
   ): Promise<T | undefined> {
     const node = this.nodes.get(nodeName);
-    if (!node) return undefined;
-    if (node.suspect && !(await this.repair(node))) return undefined;
-    try {
-      const result = await node.execute(() =>
-        this.blackholed() ? new Promise<T>(() => undefined) : call(node.client),
+    if (!node) return Promise.resolve(undefined);
+    if (node.suspect) {
+      return this.repair(node).then((clean) =>
+        clean ? this.attempt(node, operation, call) : undefined,
       );
-      this.metrics.record('memcached', 'ok');
-      return result;
-    } catch (error) {
-      const outcome = classifyCacheFailure(error);
-      this.metrics.record('memcached', outcome);
-      this.log.debug(
-        { node: node.name, operation, outcome, err: String(error) },
-        `memcached ${operation} failed: ${outcome}`,
-      );
-      return undefined;
     }
+    return this.attempt(node, operation, call);
+  }
+
+  private attempt<T>(
+    node: CacheNode,
+    operation: string,
+    call: (client: Client) => Promise<T>,
+  ): Promise<T | undefined> {
+    return node
+      .execute(() => (this.blackholed() ? new Promise<T>(() => undefined) : call(node.client)))
+      .then(
+        (result) => {
+          this.metrics.record('memcached', 'ok');
+          return result;
+        },
+        (error: unknown) => {
+          const outcome = classifyCacheFailure(error);
+          this.metrics.record('memcached', outcome);
+          this.log.debug(
+            { node: node.name, operation, outcome, err: String(error) },
+            `memcached ${operation} failed: ${outcome}`,
+          );
+          return undefined;
+        },
+      );
   }
 }
 
