@@ -159,12 +159,13 @@ function isHealthRoute(url: string): boolean {
  * client asking for /favicon.ico) say nothing about the API, and must not hide a broken one.
  */
 function countsForSelfEjection(request: FastifyRequest, reply: FastifyReply): boolean {
-  const route = request.routeOptions.url;
+  // A matched route (not 404) whose path is under /api/: every API route is, and no other route
+  // is. Not `request.routeOptions`, which builds a new object of twelve fields on every read.
   return (
     !request.isProbe &&
     !request.shed &&
-    route !== undefined &&
-    route.startsWith('/api/') &&
+    !request.is404 &&
+    request.url.startsWith('/api/') &&
     reply.statusCode !== 429
   );
 }

@@ -206,13 +206,15 @@ describe('self-ejection with its production defaults, over HTTP', () => {
     // GIVEN a task that answers every API call with an empty 200 (the guard bypassed, as in the incident)
     await harness.writeFaults([emptyResponses()]);
 
-    // WHEN 20 API calls are mixed with 100 requests for /favicon.ico and 40 health checks
+    // WHEN 20 API calls are mixed with 100 requests for /favicon.ico, 20 for an unknown path under
+    // /api/ (a well-formed JSON 404) and 40 health checks
     for (let index = 0; index < 20; index += 1) {
       const response = await api(harness.baseUrl, '/api/items/lamp');
       expect(response).toMatchObject({ status: 200, text: '' });
       for (let other = 0; other < 5; other += 1) {
         expect((await api(harness.baseUrl, '/favicon.ico')).status).toBe(404);
       }
+      expect((await api(harness.baseUrl, '/api/no-such-route')).status).toBe(404);
       expect((await api(harness.baseUrl, '/health/live')).status).toBe(200);
       await ready();
     }
