@@ -4,7 +4,6 @@ import { readCpuTimes, stealPercent } from '../../bench/cpu-steal';
 import { stealLines } from '../../bench/render';
 import type { ServiceRun } from '../../bench/service';
 
-
 const stat = (steal: number, idle = 1000) =>
   `cpu  400 0 100 ${idle} 0 0 0 ${steal} 0 0\ncpu0 200 0 50 500 0 0 0 0 0 0\nintr 1 2 3\n`;
 
