@@ -4,22 +4,40 @@ import * as path from 'node:path';
 
 import pino from 'pino';
 
-import { createLogDestination } from '../../service/src/log-destination';
+import { createLogDestination, type LogDestination } from '../../service/src/log-destination';
 
 import { eventually } from './harness';
 
 let directory: string;
 let fd: number;
 let file: string;
+/** The test's destination: it owns `fd` once made, and is ended (closing it) after the test. */
+let made: LogDestination | undefined;
+
+function destinationOnFile(options: { bufferBytes: number; flushIntervalMs: number }) {
+  made = createLogDestination({ fd, ...options });
+  return made;
+}
 
 beforeEach(() => {
   directory = mkdtempSync(path.join(tmpdir(), 'log-destination-'));
   file = path.join(directory, 'stdout.log');
   fd = openSync(file, 'w');
+  made = undefined;
 });
 
-afterEach(() => {
-  closeSync(fd);
+afterEach(async () => {
+  if (made) {
+    // Ended, not just closed: its periodic flush and any write still in flight must be over
+    // before the file goes, or they would write to a closed (or reused) descriptor later.
+    const { stream } = made as unknown as { stream: NodeJS.EventEmitter & { end(): void } };
+    await new Promise((resolve) => {
+      stream.once('close', resolve);
+      stream.end();
+    });
+  } else {
+    closeSync(fd);
+  }
   rmSync(directory, { recursive: true, force: true });
 });
 
@@ -27,7 +45,7 @@ const written = (): string[] => readFileSync(file, 'utf8').split('\n').filter(Bo
 
 test('lines are held until a buffer of them has gathered: no write per line', async () => {
   // GIVEN a logger on a destination holding 4 KiB, flushed only every minute
-  const destination = createLogDestination({ fd, bufferBytes: 4096, flushIntervalMs: 60_000 });
+  const destination = destinationOnFile({ bufferBytes: 4096, flushIntervalMs: 60_000 });
   const log = pino(destination.stream);
   try {
     // WHEN 10 short lines are logged and the event loop has turned a few times
@@ -53,7 +71,7 @@ test('lines are held until a buffer of them has gathered: no write per line', as
 
 test('a quiet logger still writes its lines within the flush interval', async () => {
   // GIVEN a destination holding 4 KiB, flushed every 50 ms
-  const destination = createLogDestination({ fd, bufferBytes: 4096, flushIntervalMs: 50 });
+  const destination = destinationOnFile({ bufferBytes: 4096, flushIntervalMs: 50 });
   try {
     // WHEN one line is logged and nothing else happens
     pino(destination.stream).info('shutting down');
@@ -72,7 +90,7 @@ test('a quiet logger still writes its lines within the flush interval', async ()
 
 test('close() writes what is held at once', () => {
   // GIVEN lines held in the buffer
-  const destination = createLogDestination({ fd, bufferBytes: 4096, flushIntervalMs: 60_000 });
+  const destination = destinationOnFile({ bufferBytes: 4096, flushIntervalMs: 60_000 });
   const log = pino(destination.stream);
   log.info('one');
   log.info('two');
