@@ -150,25 +150,23 @@ export function withDeadline<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let done = false;
-    const timer = setTimeout(() => {
+    /** The first outcome wins: true when this one is it (and `settled` has heard it). */
+    const first = (ok: boolean): boolean => {
+      clearTimeout(timer);
+      if (done) return false;
       done = true;
-      settled?.(false);
-      reject(new TaskCancelledError(`Operation timed out after ${timeoutMs}ms`));
+      settled?.(ok);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      if (first(false)) reject(new TaskCancelledError(`Operation timed out after ${timeoutMs}ms`));
     }, timeoutMs);
     call.then(
       (value) => {
-        clearTimeout(timer);
-        if (done) return;
-        done = true;
-        settled?.(true);
-        resolve(value);
+        if (first(true)) resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
-        if (done) return;
-        done = true;
-        settled?.(false);
-        reject(error instanceof Error ? error : new Error(String(error)));
+        if (first(false)) reject(error instanceof Error ? error : new Error(String(error)));
       },
     );
   });
