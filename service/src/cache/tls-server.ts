@@ -24,7 +24,8 @@ interface ServerInternals {
  * with `tls.connect` when TLS is on, and one fix: the events of a socket memjs has already given
  * up on are ignored. memjs's own `close` handler clears whatever socket is current, so after a
  * reset a call made before the dead socket's `close` event lost its new connection and hung
- * until its timeout. An established socket is handled by memjs itself.
+ * until its timeout. An established socket is handled by memjs itself, except that requests
+ * issued in the same turn of the event loop are written together ({@link GuardedServer.write}).
  */
 export class GuardedServer extends Server {
   constructor(
@@ -34,6 +35,32 @@ export class GuardedServer extends Server {
     private readonly tlsOptions: ConnectionOptions | undefined,
   ) {
     super(host, port, undefined, undefined, options);
+  }
+
+  /** The socket whose writes are held until this turn of the event loop has issued its calls. */
+  private corked: Socket | undefined;
+
+  /**
+   * Sends one request. Requests issued in the same turn of the event loop go out in one write:
+   * the first corks the connected socket and a `setImmediate` (after the turn's I/O callbacks,
+   * each of which may issue a request) uncorks it. Under load one write then carries the GETs of
+   * several HTTP requests, where each had cost a syscall, and the loopback or network stack's
+   * work behind it, of its own. A request waits at most for the rest of the turn; memjs's
+   * per-request timeout starts when it is issued, as before.
+   */
+  override write(blob: Uint8Array | string): void {
+    const self = this as unknown as ServerInternals;
+    const socket = self._socket;
+    if (socket !== undefined && self.connected && this.corked !== socket) {
+      this.corked = socket;
+      socket.cork();
+      setImmediate(() => {
+        if (this.corked === socket) this.corked = undefined;
+        // A socket destroyed meanwhile ignores this; its calls fail as memjs reports them.
+        socket.uncork();
+      });
+    }
+    super.write(blob);
   }
 
   override sock(sasl: boolean, go: (socket: Socket) => void): void {

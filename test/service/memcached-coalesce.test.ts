@@ -1,0 +1,176 @@
+import type { Socket } from 'node:net';
+
+import { Client } from 'memjs';
+
+import { MemcachedCache } from '../../service/src/cache/memcached-cache';
+import { GuardedServer } from '../../service/src/cache/tls-server';
+import { DependencyMetrics } from '../../service/src/metrics/emf';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { startMemcached, type MemcachedServer } from '../support/memcached';
+
+/**
+ * Requests issued in the same turn of the event loop leave in one write (GuardedServer.write):
+ * against a real memcached, directly and through the fault proxy.
+ */
+
+let memcached: MemcachedServer;
+let proxy: FaultProxy;
+
+beforeAll(async () => {
+  memcached = await startMemcached();
+  proxy = await startFaultProxy({ targetPort: memcached.port });
+});
+
+afterEach(() => proxy.heal());
+
+afterAll(async () => {
+  await proxy?.stop();
+  await memcached?.stop();
+});
+
+const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+const KEYS = Array.from({ length: 8 }, (_, index) => `coalesce-${index}`);
+
+/** Runs each call in its own callback of one turn of the event loop, as HTTP requests arrive. */
+function inOneTurn<T>(calls: Array<() => Promise<T>>): Promise<T[]> {
+  return Promise.all(
+    calls.map(
+      (call) =>
+        new Promise<T>((resolve, reject) => {
+          setImmediate(() => {
+            call().then(resolve, reject);
+          });
+        }),
+    ),
+  );
+}
+
+function connectedSocket(server: GuardedServer): Socket {
+  const socket = (server as unknown as { _socket?: Socket })._socket;
+  if (!socket) throw new Error('the server has no socket yet');
+  return socket;
+}
+
+test('GETs issued by separate callbacks in one event-loop turn leave in one write, and each gets its own value', async () => {
+  // GIVEN a connected memjs client on a GuardedServer, and one value per key
+  const server = new GuardedServer(memcached.host, memcached.port, { timeout: 2 }, undefined);
+  const client = new Client([server], {
+    retries: 1,
+    failover: false,
+    logger: { log: () => undefined },
+  });
+  try {
+    for (const key of KEYS) await client.set(key, `value of ${key}`, { expires: 60 });
+    const socket = connectedSocket(server);
+    const single = jest.spyOn(socket as unknown as { _write: () => void }, '_write');
+    const batched = jest.spyOn(socket as unknown as { _writev: () => void }, '_writev');
+
+    // WHEN each GET is issued from its own callback in the same turn
+    const values = await inOneTurn(KEYS.map((key) => () => client.get(key)));
+
+    // THEN every answer is the one for its own key
+    expect(values.map((result) => result.value?.toString('utf8'))).toEqual(
+      KEYS.map((key) => `value of ${key}`),
+    );
+    // AND the eight requests left in one write of eight chunks, none on its own
+    expect(single).not.toHaveBeenCalled();
+    expect(batched).toHaveBeenCalledTimes(1);
+    expect((batched.mock.calls[0] as unknown[])[0]).toHaveLength(KEYS.length);
+    expect(socket.writableCorked).toBe(0);
+  } finally {
+    client.close();
+  }
+});
+
+test('a request issued in a later turn is not held behind the earlier turn’s write', async () => {
+  // GIVEN a connected client
+  const server = new GuardedServer(memcached.host, memcached.port, { timeout: 2 }, undefined);
+  const client = new Client([server], {
+    retries: 1,
+    failover: false,
+    logger: { log: () => undefined },
+  });
+  try {
+    await client.set('later', 'later value', { expires: 60 });
+    const socket = connectedSocket(server);
+
+    // WHEN one GET is issued, and another only after the first was answered
+    const first = await inOneTurn([() => client.get('later')]);
+    const second = await inOneTurn([() => client.get('later')]);
+
+    // THEN both answer, and nothing stays corked between turns
+    expect(first[0].value?.toString('utf8')).toBe('later value');
+    expect(second[0].value?.toString('utf8')).toBe('later value');
+    expect(socket.writableCorked).toBe(0);
+  } finally {
+    client.close();
+  }
+});
+
+test('fault: the socket is destroyed while a turn’s GETs are held: each call fails, none hangs, and the next GET reconnects', async () => {
+  // GIVEN a connected client
+  const server = new GuardedServer(memcached.host, memcached.port, { timeout: 2 }, undefined);
+  const client = new Client([server], {
+    retries: 1,
+    failover: false,
+    logger: { log: () => undefined },
+  });
+  try {
+    await client.set('reset-key', 'after reset', { expires: 60 });
+    const socket = connectedSocket(server);
+
+    // WHEN three GETs are held for the turn's write and the socket dies before it goes out
+    const outcomes = inOneTurn([
+      ...KEYS.slice(0, 3).map(
+        (key) => () =>
+          client.get(key).then(
+            () => 'answered',
+            () => 'failed',
+          ),
+      ),
+      () => {
+        socket.destroy(new Error('read ECONNRESET'));
+        return Promise.resolve('destroyed');
+      },
+    ]);
+
+    // THEN each held call ends (memjs fails what was pending on the dead socket)
+    expect(await outcomes).toEqual(['failed', 'failed', 'failed', 'destroyed']);
+    // AND the next GET opens a new socket and answers
+    const after = await client.get('reset-key');
+    expect(after.value?.toString('utf8')).toBe('after reset');
+    expect(connectedSocket(server)).not.toBe(socket);
+  } finally {
+    client.close();
+  }
+});
+
+test('fault: the response to a coalesced write is lost after it landed: every GET in it is a miss, and the next GET hits', async () => {
+  // GIVEN a cache reaching memcached through the fault proxy, with every key stored (its breaker
+  // would open on the turn's failed calls, as on any reset with calls in flight: set above them)
+  const cache = new MemcachedCache(
+    {
+      endpoints: [{ host: '127.0.0.1', port: proxy.port }],
+      operationTimeoutMs: 1000,
+      breakerFailures: KEYS.length + 1,
+    },
+    new DependencyMetrics({ namespace: 'Test', region: 'local' }, log),
+    log,
+  );
+  try {
+    for (const key of KEYS) expect(await cache.set(key, `cached ${key}`, 60)).toBe(true);
+
+    // WHEN the turn's GETs go out together and the answer to that write is lost (connection reset)
+    const lost = proxy.inject({ action: { kind: 'lose-response' } });
+    const reads = await inOneTurn(KEYS.map((key) => () => cache.get(key)));
+
+    // THEN every GET of the turn is a miss (the outcome was unknown), none an error
+    expect(lost.fired).toBe(1);
+    expect(reads).toEqual(KEYS.map(() => undefined));
+    // AND the next turn's GETs hit again on a new connection
+    const again = await inOneTurn(KEYS.map((key) => () => cache.get(key)));
+    expect(again).toEqual(KEYS.map((key) => `cached ${key}`));
+  } finally {
+    cache.close();
+  }
+});
