@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+
 import { ResponseWindow } from '../../service/src/health/response-window';
 
 /**
@@ -243,5 +245,96 @@ describe('self-ejection with the production defaults', () => {
     });
     expect(run.inServiceShare).toBe(1);
     expect(run.badDelivered).toBe(0);
+  });
+});
+
+describe('the in-service -> ejected transition against a model', () => {
+  /**
+   * The rule, with nothing cached: every response since the start, bucketed by whole second; the
+   * window holds the last `windowSeconds` seconds; the task ejects when, before or after counting
+   * a response, the window holds at least `minResponses` with a bad share at or above the threshold.
+   */
+  function modelEjectsAt(
+    events: ReadonlyArray<{ readonly at: number; readonly bad: boolean }>,
+    options: { windowSeconds: number; threshold: number; minResponses: number },
+  ): number | undefined {
+    const counted: Array<{ second: number; bad: boolean }> = [];
+    const over = (now: number): boolean => {
+      const oldest = Math.floor(now / 1000) - options.windowSeconds + 1;
+      const inWindow = counted.filter((event) => event.second >= oldest);
+      const bad = inWindow.filter((event) => event.bad).length;
+      return inWindow.length >= options.minResponses && bad / inWindow.length >= options.threshold;
+    };
+    for (const [index, event] of events.entries()) {
+      if (over(event.at)) return index;
+      counted.push({ second: Math.floor(event.at / 1000), bad: event.bad });
+      if (over(event.at)) return index;
+    }
+    return undefined;
+  }
+
+  test('property: the window ejects at exactly the response the model does, whatever mix and spacing of good and bad responses', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          windowSeconds: fc.integer({ min: 1, max: 5 }),
+          threshold: fc.constantFrom(0.1, 0.2, 0.34, 0.5, 0.67, 1),
+          minResponses: fc.integer({ min: 1, max: 8 }),
+        }),
+        // Each response after a gap: often none or about a second (so buckets fill, then slide
+        // out at their edges), else anything up to 2.5 s.
+        fc.array(
+          fc.record({
+            gapMs: fc.oneof(
+              fc.constantFrom(0, 1, 999, 1000, 1001),
+              fc.integer({ min: 0, max: 2500 }),
+            ),
+            bad: fc.boolean(),
+          }),
+          { maxLength: 60 },
+        ),
+        (options, responses) => {
+          // GIVEN a window with these options on a fake clock
+          const clock = fakeClock();
+          const window = new ResponseWindow(options, clock.read);
+          const events: Array<{ at: number; bad: boolean }> = [];
+          let at = clock.now;
+          for (const response of responses) {
+            at += response.gapMs;
+            events.push({ at, bad: response.bad });
+          }
+          // WHEN the responses are recorded in turn
+          let ejectedAt: number | undefined;
+          for (const [index, event] of events.entries()) {
+            clock.now = event.at;
+            window.record(event.bad);
+            if (ejectedAt === undefined && window.stats().ejected) ejectedAt = index;
+          }
+          // THEN it ejected at the same response as the model, or never when the model never did
+          expect(ejectedAt).toBe(modelEjectsAt(events, options));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('good responses leaving the window eject a task whose only bad response is in its oldest second', () => {
+    // GIVEN a 2 s window that ejects at 100 % bad from one response: a good one, then a bad one
+    // a second later (50 %, in service)
+    const clock = fakeClock();
+    const window = new ResponseWindow(
+      { windowSeconds: 2, threshold: 1, minResponses: 1 },
+      clock.read,
+    );
+    window.record(false);
+    clock.now += 1000;
+    window.record(true);
+    expect(window.stats().ejected).toBe(false);
+
+    // WHEN a second later the good one has left the window (the bad one is in its oldest second)
+    clock.now += 1000;
+
+    // THEN the window holds only the bad one: the task ejects itself
+    expect(window.stats()).toMatchObject({ ejected: true, bad: 1, total: 1 });
   });
 });

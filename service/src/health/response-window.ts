@@ -94,6 +94,8 @@ export class ResponseWindow {
   private readonly totals: Uint32Array;
   private readonly bads: Uint32Array;
   private readonly seconds: Float64Array;
+  /** The second of the latest bad response in the buckets: none in the window, no ejection. */
+  private lastBadSecond = Number.NEGATIVE_INFINITY;
   private ejection: Ejection | undefined;
   private ejections = 0;
   private readmittedAt = Number.NEGATIVE_INFINITY;
@@ -136,7 +138,10 @@ export class ResponseWindow {
       this.bads[slot] = 0;
     }
     this.totals[slot] += 1;
-    if (bad) this.bads[slot] += 1;
+    if (bad) {
+      this.bads[slot] += 1;
+      this.lastBadSecond = second;
+    }
     this.advance(now);
   }
 
@@ -188,9 +193,14 @@ export class ResponseWindow {
         this.totals.fill(0);
         this.bads.fill(0);
         this.seconds.fill(-1);
+        this.lastBadSecond = Number.NEGATIVE_INFINITY;
       }
       return;
     }
+    // No bad response in the window: its share is 0, below any threshold above 0. This spares a
+    // sum over every bucket on each good response, which is nearly every response.
+    const oldest = Math.floor(now / 1000) - this.windowSeconds + 1;
+    if (this.lastBadSecond < oldest && this.threshold > 0) return;
     const { total, bad } = this.sum(now);
     if (total >= this.minResponses && bad / total >= this.threshold) {
       // in-service -> ejected
