@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 
+import fc from 'fast-check';
 import { Client } from 'memjs';
 
 import { MemcachedCache } from '../../service/src/cache/memcached-cache';
@@ -10,7 +11,8 @@ import { startMemcached, type MemcachedServer } from '../support/memcached';
 
 /**
  * Requests issued in the same turn of the event loop leave in one write (GuardedServer.write):
- * against a real memcached, directly and through the fault proxy.
+ * against a real memcached, directly and through the fault proxy. And responses are parsed from
+ * the chunks read, without a copy per read (GuardedServer.appendToBuffer).
  */
 
 let memcached: MemcachedServer;
@@ -173,4 +175,51 @@ test('fault: the response to a coalesced write is lost after it landed: every GE
   } finally {
     cache.close();
   }
+});
+
+describe('reading responses without copying each chunk', () => {
+  /** A binary-protocol GET response: 4 bytes of flags, no key, the value. */
+  function getResponse(opaque: number, value: string): Buffer {
+    const body = Buffer.from(value, 'utf8');
+    const response = Buffer.alloc(24 + 4 + body.length);
+    response[0] = 0x81;
+    response[4] = 4;
+    response.writeUInt32BE(4 + body.length, 8);
+    response.writeUInt32BE(opaque, 12);
+    body.copy(response, 28);
+    return response;
+  }
+
+  test('property: responses split across reads at any points, or several in one read, each reach their own caller whole', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ maxLength: 40 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (values, cuts) => {
+          // GIVEN a server waiting for one response per value
+          const server = new GuardedServer('127.0.0.1', 1, { timeout: 1 }, undefined);
+          const received: string[] = [];
+          values.forEach((_, index) =>
+            server.onResponse(index + 1, (response) => {
+              received.push(`${index + 1}:${response.val.toString('utf8')}`);
+            }),
+          );
+          // WHEN their bytes arrive in reads cut at arbitrary points
+          const stream = Buffer.concat(values.map((value, index) => getResponse(index + 1, value)));
+          const points = [...new Set(cuts.map((cut) => cut % (stream.length + 1)))].sort(
+            (a, b) => a - b,
+          );
+          let start = 0;
+          for (const point of [...points, stream.length]) {
+            // A fresh buffer per read, as a socket hands them out.
+            server.responseHandler(Buffer.from(stream.subarray(start, point)));
+            start = point;
+          }
+          // THEN each caller got its own value, in order, and nothing is left over
+          expect(received).toEqual(values.map((value, index) => `${index + 1}:${value}`));
+          expect(server.responseBuffer).toHaveLength(0);
+        },
+      ),
+    );
+  });
 });

@@ -63,6 +63,18 @@ export class GuardedServer extends Server {
     super.write(blob);
   }
 
+  /**
+   * memjs copies what it holds of a response plus each chunk it reads into a new, zero-filled
+   * buffer on every read. When it holds nothing (a read that ends where a response ends, as nearly
+   * every read does), the chunk itself is what it parses; the responses it hands out are views of
+   * it either way.
+   */
+  override appendToBuffer(chunk: Buffer): Buffer {
+    if (this.responseBuffer.length > 0) return super.appendToBuffer(chunk);
+    (this as unknown as { responseBuffer: Buffer }).responseBuffer = chunk;
+    return chunk;
+  }
+
   override sock(sasl: boolean, go: (socket: Socket) => void): void {
     const self = this as unknown as ServerInternals & TlsServer;
     if (self._socket) {
