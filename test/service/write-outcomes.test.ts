@@ -1,9 +1,14 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 import { createDynamoDbClient, DEFAULT_AWS_TIMEOUTS } from '../../service/src/aws/clients';
 import { hashKey } from '../../service/src/items/applied-writes';
 import { ITEM_PREFIX } from '../../service/src/items/items-store';
-import { dynamoOperation, type FaultProxy, type RequestMatcher } from '../support/fault-proxy';
+import {
+  dynamoOperation,
+  type FaultProxy,
+  type InjectedFault,
+  type RequestMatcher,
+} from '../support/fault-proxy';
 
 import { api, putItem, startHarness, type Harness } from './harness';
 
@@ -220,7 +225,68 @@ describe('an Idempotency-Key is applied at most once, atomically with the write'
   });
 });
 
+/** Another writer's version of the item, written straight to dynalite (not through the proxy). */
+async function writeAsAnotherClient(id: string, round: number): Promise<void> {
+  const client = createDynamoDbClient('us-east-1', DEFAULT_AWS_TIMEOUTS, harness.dynalite.endpoint);
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: harness.config.tableName,
+        Key: { pk: ITEM_PREFIX + id },
+        UpdateExpression: 'SET etag = :etag, price = :price, version = version + :one',
+        ExpressionAttributeValues: { ':etag': `other-${round}`, ':price': 1000 + round, ':one': 1 },
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
 describe('the client can tell "not applied, retry" from "may have been applied"', () => {
+  test('race: another writer changes the item before each of its conditional writes lands: 503 write_contention after 9 rounds, and nothing of this write is stored', async () => {
+    // GIVEN an item, and every write of it held until another client has written a new version
+    expect((await putItem(harness.baseUrl, 'contended', { name: 'Lamp', price: 5 })).status).toBe(
+      201,
+    );
+    const release: Array<() => void> = [];
+    const hold = (): InjectedFault =>
+      proxy.inject({
+        match: itemWrite('contended'),
+        action: {
+          kind: 'hold-request',
+          release: new Promise<void>((resolve) => release.push(resolve)),
+        },
+      });
+    let held = hold();
+
+    // WHEN the client writes, and each attempt lands just after another writer's version
+    const write = putItem(harness.baseUrl, 'contended', { name: 'Lamp', price: 6 });
+    const rounds = 9;
+    for (let round = 1; round <= rounds; round += 1) {
+      await held.done;
+      await writeAsAnotherClient('contended', round);
+      // The next attempt is held too, before this one goes on (so none can slip through).
+      held = hold();
+      release[round - 1]();
+    }
+    // (Were a tenth attempt made, it would go through unopposed.)
+    release[rounds]();
+    const answer = await write;
+
+    // THEN the client is told the write was not applied and may be retried
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('1');
+    expect(answer.json()).toMatchObject({ error: 'write_contention' });
+    // AND it gave up without a tenth attempt, and the other writer's last version stands
+    expect(held.fired).toBe(0);
+    expect(await storedVersion('contended')).toMatchObject({
+      name: 'Lamp',
+      price: 1000 + rounds,
+      etag: `other-${rounds}`,
+      version: 1 + rounds,
+    });
+  });
+
   test('hang-response on the write and a black-holed read-back: 504 write_outcome_unknown, and a retry with the key resolves it', async () => {
     // GIVEN the write lands but its answer never comes, and then reads of the item go unanswered
     const write = proxy.inject({ match: itemWrite('unknown'), action: { kind: 'hang-response' } });
