@@ -437,6 +437,72 @@ describe('state, schedules and alarms', () => {
     }
   });
 
+  test('fault: restore keeps failing (a fault left in place): 3 failed sweeps in a row alarm, whether audited failed, internal-error, or ended by Lambda', () => {
+    // GIVEN the chaos tooling of one region
+    const { stack, chaos } = region();
+    const template = Template.fromStack(stack);
+
+    // THEN one alarm sums the restore function's failures per minute and fires after 3 in a row
+    const audited = (outcome: string) => ({
+      Namespace: 'Chaos',
+      MetricName: 'ChaosAction',
+      Dimensions: [
+        { Name: 'action', Value: 'restore' },
+        { Name: 'outcome', Value: outcome },
+        { Name: 'service', Value: 'chaos-restore' },
+      ],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('restore .* has failed in each of the last 3'),
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          Id: 'expr_1',
+          Expression: 'FILL(failed, 0) + FILL(crashed, 0) + FILL(errors, 0)',
+        }),
+        Match.objectLike({
+          Id: 'failed',
+          MetricStat: Match.objectLike({ Metric: audited('failed'), Period: 60, Stat: 'Sum' }),
+          ReturnData: false,
+        }),
+        Match.objectLike({
+          Id: 'crashed',
+          MetricStat: Match.objectLike({
+            Metric: audited('internal-error'),
+            Period: 60,
+            Stat: 'Sum',
+          }),
+          ReturnData: false,
+        }),
+        Match.objectLike({
+          Id: 'errors',
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'Errors',
+              Dimensions: [
+                {
+                  Name: 'FunctionName',
+                  Value: { Ref: Match.stringLikeRegexp('^ChaosRestore[0-9A-F]{8}$') },
+                },
+              ],
+            },
+            Period: 60,
+            Stat: 'Sum',
+          }),
+          ReturnData: false,
+        }),
+      ]),
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Topic') }],
+      OKActions: [{ Ref: Match.stringLikeRegexp('^Topic') }],
+    });
+    expect(chaos.restoreFailingAlarm).toBeDefined();
+  });
+
   test('without an alarm topic the canary alarms have no actions', () => {
     const { stack, chaos } = region({ alarmTopic: undefined });
     expect(chaos.canaryAlarms).toHaveLength(3);

@@ -3,6 +3,7 @@ import {
   Alarm,
   ComparisonOperator,
   IAlarm,
+  MathExpression,
   Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -121,6 +122,11 @@ export class ChaosFunctions extends Construct {
   public readonly stateTable: Table;
   /** One alarm per canary target, on CanarySuccess dropping. */
   public readonly canaryAlarms: readonly Alarm[];
+  /**
+   * Restore has failed in each of the last 3 minutes (the sweep retries every minute): a fault
+   * may still be in place and the tooling has not been able to take it away by itself.
+   */
+  public readonly restoreFailingAlarm: Alarm;
   public readonly experimentTemplates: ChaosExperimentTemplates;
 
   constructor(scope: Construct, id: string, props: ChaosFunctionsProps) {
@@ -362,6 +368,8 @@ export class ChaosFunctions extends Construct {
       return alarm;
     });
 
+    this.restoreFailingAlarm = this.restoreFailing(namespace, functions.restore, props.alarmTopic);
+
     this.experimentTemplates = new ChaosExperimentTemplates(this, 'Fis', {
       cluster,
       service,
@@ -372,6 +380,50 @@ export class ChaosFunctions extends Construct {
       logRetention: props.logRetention,
       taskDefinition: props.taskDefinition,
     });
+  }
+
+  /**
+   * The sweep's give-up signal. Each restore that leaves something (or may leave something) in
+   * place is audited `ChaosAction{action=restore, outcome=failed}`; one that failed before it could
+   * tell is `internal-error`; one that Lambda ended (its timeout) is counted only in the function's
+   * `Errors`. Any of them in each of 3 one-minute periods is 3 sweeps in a row that could not
+   * restore. No data is not breaching: no restore ran, so none failed.
+   */
+  private restoreFailing(namespace: string, restore: ProjectFunction, topic?: ITopic): Alarm {
+    const audited = (outcome: string) =>
+      new Metric({
+        namespace,
+        metricName: 'ChaosAction',
+        dimensionsMap: { service: 'chaos-restore', action: 'restore', outcome },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      });
+    const alarm = new Alarm(this, 'RestoreFailingAlarm', {
+      alarmDescription:
+        `Chaos restore in ${Stack.of(this).region} has failed in each of the last 3 minutes: a ` +
+        "fault may still be in place. Read the restore function's audit lines (docs/chaos.md, " +
+        '"When restore keeps failing").',
+      metric: new MathExpression({
+        expression: 'FILL(failed, 0) + FILL(crashed, 0) + FILL(errors, 0)',
+        usingMetrics: {
+          failed: audited('failed'),
+          crashed: audited('internal-error'),
+          errors: restore.metricErrors({ statistic: 'Sum', period: Duration.minutes(1) }),
+        },
+        label: 'failed restores',
+        period: Duration.minutes(1),
+      }),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    if (topic) {
+      alarm.addAlarmAction(new SnsAction(topic));
+      alarm.addOkAction(new SnsAction(topic));
+    }
+    return alarm;
   }
 
   /** Task ids are not known before tasks run: task ARNs are matched under this cluster. */
