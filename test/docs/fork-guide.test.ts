@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -165,18 +165,42 @@ function scratchCopy(): string {
 
 const COMMAND_LIMIT_MS = 600_000;
 
+/** Commands still running; whatever is left when the file ends is stopped with its group. */
+const running = new Set<ChildProcess>();
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // The group has already exited.
+  }
+}
+
+afterAll(() => {
+  for (const child of running) killGroup(child);
+});
+
 function runInBash(command: string, cwd: string, env: NodeJS.ProcessEnv) {
   return new Promise<{ status: number | null; output: string }>((resolvePromise, reject) => {
-    const child = spawn('bash', ['-c', `set -euo pipefail\n${command}`], { cwd, env });
+    // Its own process group, so that a hung command is stopped with everything it started: a
+    // SIGKILL to bash alone left `npx jest ...` running, orphaned, spinning a core for half an hour.
+    const child = spawn('bash', ['-c', `set -euo pipefail\n${command}`], {
+      cwd,
+      env,
+      detached: true,
+    });
+    running.add(child);
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     // A guard against a hung command, not a timing check: tsc and ESLint on a loaded 2-core
     // machine can take minutes.
-    const timer = setTimeout(() => child.kill('SIGKILL'), COMMAND_LIMIT_MS);
+    const timer = setTimeout(() => killGroup(child), COMMAND_LIMIT_MS);
     child.on('error', reject);
     child.on('close', (status) => {
       clearTimeout(timer);
+      running.delete(child);
       resolvePromise({ status, output });
     });
   });
