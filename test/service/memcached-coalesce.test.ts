@@ -53,8 +53,10 @@ function connectedSocket(server: GuardedServer): Socket {
   return socket;
 }
 
-test('GETs issued by separate callbacks in one event-loop turn leave in one write, and each gets its own value', async () => {
-  // GIVEN a connected memjs client on a GuardedServer, and one value per key
+/** A memjs client on one GuardedServer to the real memcached, as the cache makes one; closed after. */
+async function withClient(
+  use: (client: Client, server: GuardedServer) => Promise<void>,
+): Promise<void> {
   const server = new GuardedServer(memcached.host, memcached.port, { timeout: 2 }, undefined);
   const client = new Client([server], {
     retries: 1,
@@ -62,6 +64,15 @@ test('GETs issued by separate callbacks in one event-loop turn leave in one writ
     logger: { log: () => undefined },
   });
   try {
+    await use(client, server);
+  } finally {
+    client.close();
+  }
+}
+
+test('GETs issued by separate callbacks in one event-loop turn leave in one write, and each gets its own value', async () => {
+  // GIVEN a connected memjs client on a GuardedServer, and one value per key
+  await withClient(async (client, server) => {
     for (const key of KEYS) await client.set(key, `value of ${key}`, { expires: 60 });
     const socket = connectedSocket(server);
     const single = jest.spyOn(socket as unknown as { _write: () => void }, '_write');
@@ -79,20 +90,12 @@ test('GETs issued by separate callbacks in one event-loop turn leave in one writ
     expect(batched).toHaveBeenCalledTimes(1);
     expect((batched.mock.calls[0] as unknown[])[0]).toHaveLength(KEYS.length);
     expect(socket.writableCorked).toBe(0);
-  } finally {
-    client.close();
-  }
+  });
 });
 
 test('a request issued in a later turn is not held behind the earlier turn’s write', async () => {
   // GIVEN a connected client
-  const server = new GuardedServer(memcached.host, memcached.port, { timeout: 2 }, undefined);
-  const client = new Client([server], {
-    retries: 1,
-    failover: false,
-    logger: { log: () => undefined },
-  });
-  try {
+  await withClient(async (client, server) => {
     await client.set('later', 'later value', { expires: 60 });
     const socket = connectedSocket(server);
 
@@ -104,20 +107,12 @@ test('a request issued in a later turn is not held behind the earlier turn’s w
     expect(first[0].value?.toString('utf8')).toBe('later value');
     expect(second[0].value?.toString('utf8')).toBe('later value');
     expect(socket.writableCorked).toBe(0);
-  } finally {
-    client.close();
-  }
+  });
 });
 
 test('fault: the socket is destroyed while a turn’s GETs are held: each call fails, none hangs, and the next GET reconnects', async () => {
   // GIVEN a connected client
-  const server = new GuardedServer(memcached.host, memcached.port, { timeout: 2 }, undefined);
-  const client = new Client([server], {
-    retries: 1,
-    failover: false,
-    logger: { log: () => undefined },
-  });
-  try {
+  await withClient(async (client, server) => {
     await client.set('reset-key', 'after reset', { expires: 60 });
     const socket = connectedSocket(server);
 
@@ -142,9 +137,7 @@ test('fault: the socket is destroyed while a turn’s GETs are held: each call f
     const after = await client.get('reset-key');
     expect(after.value?.toString('utf8')).toBe('after reset');
     expect(connectedSocket(server)).not.toBe(socket);
-  } finally {
-    client.close();
-  }
+  });
 });
 
 test('fault: the response to a coalesced write is lost after it landed: every GET in it is a miss, and the next GET hits', async () => {
