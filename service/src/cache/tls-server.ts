@@ -6,6 +6,7 @@ import { Server, type ServerOptions } from 'memjs';
 /** The memjs 1.3.2 `Server` fields the socket setup touches (not in its type definitions). */
 interface ServerInternals {
   _socket: Socket | undefined;
+  responseBuffer: Buffer;
   connected: boolean;
   timeoutSet: boolean;
   connectCallbacks: Array<(socket: Socket) => void>;
@@ -71,7 +72,7 @@ export class GuardedServer extends Server {
    */
   override appendToBuffer(chunk: Buffer): Buffer {
     if (this.responseBuffer.length > 0) return super.appendToBuffer(chunk);
-    (this as unknown as { responseBuffer: Buffer }).responseBuffer = chunk;
+    (this as unknown as ServerInternals).responseBuffer = chunk;
     return chunk;
   }
 

@@ -199,8 +199,7 @@ export class ResponseWindow {
     }
     // No bad response in the window: its share is 0, below any threshold above 0. This spares a
     // sum over every bucket on each good response, which is nearly every response.
-    const oldest = Math.floor(now / 1000) - this.windowSeconds + 1;
-    if (this.lastBadSecond < oldest && this.threshold > 0) return;
+    if (this.lastBadSecond < this.oldestSecond(now) && this.threshold > 0) return;
     const { total, bad } = this.sum(now);
     if (total >= this.minResponses && bad / total >= this.threshold) {
       // in-service -> ejected
@@ -210,8 +209,13 @@ export class ResponseWindow {
     }
   }
 
+  /** The first whole second the window still holds at `now`. */
+  private oldestSecond(now: number): number {
+    return Math.floor(now / 1000) - this.windowSeconds + 1;
+  }
+
   private sum(now: number): { total: number; bad: number } {
-    const oldest = Math.floor(now / 1000) - this.windowSeconds + 1;
+    const oldest = this.oldestSecond(now);
     let total = 0;
     let bad = 0;
     for (let slot = 0; slot < this.windowSeconds; slot += 1) {
