@@ -201,14 +201,18 @@ function service(section: Section<ServiceResults>): string {
   const outage = named('service-dynamodb-outage');
   const c = section.comparisons;
   const versus = c.versusReference;
+  const cpuColumn = section.scenarios.some((s) => s.serverCpuMicrosPerRequest);
   lines.push(
     `The catalog service as the container runs it (the production bundle in its own process, with real memcached and dynalite on loopback), loaded by autocannon with ${section.connections} connections for ${section.durationSeconds} s per run; bare, fair-limit, framework-floor, hit and miss runs were taken in turn, round by round.${section.reference ? ' Every service scenario also ran against a reference build of the service (rows ending in `-reference`), in turn.' : ''} Payload: ${section.payloadBytes} bytes.`,
     '',
-    '| scenario | throughput | mean latency | p99 latency |',
-    '| --- | --- | --- | --- |',
+    `| scenario | throughput | mean latency | p99 latency |${cpuColumn ? ' server CPU per request |' : ''}`,
+    `| --- | --- | --- | --- |${cpuColumn ? ' --- |' : ''}`,
     ...section.scenarios.map(
       (s) =>
-        `| ${s.name} | ${figure(s.requestsPerSecond)} | ${figure(s.meanMs)} | ${figure(s.p99Ms)} |`,
+        `| ${s.name} | ${figure(s.requestsPerSecond)} | ${figure(s.meanMs)} | ${figure(s.p99Ms)} |` +
+        (cpuColumn
+          ? ` ${s.serverCpuMicrosPerRequest ? figure(s.serverCpuMicrosPerRequest) : 'n/a'} |`
+          : ''),
     ),
     '',
     ...section.scenarios.map((s) => `- \`${s.name}\`: ${s.what}; ${failuresOf(s)}.`),
@@ -216,6 +220,11 @@ function service(section: Section<ServiceResults>): string {
     ...(c.cacheHitThroughputVsFairLimit && c.cacheHitP99MsMinusFairLimit
       ? [
           `- **Cache hit vs the fair limit**: the fair limit is \`node:http\` plus one memjs GET of the same entry on the same memcached node, nothing else: the most a cache hit can do on this machine. A cache hit with the production defaults (access log, metrics, response guard, rate limit, per-node timeout and breaker) reaches ${figure(c.cacheHitThroughputVsFairLimit)} of its throughput (the goal is at least 0.8×), and adds ${figure(c.cacheHitP99MsMinusFairLimit)} to its p99 (the goal is at most 1 ms).`,
+        ]
+      : []),
+    ...(c.cacheHitServerCpuVsFairLimit
+      ? [
+          `- **Server CPU per request**: the CPU time the server process spent per completed request (all its threads, from /proc/<pid>/task/*/schedstat), read around each run. Throughput on this 2-core machine also depends on the load generator and memcached sharing the cores and on where the scheduler puts them; CPU per request does not. A cache hit costs the service ${figure(c.cacheHitServerCpuVsFairLimit)} the fair limit's CPU per request (per round; a throughput of 0.8× allows at most 1.25× with the server's core as the only limit).`,
         ]
       : []),
     ...(c.frameworkFloorThroughputVsFairLimit && c.cacheHitThroughputVsFrameworkFloor

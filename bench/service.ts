@@ -51,6 +51,7 @@ import {
 import { freePort, startMemcached, type MemcachedServer } from '../test/support/memcached';
 
 import { readCpuTimes, stealPercent } from './cpu-steal';
+import { cpuMicrosPerRequest, readProcessCpuMicros } from './process-cpu';
 import { onInterrupt, stopEverythingOnSignals } from './processes';
 import { parseServiceBenchArgs } from './service-args';
 import {
@@ -132,6 +133,8 @@ export interface ServiceRun {
   readonly memcachedMisses: number;
   /** Share of the machine's CPU time stolen by the hypervisor during the run (%), where known. */
   readonly cpuStealPercent?: number;
+  /** CPU time the server process spent per completed request (µs), where known. */
+  readonly serverCpuMicrosPerRequest?: number;
 }
 
 export interface ServiceScenario {
@@ -142,6 +145,8 @@ export interface ServiceScenario {
   readonly meanMs: Summary;
   readonly p50Ms: Summary;
   readonly p99Ms: Summary;
+  /** Server CPU per request (µs), when every run measured it. */
+  readonly serverCpuMicrosPerRequest?: Summary;
   /** The status every answer should have when it is not 200 (the DynamoDB outage: 503). */
   readonly expectedStatus?: number;
 }
@@ -167,6 +172,12 @@ export interface ServiceResults {
     readonly cacheHitThroughputVsFairLimit: Summary;
     /** cache-hit p99 − fair-limit p99, per round (ms; the goal: at most 1). */
     readonly cacheHitP99MsMinusFairLimit: Summary;
+    /**
+     * cache-hit server CPU per request ÷ the fair limit's, per round: what the service's own work
+     * costs on the server's core, apart from the load generator and memcached sharing the machine
+     * (absent in results from before it was measured, or where /proc has no schedstat).
+     */
+    readonly cacheHitServerCpuVsFairLimit?: Summary;
     /** fair-limit req/s ÷ bare req/s, per round: what the memcached round trip alone costs. */
     readonly fairLimitThroughputVsBareHttp: Summary;
     /** Fastify alone around the fair limit's GET (absent in results from before it was measured). */
@@ -205,9 +216,14 @@ async function memcachedCounters(
   return { hits, misses };
 }
 
-async function measure(options: AutocannonOptions, nodes: MemcachedServer[]): Promise<ServiceRun> {
+async function measure(
+  options: AutocannonOptions,
+  nodes: MemcachedServer[],
+  serverPid?: number,
+): Promise<ServiceRun> {
   const before = await memcachedCounters(nodes);
   const cpuBefore = readCpuTimes();
+  const serverCpuBefore = serverPid === undefined ? undefined : readProcessCpuMicros(serverPid);
   const startedMs = performance.now();
   let lastResponseMs = startedMs;
   const instance = autocannon(options);
@@ -215,6 +231,11 @@ async function measure(options: AutocannonOptions, nodes: MemcachedServer[]): Pr
     lastResponseMs = performance.now();
   });
   const result = await instance;
+  const serverCpuMicros = cpuMicrosPerRequest(
+    serverCpuBefore,
+    serverPid === undefined ? undefined : readProcessCpuMicros(serverPid),
+    result.requests.total,
+  );
   const cpuStealPercent = stealPercent(cpuBefore, readCpuTimes());
   const elapsedSeconds = (lastResponseMs - startedMs) / 1000;
   const after = await memcachedCounters(nodes);
@@ -232,6 +253,7 @@ async function measure(options: AutocannonOptions, nodes: MemcachedServer[]): Pr
     memcachedHits: after.hits - before.hits,
     memcachedMisses: after.misses - before.misses,
     ...(cpuStealPercent === undefined ? {} : { cpuStealPercent }),
+    ...(serverCpuMicros === undefined ? {} : { serverCpuMicrosPerRequest: serverCpuMicros }),
   };
 }
 
@@ -264,7 +286,14 @@ function summarizeScenario(
       runs.map((run) => run.p99Ms),
       'ms',
     ),
+    ...(serverCpu(runs) ? { serverCpuMicrosPerRequest: summarize(serverCpu(runs)!, 'µs') } : {}),
   };
+}
+
+/** Each run's server CPU per request, when every run measured it. */
+function serverCpu(runs: readonly ServiceRun[]): number[] | undefined {
+  const values = runs.map((run) => run.serverCpuMicrosPerRequest);
+  return values.every((value): value is number => value !== undefined) ? values : undefined;
 }
 
 function describeScenario(scenario: ServiceScenario): string {
@@ -272,7 +301,10 @@ function describeScenario(scenario: ServiceScenario): string {
   const p = scenario.p99Ms;
   const lines = [
     `${scenario.name.padEnd(22)} ${String(r.median).padStart(8)} req/s (min ${r.min}, max ${r.max})` +
-      `   p99 ${p.median} ms (min ${p.min}, max ${p.max})   ${scenario.runs.length} runs`,
+      `   p99 ${p.median} ms (min ${p.min}, max ${p.max})   ${scenario.runs.length} runs` +
+      (scenario.serverCpuMicrosPerRequest
+        ? `   server CPU ${scenario.serverCpuMicrosPerRequest.median} µs/req`
+        : ''),
   ];
   for (const run of scenario.runs) {
     const unexpectedStatus = scenario.expectedStatus === undefined ? run.non2xx : 0;
@@ -450,6 +482,8 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
     }
     client.destroy();
 
+    /** The server process behind each URL, to read its CPU time around each run. */
+    const serverPids = new Map<string, number>();
     const startService = async (mainJs: string): Promise<string> => {
       const port = await freePort();
       const child = spawn(process.execPath, [mainJs], {
@@ -476,6 +510,7 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
       children.push(child);
       const url = `http://127.0.0.1:${port}`;
       await waitForHttp(`${url}/health/ready`, child);
+      if (child.pid !== undefined) serverPids.set(url, child.pid);
       return url;
     };
     const serviceUrl: Record<Build, string> = {
@@ -502,6 +537,7 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
       children.push(child);
       const url = `http://127.0.0.1:${port}/`;
       await waitForHttp(url, child);
+      if (child.pid !== undefined) serverPids.set(url, child.pid);
       return url;
     };
     const bareUrl = await startServer(BARE_SERVER, {
@@ -518,13 +554,23 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
       KEY: hotKey,
     });
 
-    const floorUrl = `${await startServer(FRAMEWORK_FLOOR_SERVER, {
+    const floorServer = await startServer(FRAMEWORK_FLOOR_SERVER, {
       MEMCACHED: pickNode(
         memcached.map((node) => node.endpoint),
         hotKey,
       ),
       KEY: hotKey,
-    })}api/items/bench-item`;
+    });
+    const floorUrl = `${floorServer}api/items/bench-item`;
+    const pidOf: Record<Scenario, number | undefined> = {
+      bare: serverPids.get(bareUrl),
+      fair: serverPids.get(fairUrl),
+      floor: serverPids.get(floorServer),
+      'hit-current': serverPids.get(serviceUrl.current),
+      'hit-reference': serverPids.get(serviceUrl.reference),
+      'miss-current': serverPids.get(serviceUrl.current),
+      'miss-reference': serverPids.get(serviceUrl.reference),
+    };
 
     const timed = (url: string, extra: Partial<AutocannonOptions> = {}): AutocannonOptions => ({
       url,
@@ -591,7 +637,7 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
     >;
     for (const [round, order] of interleavedOrder(inTurn, runs).entries()) {
       for (const scenario of order)
-        taken[scenario].push(await measure(make[scenario](), memcached));
+        taken[scenario].push(await measure(make[scenario](), memcached, pidOf[scenario]));
       log(`  service round ${round + 1}/${runs} done`);
     }
     const suffix = (build: Build) => (build === 'reference' ? ' (reference build)' : '');
@@ -638,7 +684,11 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
       for (const build of builds) await autocannon({ ...scenario(build), duration: 1 });
       const results: Record<Build, ServiceRun[]> = { current: [], reference: [] };
       for (const order of interleavedOrder(builds, runs)) {
-        for (const build of order) results[build].push(await measure(scenario(build), nodes));
+        for (const build of order) {
+          results[build].push(
+            await measure(scenario(build), nodes, serverPids.get(serviceUrl[build])),
+          );
+        }
       }
       for (const build of builds) {
         scenarios.push(
@@ -704,6 +754,14 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
         cacheHitP99MsMinusBareHttp: pairedDifferences(p99(hitRuns), p99(taken.bare), 'ms'),
         cacheHitThroughputVsFairLimit: pairedRatios(rps(hitRuns), rps(taken.fair)),
         cacheHitP99MsMinusFairLimit: pairedDifferences(p99(hitRuns), p99(taken.fair), 'ms'),
+        ...(serverCpu(hitRuns) && serverCpu(taken.fair)
+          ? {
+              cacheHitServerCpuVsFairLimit: pairedRatios(
+                serverCpu(hitRuns)!,
+                serverCpu(taken.fair)!,
+              ),
+            }
+          : {}),
         fairLimitThroughputVsBareHttp: pairedRatios(rps(taken.fair), rps(taken.bare)),
         frameworkFloorThroughputVsFairLimit: pairedRatios(rps(taken.floor), rps(taken.fair)),
         cacheHitThroughputVsFrameworkFloor: pairedRatios(rps(hitRuns), rps(taken.floor)),
@@ -776,7 +834,11 @@ async function main(): Promise<void> {
   writeFileSync(out, await format(JSON.stringify(results), { parser: 'json' }));
   const c = results.comparisons;
   process.stdout.write(
-    `\ncache hit: ${c.cacheHitThroughputVsFairLimit.median}x the fair limit's throughput (p99 +${c.cacheHitP99MsMinusFairLimit.median} ms), ` +
+    `\ncache hit: ${c.cacheHitThroughputVsFairLimit.median}x the fair limit's throughput (p99 +${c.cacheHitP99MsMinusFairLimit.median} ms` +
+      (c.cacheHitServerCpuVsFairLimit
+        ? `; ${c.cacheHitServerCpuVsFairLimit.median}x its server CPU per request`
+        : '') +
+      '), ' +
       `${c.cacheHitThroughputVsBareHttp.median}x the bare server's (p99 +${c.cacheHitP99MsMinusBareHttp.median} ms); ` +
       `${c.cacheHitFasterThanMissPercent.median} % less time than a cache miss.` +
       (c.versusReference
