@@ -321,8 +321,12 @@ function describeScenario(scenario: ServiceScenario): string {
   return lines.join('\n');
 }
 
-async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 15_000;
+export async function waitForHttp(
+  url: string,
+  child: ChildProcess,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
       throw new Error(`${url}: the process exited with ${child.exitCode}`);
@@ -333,10 +337,10 @@ async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${url} did not answer within 15 s`);
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
 }
 
-function stop(child: ChildProcess): Promise<void> {
+export function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
@@ -358,7 +362,7 @@ http.createServer((req, res) => { res.writeHead(200, headers); res.end(body); })
  * (`<etag>\n<body>`, as the service stores it) on the node that owns it, then the body with the
  * same content headers. No routing, validation, rate limit, timeout, breaker, guard or log line.
  */
-const FAIR_LIMIT_SERVER = `
+export const FAIR_LIMIT_SERVER = `
 const http = require('node:http');
 const { Client } = require('memjs');
 const client = Client.create(process.env.MEMCACHED, { retries: 1, logger: { log() {} } });
@@ -384,7 +388,7 @@ http.createServer((req, res) => {
  * off and nothing else (no hooks, validation, rate limit, request id, guard or log line): what
  * the framework alone adds to a cache hit, which no setting of the service can take away.
  */
-const FRAMEWORK_FLOOR_SERVER = `
+export const FRAMEWORK_FLOOR_SERVER = `
 const { Client } = require('memjs');
 const client = Client.create(process.env.MEMCACHED, { retries: 1, logger: { log() {} } });
 const key = process.env.KEY;
