@@ -28,10 +28,11 @@ if $want_test_packages; then
   #   fonts-liberation     so that chromium's screenshots of the reports show text
   #   openssl              makes the throwaway certificate of the memcached TLS test
   #   git                  the benchmark clones this checkout (a local path, no network)
+  #   valgrind             npm run bench:instructions counts instructions per cache hit
   # Not ca-certificates: nothing here fetches over HTTPS outside npm, and reinstalling it would
   # rebuild the system CA bundle, dropping any CA that npm's proxy or mirror is trusted through.
   # Everything else they run (sh, bash, grep, du) is part of every Debian install.
-  packages=(memcached haproxy chromium fonts-liberation openssl git)
+  packages=(memcached haproxy chromium fonts-liberation openssl git valgrind)
   missing=()
   for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

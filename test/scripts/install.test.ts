@@ -54,6 +54,7 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
   chromium: 'chromium',
   openssl: 'openssl',
   git: 'git',
+  valgrind: 'valgrind',
 };
 
 describe('scripts/install.sh --test', () => {
