@@ -45,10 +45,16 @@ import {
   type InstructionsOptions,
 } from './instructions-count';
 import { onInterrupt, stopEverythingOnSignals } from './processes';
-import { FAIR_LIMIT_SERVER, FRAMEWORK_FLOOR_SERVER, stop, waitForHttp } from './service';
+import {
+  FAIR_LIMIT_SERVER,
+  FRAMEWORK_FLOOR_SERVER,
+  serviceEnvironment,
+  stop,
+  TABLE,
+  waitForHttp,
+} from './service';
 
 const ROOT = path.resolve(__dirname, '..');
-const TABLE = 'bench-items';
 const CONNECTIONS = 10;
 /**
  * V8 compiles and collects garbage on the main thread: background threads would be scheduled
@@ -150,21 +156,7 @@ async function main(): Promise<void> {
         target === 'service-cache-hit'
           ? spawn('valgrind', [...valgrind, mainJs], {
               stdio: 'ignore',
-              env: {
-                ...process.env,
-                PORT: String(port),
-                HOST: '127.0.0.1',
-                MEMCACHED_ENDPOINTS: memcached.map((node) => node.endpoint).join(','),
-                TABLE_NAME: TABLE,
-                DYNAMODB_ENDPOINT: dynalite?.endpoint,
-                AWS_REGION: 'local',
-                FAULTS_FILE: path.join(directory, 'no-faults.json'),
-                TASK_ID: 'bench',
-                TRUST_PROXY_HOPS: '0',
-                RATE_LIMIT_PER_MINUTE: '100000000',
-                LOG_LEVEL: 'info',
-                CACHE_TTL_SECONDS: '86400',
-              },
+              env: serviceEnvironment(port, memcached, dynalite?.endpoint, directory),
             })
           : spawn(
               'valgrind',

@@ -65,7 +65,7 @@ import {
 
 const CONNECTIONS = 10;
 const DEAD_NODE_ITEMS = 100;
-const TABLE = 'bench-items';
+export const TABLE = 'bench-items';
 const ROOT = path.resolve(__dirname, '..');
 
 export interface ServiceBenchOptions {
@@ -409,6 +409,34 @@ app.get('/', (request, reply) => { reply.send('ok'); });
 app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 `;
 
+/**
+ * The service's environment in a benchmark: production defaults on loopback, the rate limit out of
+ * the way of one load generator, and a TTL the hot entry outlives the whole run with (the fair-limit
+ * server cannot refill it, and a hit run that hits an expiry measures one miss).
+ */
+export function serviceEnvironment(
+  port: number,
+  memcached: readonly MemcachedServer[],
+  dynamoDbEndpoint: string | undefined,
+  directory: string,
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    MEMCACHED_ENDPOINTS: memcached.map((node) => node.endpoint).join(','),
+    TABLE_NAME: TABLE,
+    DYNAMODB_ENDPOINT: dynamoDbEndpoint,
+    AWS_REGION: 'local',
+    FAULTS_FILE: path.join(directory, 'no-faults.json'),
+    TASK_ID: 'bench',
+    TRUST_PROXY_HOPS: '0',
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    LOG_LEVEL: 'info',
+    CACHE_TTL_SECONDS: '86400',
+  };
+}
+
 /** Which build a service scenario runs against. */
 type Build = 'current' | 'reference';
 type Scenario = 'bare' | 'fair' | 'floor' | `${'hit' | 'miss'}-${Build}`;
@@ -495,23 +523,7 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
     const startService = async (mainJs: string): Promise<string> => {
       const port = await freePort();
       const child = spawn(process.execPath, [mainJs], {
-        env: {
-          ...process.env,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          MEMCACHED_ENDPOINTS: memcached.map((node) => node.endpoint).join(','),
-          TABLE_NAME: TABLE,
-          DYNAMODB_ENDPOINT: dynalite?.endpoint,
-          AWS_REGION: 'local',
-          FAULTS_FILE: path.join(directory, 'no-faults.json'),
-          TASK_ID: 'bench',
-          TRUST_PROXY_HOPS: '0',
-          RATE_LIMIT_PER_MINUTE: '100000000',
-          LOG_LEVEL: 'info',
-          // The hot entry must outlive the whole run: the fair-limit server cannot refill it, and
-          // a hit run that hits an expiry measures one miss.
-          CACHE_TTL_SECONDS: '86400',
-        },
+        env: serviceEnvironment(port, memcached, dynalite?.endpoint, directory),
         // Its log lines (and EMF metrics) are written as in production, to /dev/null.
         stdio: 'ignore',
       });
