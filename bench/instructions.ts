@@ -1,26 +1,34 @@
 /**
  * Instructions per cache hit: the user-space instructions a server executes per request, counted
- * by valgrind's cachegrind, for the fair limit, the framework floor and the service. Unlike req/s
- * and CPU time, a count of instructions does not move with the machine's load, its neighbours or
- * where the scheduler puts the processes, so it can tell a few per cent apart on a noisy 2-core
- * VM. It leaves out what the kernel does (syscalls: the service makes fewer than the fair limit,
+ * by valgrind's cachegrind, for the fair limit, the framework floor and the service. A count of
+ * instructions moves much less than req/s or CPU time with the machine's load and its neighbours,
+ * though not nothing (see below). It leaves out what the kernel does (syscalls: the service makes fewer than the fair limit,
  * since it coalesces its memcached writes) and what memcached and the load generator do.
  *
- * Each server runs twice under cachegrind, with the same warm-up (so the JIT has settled) and then
- * a short and a long measured burst: (instructions of the long run - the short run's) / (requests
- * of the long burst - the short one's) leaves start-up and warm-up out.
+ * Each server runs three times under cachegrind, with the same warm-up and then a short, a middle
+ * and a long measured burst: (instructions of the long run - the short run's) / (requests of the
+ * long burst - the short one's) leaves start-up and warm-up out. The middle run splits that into two
+ * halves, which are printed with their drift: V8 keeps compiling for tens of thousands of requests
+ * (traced natively: compiles until about 26,000 cache hits), and a compile that lands in the
+ * measured span counts as thousands of instructions per request.
+ *
+ * How far to trust one count: back to back on a quiet machine, two runs of one build agreed within
+ * about 2 %; but one build counted by two runs at once gave 141,358 and 163,358 per hit, so a
+ * difference of less than about 15 % between two builds needs repeated runs to mean anything.
  *
  * Under valgrind code runs about 50 times slower, so the service's bundle is run with two limits
  * raised that would otherwise turn hits into something else: the per-call memcached timeout (a hit
  * would time out into a miss) and the load shedder's event-loop delay (requests would be shed). The
  * work per request is the same; the timer is still set on every call.
  *
- *   npm run bench:instructions [-- --warm 20000 --short 5000 --long 15000]
+ *   npm run bench:instructions [-- --warm 20000 --short 5000 --long 15000 --connections 10]
+ *   npm run bench:instructions -- --only service-cache-hit --bundle <dir>   (another build of the
+ *     service, from sh service/bundle.sh <dir>: one feature taken out, or an earlier commit)
  *
  * Needs valgrind (apt-get install valgrind); `npm run bench` does not run it.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -38,11 +46,15 @@ import { freePort, startMemcached, type MemcachedServer } from '../test/support/
 
 import {
   cachegrindInstructions,
-  instructionsPerRequest,
+  middleRequests,
   parseInstructionsArgs,
   raiseLimitsForValgrind,
+  steadyInstructions,
+  STEADY_DRIFT,
   type CountedRun,
   type InstructionsOptions,
+  type InstructionTarget,
+  type SteadyCount,
 } from './instructions-count';
 import { onInterrupt, stopEverythingOnSignals } from './processes';
 import {
@@ -55,7 +67,6 @@ import {
 } from './service';
 
 const ROOT = path.resolve(__dirname, '..');
-const CONNECTIONS = 10;
 /**
  * V8 compiles and collects garbage on the main thread: background threads would be scheduled
  * whenever valgrind lets them run, so when optimized code arrives (and how much work each run
@@ -77,12 +88,17 @@ const autocannon = require('autocannon') as (options: {
   timeout: number;
 }) => Promise<AutocannonResult>;
 
-type Target = 'fair-limit' | 'framework-floor' | 'service-cache-hit';
+type Target = InstructionTarget;
 
 async function main(): Promise<void> {
   let options: InstructionsOptions;
   try {
     options = parseInstructionsArgs(process.argv.slice(2));
+    if (options.bundle !== undefined && !existsSync(path.join(options.bundle, 'main.js'))) {
+      throw new Error(
+        `--bundle must be a directory with main.js (sh service/bundle.sh <dir>), got ${options.bundle}`,
+      );
+    }
     execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
   } catch (error) {
     const message =
@@ -90,7 +106,7 @@ async function main(): Promise<void> {
         ? 'valgrind is not installed (apt-get install valgrind)'
         : (error as Error).message;
     process.stderr.write(
-      `bench:instructions: ${message}\nusage: npm run bench:instructions [-- --warm N --short N --long N]\n`,
+      `bench:instructions: ${message}\nusage: npm run bench:instructions [-- --warm N --short N --long N --connections N --only <targets> --bundle <dir>]\n`,
     );
     process.exit(2);
   }
@@ -109,12 +125,17 @@ async function main(): Promise<void> {
   };
   const removeCleanup = onInterrupt(cleanup);
   try {
-    execFileSync('sh', ['service/bundle.sh', path.join(directory, 'dist')], { cwd: ROOT });
-    const mainJs = path.join(directory, 'dist', 'main-valgrind.js');
-    writeFileSync(
-      mainJs,
-      raiseLimitsForValgrind(readFileSync(path.join(directory, 'dist', 'main.js'), 'utf8')),
-    );
+    const bundle = options.bundle ?? path.join(directory, 'dist');
+    if (options.bundle === undefined && options.only.includes('service-cache-hit')) {
+      execFileSync('sh', ['service/bundle.sh', bundle], { cwd: ROOT });
+    }
+    const mainJs = path.join(directory, 'main-valgrind.js');
+    if (options.only.includes('service-cache-hit')) {
+      writeFileSync(
+        mainJs,
+        raiseLimitsForValgrind(readFileSync(path.join(bundle, 'main.js'), 'utf8')),
+      );
+    }
     memcached = await Promise.all([startMemcached(), startMemcached()]);
     dynalite = await startDynaliteProcess();
     await createServiceTable(dynalite.endpoint, TABLE);
@@ -183,13 +204,13 @@ async function main(): Promise<void> {
         for (let index = 0; index < 2; index += 1) await (await fetch(url)).text();
         const warm = await autocannon({
           url,
-          connections: CONNECTIONS,
+          connections: options.connections,
           amount: options.warm,
           timeout: 120,
         });
         const measured = await autocannon({
           url,
-          connections: CONNECTIONS,
+          connections: options.connections,
           amount: requests,
           timeout: 120,
         });
@@ -215,21 +236,32 @@ async function main(): Promise<void> {
       }
     };
 
-    const targets: Target[] = ['service-cache-hit', 'fair-limit', 'framework-floor'];
-    const perRequest = {} as Record<Target, number>;
-    for (const target of targets) {
-      const short = await counted(target, options.short);
-      const long = await counted(target, options.long);
-      perRequest[target] = instructionsPerRequest(short, long);
-      process.stdout.write(`${target.padEnd(20)} ${perRequest[target]} instructions per request\n`);
+    const counts: Partial<Record<Target, SteadyCount>> = {};
+    for (const target of options.only) {
+      const [short, middle, long] = [
+        await counted(target, options.short),
+        await counted(target, middleRequests(options)),
+        await counted(target, options.long),
+      ];
+      const count = steadyInstructions(short, middle, long);
+      counts[target] = count;
+      process.stdout.write(
+        `${target.padEnd(20)} ${count.perRequest} instructions per request ` +
+          `(halves ${count.firstHalf} and ${count.secondHalf}: ${count.steady ? 'steady' : `drift ${Math.round(count.drift * 100)} % > ${STEADY_DRIFT * 100} %, not steady (V8 still compiling, or the run's timing): raise --warm, or repeat`})\n`,
+      );
     }
-    const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
-    process.stdout.write(
-      `\nservice cache hit: ${ratio(perRequest['service-cache-hit'], perRequest['fair-limit'])}x the fair limit's instructions per request, ` +
-        `${ratio(perRequest['service-cache-hit'], perRequest['framework-floor'])}x the framework floor's; ` +
-        `the floor is ${ratio(perRequest['framework-floor'], perRequest['fair-limit'])}x the fair limit ` +
-        `(warm-up ${options.warm}, measured ${options.short} and ${options.long} requests, ${CONNECTIONS} connections).\n`,
-    );
+    const ratio = (a: Target, b: Target): string => {
+      const [x, y] = [counts[a], counts[b]];
+      return x && y ? `${Math.round((x.perRequest / y.perRequest) * 1000) / 1000}x` : 'n/a';
+    };
+    if (options.only.length > 1) {
+      process.stdout.write(
+        `\nservice cache hit: ${ratio('service-cache-hit', 'fair-limit')} the fair limit's instructions per request, ` +
+          `${ratio('service-cache-hit', 'framework-floor')} the framework floor's; ` +
+          `the floor is ${ratio('framework-floor', 'fair-limit')} the fair limit ` +
+          `(warm-up ${options.warm}, measured ${options.short}, ${middleRequests(options)} and ${options.long} requests, ${options.connections} connections).\n`,
+      );
+    }
   } finally {
     removeCleanup();
     await cleanup();
