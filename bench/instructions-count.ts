@@ -46,7 +46,7 @@ export function instructionsPerRequest(short: CountedRun, long: CountedRun): num
   return Math.round((long.instructions - short.instructions) / (long.requests - short.requests));
 }
 
-/** Above this drift between the two halves, a count includes the JIT still at work. */
+/** Above this drift between the two halves, a count is not steady (V8 compiling, or timing). */
 export const STEADY_DRIFT = 0.05;
 
 export interface SteadyCount {
@@ -96,11 +96,11 @@ export interface InstructionsOptions {
 
 export const DEFAULT_CONNECTIONS = 10;
 
-const USAGE = '--warm N --short N --long N --connections N --only <targets> --bundle <dir>';
+export const USAGE = '--warm N --short N --long N --connections N --only <targets> --bundle <dir>';
 
 /**
- * Parses `--warm N --short N --long N --connections N --only a,b --bundle dir`: every count a whole number, short
- * below long, targets among INSTRUCTION_TARGETS.
+ * Parses USAGE's arguments: every count a whole number, long at least 2 above short (a middle run
+ * goes between them), targets among INSTRUCTION_TARGETS.
  */
 export function parseInstructionsArgs(args: readonly string[]): InstructionsOptions {
   const counts: Record<string, number> = {

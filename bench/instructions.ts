@@ -2,8 +2,9 @@
  * Instructions per cache hit: the user-space instructions a server executes per request, counted
  * by valgrind's cachegrind, for the fair limit, the framework floor and the service. A count of
  * instructions moves much less than req/s or CPU time with the machine's load and its neighbours,
- * though not nothing (see below). It leaves out what the kernel does (syscalls: the service makes fewer than the fair limit,
- * since it coalesces its memcached writes) and what memcached and the load generator do.
+ * though it does move (see below). It leaves out what the kernel does (syscalls: the service makes
+ * fewer than the fair limit, since it coalesces its memcached writes) and what memcached and the
+ * load generator do.
  *
  * Each server runs three times under cachegrind, with the same warm-up and then a short, a middle
  * and a long measured burst: (instructions of the long run - the short run's) / (requests of the
@@ -55,6 +56,7 @@ import {
   type InstructionsOptions,
   type InstructionTarget,
   type SteadyCount,
+  USAGE,
 } from './instructions-count';
 import { onInterrupt, stopEverythingOnSignals } from './processes';
 import {
@@ -88,8 +90,6 @@ const autocannon = require('autocannon') as (options: {
   timeout: number;
 }) => Promise<AutocannonResult>;
 
-type Target = InstructionTarget;
-
 async function main(): Promise<void> {
   let options: InstructionsOptions;
   try {
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
         ? 'valgrind is not installed (apt-get install valgrind)'
         : (error as Error).message;
     process.stderr.write(
-      `bench:instructions: ${message}\nusage: npm run bench:instructions [-- --warm N --short N --long N --connections N --only <targets> --bundle <dir>]\n`,
+      `bench:instructions: ${message}\nusage: npm run bench:instructions [-- ${USAGE}]\n`,
     );
     process.exit(2);
   }
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
       hotKey,
     );
 
-    const counted = async (target: Target, requests: number): Promise<CountedRun> => {
+    const counted = async (target: InstructionTarget, requests: number): Promise<CountedRun> => {
       const port = await freePort();
       const out = path.join(directory, `${target}-${requests}.cachegrind`);
       const valgrind = [
@@ -236,7 +236,7 @@ async function main(): Promise<void> {
       }
     };
 
-    const counts: Partial<Record<Target, SteadyCount>> = {};
+    const counts: Partial<Record<InstructionTarget, SteadyCount>> = {};
     for (const target of options.only) {
       const [short, middle, long] = [
         await counted(target, options.short),
@@ -250,7 +250,7 @@ async function main(): Promise<void> {
           `(halves ${count.firstHalf} and ${count.secondHalf}: ${count.steady ? 'steady' : `drift ${Math.round(count.drift * 100)} % > ${STEADY_DRIFT * 100} %, not steady (V8 still compiling, or the run's timing): raise --warm, or repeat`})\n`,
       );
     }
-    const ratio = (a: Target, b: Target): string => {
+    const ratio = (a: InstructionTarget, b: InstructionTarget): string => {
       const [x, y] = [counts[a], counts[b]];
       return x && y ? `${Math.round((x.perRequest / y.perRequest) * 1000) / 1000}x` : 'n/a';
     };
