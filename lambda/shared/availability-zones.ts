@@ -86,42 +86,24 @@ export class AvailabilityZones {
       Version: EC2_API_VERSION,
       ...parameters,
     }).toString();
-    for (let attempt = 1; ; attempt++) {
-      let failure: Error;
-      try {
-        const answer = await this.send(body);
-        if (answer.status >= 200 && answer.status < 300) {
-          const zones = parseZones(answer.body);
-          if (zones !== undefined) return zones;
-          failure = new Error(
-            `${operation}: unreadable ${answer.status} answer: ${answer.body.slice(0, 200)}`,
-          );
-        } else {
-          const error = parseError(operation, answer);
-          if (!retryable(error)) throw error;
-          failure = error;
-        }
-      } catch (error) {
-        if (error instanceof Ec2ApiError) throw error;
-        // Timed out, reset or refused: a read, so ask again.
-        failure = error instanceof Error ? error : new Error(String(error));
-      }
-      if (attempt >= this.ec2.maxAttempts) throw failure;
-      await this.ec2.backoff(attempt);
-    }
-  }
-
-  private send(body: string): Promise<RawAnswer> {
-    return this.ec2.send({
-      method: 'POST',
-      path: '/',
-      query: {},
-      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-      body,
-    });
+    return this.ec2.call(
+      {
+        method: 'POST',
+        path: '/',
+        query: {},
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+        body,
+      },
+      {
+        operation,
+        mutating: false,
+        read: (answer) => parseZones(answer.body),
+        fail: (answer) => parseError(operation, answer),
+        retryable: (error) => retryable(error as Ec2ApiError),
+      },
+    );
   }
 }
-
 const THROTTLING = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException']);
 
 function retryable(error: Ec2ApiError): boolean {

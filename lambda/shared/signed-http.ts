@@ -3,7 +3,8 @@
  * SDK client a function would load for one or two calls (ARC Zonal Shift, which the npm registry
  * here does not carry; EC2's DescribeAvailabilityZones, whose SDK client is over 500 KiB).
  * It signs with the SDK's own signer (@smithy/signature-v4) and ends a request that has no complete
- * answer within the timeout. Retries and the meaning of a failure stay with each client.
+ * answer within the timeout. `SignedEndpoint.call` asks again, with backoff, only where asking
+ * again is harmless; what an answer means stays with each client.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
@@ -12,6 +13,8 @@ import { request as httpsRequest } from 'node:https';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
+
+import { isErrorLike, OutcomeUnknownError } from './errors';
 
 /** Node's crypto as the signer's hash (what @smithy/hash-node does, without one more package). */
 export class Sha256 implements Checksum {
@@ -118,6 +121,54 @@ export async function sendSigned(
   });
 }
 
+/** How `SignedEndpoint.call` reads the answers of one operation. */
+export interface CallRules<T> {
+  /** The operation's name, for errors. */
+  readonly operation: string;
+  /** Whether the call changes state: then a lost answer is UNKNOWN, never asked again. */
+  readonly mutating: boolean;
+  /** The result of a 2xx answer, or undefined when its body cannot be read. */
+  readonly read: (answer: RawAnswer) => T | undefined;
+  /** The error an error status (not 2xx) becomes. */
+  readonly fail: (answer: RawAnswer) => Error;
+  /** Whether that error may be asked again (throttling, a 5xx on a read). */
+  readonly retryable: (error: Error, status: number) => boolean;
+}
+
+/** A JSON body, or undefined when there is none or it is not JSON (cut short, an HTML page). */
+export function readJson<T>(answer: RawAnswer): T | undefined {
+  if (answer.body === '') return {} as T;
+  try {
+    return JSON.parse(answer.body) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The type and message of a JSON error answer: the type from `x-amzn-errortype` or `__type`,
+ * without its namespace (`aws.ecs#ClientException` and `ClientException:http://...` are both
+ * `ClientException`), else `HTTP <status>`.
+ */
+export function jsonErrorOf(answer: RawAnswer): {
+  readonly type: string;
+  readonly message: string;
+  readonly reason?: string;
+} {
+  const header = answer.headers['x-amzn-errortype'];
+  const parsed =
+    readJson<{ message?: string; Message?: string; reason?: string; __type?: string }>(answer) ??
+    {};
+  const type =
+    (typeof header === 'string' ? header : (parsed.__type ?? '')).split(':')[0].split('#').pop() ||
+    `HTTP ${answer.status}`;
+  return {
+    type,
+    message: parsed.message ?? parsed.Message ?? answer.body.slice(0, 200),
+    ...(parsed.reason === undefined ? {} : { reason: parsed.reason }),
+  };
+}
+
 /** What every small signed client is configured with. */
 export interface SignedClientOptions {
   readonly region: string;
@@ -167,6 +218,58 @@ export class SignedEndpoint {
   /** Signs and sends one request (sendSigned, with this endpoint's timeout). */
   send(request: SignedRequest): Promise<RawAnswer> {
     return sendSigned(this.signer, this.url, request, this.timeoutMs);
+  }
+
+  /**
+   * Sends `request` until an answer settles it, asking again (with backoff) only where that is
+   * harmless:
+   * - refused connection: the request never left; asked again, a write too;
+   * - timeout or reset: a read is asked again; a write may have landed: OutcomeUnknownError;
+   * - 2xx: `rules.read` gives the result; a body it cannot read is asked again on a read, and is
+   *   an OutcomeUnknownError on a write;
+   * - error status: `rules.fail` makes the error. A write's 5xx may have landed:
+   *   OutcomeUnknownError. Otherwise it is asked again when `rules.retryable` says so (throttling
+   *   never landed), else thrown.
+   * After `maxAttempts`, the last failure is thrown.
+   */
+  async call<T>(request: SignedRequest, rules: CallRules<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(request, rules);
+      if ('result' in outcome) return outcome.result;
+      if (attempt >= this.maxAttempts) throw outcome.failure;
+      await this.backoff(attempt);
+    }
+  }
+
+  /** One attempt of `call`: its result, a failure that may be asked again, or a throw. */
+  private async attempt<T>(
+    request: SignedRequest,
+    rules: CallRules<T>,
+  ): Promise<{ readonly result: T } | { readonly failure: Error }> {
+    const { operation, mutating } = rules;
+    let answer: RawAnswer;
+    try {
+      answer = await this.send(request);
+    } catch (error) {
+      // Not `instanceof Error`: an error of node's own realm is not one in a test's sandbox.
+      const failure = isErrorLike(error) ? (error as Error) : new Error(String(error));
+      const refused = (failure as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+      if (mutating && !refused) {
+        throw new OutcomeUnknownError(operation, `${failure.name}: ${failure.message}`);
+      }
+      return { failure };
+    }
+    if (answer.status >= 200 && answer.status < 300) {
+      const result = rules.read(answer);
+      if (result !== undefined) return { result };
+      const reason = `unreadable ${answer.status} answer: ${answer.body.slice(0, 200)}`;
+      if (mutating) throw new OutcomeUnknownError(operation, reason);
+      return { failure: new Error(`${operation}: ${reason}`) };
+    }
+    const error = rules.fail(answer);
+    if (mutating && answer.status >= 500) throw new OutcomeUnknownError(operation, error.message);
+    if (!rules.retryable(error, answer.status)) throw error;
+    return { failure: error };
   }
 
   /** Waits before the attempt after `attempt` (1-based): full jitter over base × 2^(attempt-1). */

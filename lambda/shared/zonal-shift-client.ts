@@ -11,10 +11,10 @@
  *
  * Failures are classified for chaos work: a mutating call that timed out, was reset, got a 5xx or
  * an unreadable 2xx MAY have happened and becomes an OutcomeUnknownError, which callers follow with
- * a list (see `zonal-shift.ts`); throttling and 5xx on reads are retried here with backoff.
+ * a list (see `zonal-shift.ts`); throttling and 5xx on reads are retried with backoff
+ * (`SignedEndpoint.call`).
  */
-import { OutcomeUnknownError } from './errors';
-import { type RawAnswer, type SignedClientOptions, SignedEndpoint } from './signed-http';
+import { jsonErrorOf, readJson, type SignedClientOptions, SignedEndpoint } from './signed-http';
 
 export type ZonalShiftStatus = 'ACTIVE' | 'EXPIRED' | 'CANCELED';
 
@@ -125,7 +125,7 @@ export class ZonalShiftClient {
     );
   }
 
-  private async call<T>(
+  private call<T>(
     operation: string,
     method: string,
     path: string,
@@ -133,73 +133,26 @@ export class ZonalShiftClient {
     body: object | undefined,
     mutating: boolean,
   ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      let answer: RawAnswer;
-      try {
-        answer = await this.send(method, path, query, body);
-      } catch (error) {
-        // Timed out or reset: a write may have landed.
-        const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        if (mutating) throw new OutcomeUnknownError(operation, reason);
-        if (attempt >= this.api.maxAttempts) throw error;
-        await this.api.backoff(attempt);
-        continue;
-      }
-      if (answer.status >= 200 && answer.status < 300) {
-        try {
-          return (answer.body ? JSON.parse(answer.body) : {}) as T;
-        } catch {
-          const reason = `unreadable ${answer.status} body`;
-          if (mutating) throw new OutcomeUnknownError(operation, reason);
-          if (attempt >= this.api.maxAttempts) throw new Error(`${operation}: ${reason}`);
-          await this.api.backoff(attempt);
-          continue;
-        }
-      }
-      const error = parseError(operation, answer);
-      // 5xx on a write: it may have happened. 429 never happened: retry it.
-      if (mutating && answer.status >= 500) {
-        throw new OutcomeUnknownError(operation, error.message);
-      }
-      const retryable = answer.status === 429 || answer.status >= 500;
-      if (!retryable || attempt >= this.api.maxAttempts) throw error;
-      await this.api.backoff(attempt);
-    }
+    return this.api.call<T>(
+      {
+        method,
+        path,
+        query,
+        ...(body === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      },
+      {
+        operation,
+        mutating,
+        read: readJson,
+        fail: (answer) => {
+          const { type, message, reason } = jsonErrorOf(answer);
+          return new ZonalShiftApiError(operation, type, answer.status, message, reason);
+        },
+        // 429 never happened; a 5xx on a read is asked again (on a write it is UNKNOWN).
+        retryable: (_error, status) => status === 429 || status >= 500,
+      },
+    );
   }
-
-  private send(
-    method: string,
-    path: string,
-    query: Record<string, string>,
-    body: object | undefined,
-  ): Promise<RawAnswer> {
-    return this.api.send({
-      method,
-      path,
-      query,
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-  }
-}
-
-function parseError(operation: string, answer: RawAnswer): ZonalShiftApiError {
-  const header = answer.headers['x-amzn-errortype'];
-  let parsed: { message?: string; Message?: string; reason?: string; __type?: string } = {};
-  try {
-    parsed = JSON.parse(answer.body) as typeof parsed;
-  } catch {
-    // Not JSON: the type comes from the header or the status.
-  }
-  const type =
-    (typeof header === 'string' ? header : (parsed.__type ?? '')).split(':')[0].split('#').pop() ||
-    `HTTP ${answer.status}`;
-  return new ZonalShiftApiError(
-    operation,
-    type,
-    answer.status,
-    parsed.message ?? parsed.Message ?? answer.body.slice(0, 200),
-    parsed.reason,
-  );
 }
