@@ -9,18 +9,15 @@
  * - `restoreRevision`: puts the previous task definition back whatever happened, and deregisters the
  *   bad one. Idempotent: run it on every exit, as often as needed.
  */
-import {
-  DeregisterTaskDefinitionCommand,
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  RegisterTaskDefinitionCommand,
-  UpdateServiceCommand,
-  type ContainerDefinition,
-  type ECSClient,
-  type RegisterTaskDefinitionCommandInput,
-  type Service,
-  type TaskDefinition,
+import type {
+  ContainerDefinition,
+  RegisterTaskDefinitionRequest,
+  Service,
+  TaskDefinition,
 } from '@aws-sdk/client-ecs';
+
+import type { EcsApi, Wire } from '../shared/ecs-api';
+import { OutcomeUnknownError } from '../shared/errors';
 
 /** Tags the bad revision carries, so that anyone can see where it came from and why. */
 export const BAD_REVISION_TAG = { key: 'blueprint:gameday', value: 'bad-deploy' } as const;
@@ -46,11 +43,12 @@ export interface StagedRevision {
   readonly badTaskDefinition: string;
 }
 
-async function describeService(ecs: ECSClient, target: Omit<BadDeployTarget, 'containerName'>) {
-  const answer = await ecs.send(
-    new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
-  );
-  const service: Service | undefined = answer.services?.[0];
+async function describeService(ecs: EcsApi, target: Omit<BadDeployTarget, 'containerName'>) {
+  const answer = await ecs.call('DescribeServices', {
+    cluster: target.cluster,
+    services: [target.service],
+  });
+  const service: Wire<Service> | undefined = answer.services?.[0];
   if (!service?.taskDefinition) {
     throw new BadDeployError(
       `service ${target.service} not found in cluster ${target.cluster} (or it has no task definition)`,
@@ -61,10 +59,10 @@ async function describeService(ecs: ECSClient, target: Omit<BadDeployTarget, 'co
 
 /** The register input that copies `definition`, with `environment` added to one container. */
 export function badRevisionInput(
-  definition: TaskDefinition,
+  definition: Wire<TaskDefinition>,
   containerName: string,
   revisionFaults: string,
-): RegisterTaskDefinitionCommandInput {
+): Wire<RegisterTaskDefinitionRequest> {
   const previous = definition.taskDefinitionArn ?? '';
   const containers = definition.containerDefinitions ?? [];
   if (!containers.some((container) => container.name === containerName)) {
@@ -72,7 +70,7 @@ export function badRevisionInput(
       `task definition ${definition.taskDefinitionArn} has no container ${containerName}; it has ${containers.map((c) => c.name).join(', ')}`,
     );
   }
-  const containerDefinitions: ContainerDefinition[] = containers.map((container) =>
+  const containerDefinitions: Wire<ContainerDefinition>[] = containers.map((container) =>
     container.name !== containerName
       ? container
       : {
@@ -108,7 +106,7 @@ export function badRevisionInput(
 
 /** Registers a copy of the running revision that answers empty 200s, and deploys it. */
 export async function stageBadRevision(
-  ecs: ECSClient,
+  ecs: EcsApi,
   target: BadDeployTarget,
   expiresAt: Date,
 ): Promise<StagedRevision> {
@@ -120,9 +118,9 @@ export async function stageBadRevision(
     );
   }
   const previousTaskDefinition = service.taskDefinition as string;
-  const described = await ecs.send(
-    new DescribeTaskDefinitionCommand({ taskDefinition: previousTaskDefinition }),
-  );
+  const described = await ecs.call('DescribeTaskDefinition', {
+    taskDefinition: previousTaskDefinition,
+  });
   if (!described.taskDefinition) {
     throw new BadDeployError(`task definition ${previousTaskDefinition} could not be described`);
   }
@@ -136,21 +134,58 @@ export async function stageBadRevision(
       },
     ],
   });
-  const registered = await ecs.send(
-    new RegisterTaskDefinitionCommand(
-      badRevisionInput(described.taskDefinition, target.containerName, revisionFaults),
-    ),
-  );
-  const badTaskDefinition = registered.taskDefinition?.taskDefinitionArn;
-  if (!badTaskDefinition) throw new BadDeployError('RegisterTaskDefinition returned no ARN');
-  await ecs.send(
-    new UpdateServiceCommand({
-      cluster: target.cluster,
-      service: target.service,
-      taskDefinition: badTaskDefinition,
-    }),
-  );
+  const input = badRevisionInput(described.taskDefinition, target.containerName, revisionFaults);
+  const badTaskDefinition = await registerOnce(ecs, input, previousTaskDefinition);
+  await ecs.call('UpdateService', {
+    cluster: target.cluster,
+    service: target.service,
+    taskDefinition: badTaskDefinition,
+  });
   return { previousTaskDefinition, badTaskDefinition };
+}
+
+/**
+ * Registers the bad revision and answers its ARN. A lost answer (OutcomeUnknownError) is settled by
+ * a read, never by registering again (which would leave a second bad revision behind): the family's
+ * latest revision is ours when it carries this run's REVISION_FAULTS and names the same previous
+ * revision; when it is not, the revision was not registered, and the error stands.
+ */
+async function registerOnce(
+  ecs: EcsApi,
+  input: Wire<RegisterTaskDefinitionRequest>,
+  previousTaskDefinition: string,
+): Promise<string> {
+  try {
+    const registered = await ecs.call('RegisterTaskDefinition', input);
+    const arn = registered.taskDefinition?.taskDefinitionArn;
+    if (!arn) throw new BadDeployError('RegisterTaskDefinition returned no ARN');
+    return arn;
+  } catch (error) {
+    if (!(error instanceof OutcomeUnknownError)) throw error;
+    const latest = await ecs.call('DescribeTaskDefinition', {
+      taskDefinition: input.family,
+      include: ['TAGS'],
+    });
+    const ours =
+      latest.taskDefinition?.taskDefinitionArn !== previousTaskDefinition &&
+      (latest.tags ?? []).some(
+        (t) => t.key === PREVIOUS_REVISION_TAG_KEY && t.value === previousTaskDefinition,
+      ) &&
+      sameEnvironment(latest.taskDefinition?.containerDefinitions, input.containerDefinitions);
+    const arn = latest.taskDefinition?.taskDefinitionArn;
+    if (!ours || !arn) throw error;
+    return arn;
+  }
+}
+
+/** Whether two revisions' containers have the same names and environments (REVISION_FAULTS too). */
+function sameEnvironment(
+  a: readonly Wire<ContainerDefinition>[] | undefined,
+  b: readonly Wire<ContainerDefinition>[] | undefined,
+): boolean {
+  const environments = (containers: readonly Wire<ContainerDefinition>[] | undefined) =>
+    JSON.stringify((containers ?? []).map((c) => [c.name, c.environment ?? []]));
+  return environments(a) === environments(b);
 }
 
 /**
@@ -162,7 +197,7 @@ export async function stageBadRevision(
 export type DeploymentOutcome = 'refused' | 'in-progress' | 'deployed';
 
 export async function deploymentOutcome(
-  ecs: ECSClient,
+  ecs: EcsApi,
   target: Omit<BadDeployTarget, 'containerName'>,
   staged: StagedRevision,
 ): Promise<{ readonly outcome: DeploymentOutcome; readonly reason?: string }> {
@@ -187,14 +222,15 @@ export async function deploymentOutcome(
  * revision it names as previous, and itself; undefined when the service runs no such revision.
  */
 export async function findStagedRevision(
-  ecs: ECSClient,
+  ecs: EcsApi,
   target: Omit<BadDeployTarget, 'containerName'>,
 ): Promise<StagedRevision | undefined> {
   const service = await describeService(ecs, target);
   const current = service.taskDefinition as string;
-  const described = await ecs.send(
-    new DescribeTaskDefinitionCommand({ taskDefinition: current, include: ['TAGS'] }),
-  );
+  const described = await ecs.call('DescribeTaskDefinition', {
+    taskDefinition: current,
+    include: ['TAGS'],
+  });
   const tags = described.tags ?? [];
   const isBad = tags.some(
     (t) => t.key === BAD_REVISION_TAG.key && t.value === BAD_REVISION_TAG.value,
@@ -209,31 +245,27 @@ export async function findStagedRevision(
  * one. Safe to repeat, and to run when staging failed half way.
  */
 export async function restoreRevision(
-  ecs: ECSClient,
+  ecs: EcsApi,
   target: Omit<BadDeployTarget, 'containerName'>,
   staged: Partial<StagedRevision> & Pick<StagedRevision, 'previousTaskDefinition'>,
 ): Promise<{ readonly rolledBack: boolean; readonly deregistered: boolean }> {
   const service = await describeService(ecs, target);
   let rolledBack = false;
   if (service.taskDefinition !== staged.previousTaskDefinition) {
-    await ecs.send(
-      new UpdateServiceCommand({
-        cluster: target.cluster,
-        service: target.service,
-        taskDefinition: staged.previousTaskDefinition,
-      }),
-    );
+    await ecs.call('UpdateService', {
+      cluster: target.cluster,
+      service: target.service,
+      taskDefinition: staged.previousTaskDefinition,
+    });
     rolledBack = true;
   }
   let deregistered = false;
   if (staged.badTaskDefinition) {
-    const described = await ecs.send(
-      new DescribeTaskDefinitionCommand({ taskDefinition: staged.badTaskDefinition }),
-    );
+    const described = await ecs.call('DescribeTaskDefinition', {
+      taskDefinition: staged.badTaskDefinition,
+    });
     if (described.taskDefinition?.status === 'ACTIVE') {
-      await ecs.send(
-        new DeregisterTaskDefinitionCommand({ taskDefinition: staged.badTaskDefinition }),
-      );
+      await ecs.call('DeregisterTaskDefinition', { taskDefinition: staged.badTaskDefinition });
       deregistered = true;
     }
   }

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'aws-lambda';
 
-import { ecsClient } from '../shared/clients/ecs';
+import { ecsApi } from '../shared/clients/ecs-api';
 import { ChaosError } from '../shared/errors';
 import { logger } from '../shared/powertools';
 
@@ -26,7 +26,7 @@ export async function handler(raw: unknown, context: Context): Promise<unknown> 
   try {
     env ??= loadBadDeployEnv();
     const event = parseBadDeployEvent(raw);
-    const ecs = ecsClient();
+    const ecs = ecsApi();
     const target = { cluster: env.cluster, service: env.service };
     switch (event.action) {
       case 'stage': {

@@ -1,12 +1,14 @@
 /**
- * The AWS bad-deploy steps against a local ECS endpoint (test/support/fake-ecs.ts) with the real
- * SDK client: stage a copy of the running revision that answers empty 200s, tell what became of
- * its deployment, and restore the previous revision on every exit, also after a lost answer.
+ * The AWS bad-deploy steps against a local ECS endpoint (test/support/fake-ecs.ts) with the
+ * function's own ECS client (lambda/shared/ecs-api.ts): stage a copy of the running revision that
+ * answers empty 200s, tell what became of its deployment, and restore the previous revision on
+ * every exit, also after a lost answer.
  */
-import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { TaskDefinition } from '@aws-sdk/client-ecs';
 
 import {
   BadDeployError,
+  badRevisionInput,
   findStagedRevision,
   deploymentOutcome,
   restoreRevision,
@@ -14,7 +16,8 @@ import {
 } from '../../lambda/bad-deploy/bad-deploy';
 import { loadBadDeployEnv, parseBadDeployEvent } from '../../lambda/bad-deploy/event';
 import { handler } from '../../lambda/bad-deploy/index';
-import { createEcsClient } from '../../lambda/shared/ecs-client';
+import { EcsApi, type Wire } from '../../lambda/shared/ecs-api';
+import { OutcomeUnknownError } from '../../lambda/shared/errors';
 import { parseFaultDocument } from '../../service/src/faults/fault-document';
 import { FakeEcs } from '../support/fake-ecs';
 
@@ -26,7 +29,7 @@ const CURRENT = 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:7';
 const target = { cluster: CLUSTER, service: SERVICE, containerName: 'api' };
 
 let fake: FakeEcs;
-let ecs: ECSClient;
+let ecs: EcsApi;
 
 beforeEach(async () => {
   fake = await FakeEcs.start({
@@ -65,11 +68,16 @@ beforeEach(async () => {
       { name: 'log-router', image: 'fluent-bit:1' },
     ],
   });
-  ecs = createEcsClient({ endpoint: fake.endpoint, region: 'us-east-1', requestTimeoutMs: 500 });
+  ecs = new EcsApi({
+    endpoint: fake.endpoint,
+    region: 'us-east-1',
+    requestTimeoutMs: 500,
+    credentials: () => Promise.resolve({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
+    sleep: () => Promise.resolve(),
+  });
 });
 
 afterEach(async () => {
-  ecs.destroy();
   await fake.close();
 });
 
@@ -153,6 +161,58 @@ test('lost UpdateService answer: GIVEN the deploy landed but its answer was lost
   expect(first.rolledBack).toBe(true);
   expect(again).toEqual({ rolledBack: false, deregistered: false });
   expect(fake.services.get(SERVICE)?.taskDefinition).toBe(CURRENT);
+});
+
+test('lost RegisterTaskDefinition answer: GIVEN the bad revision was registered but its answer was lost THEN it is found by a read, not registered again, deployed, and restore deregisters it', async () => {
+  // GIVEN
+  fake.inject('RegisterTaskDefinition', { kind: 'slow', delayMs: 2000, applied: true });
+
+  // WHEN
+  const staged = await stageBadRevision(ecs, target, new Date('2030-01-01T00:00:00Z'));
+
+  // THEN one revision registered, and it is the one deployed
+  expect(fake.calls.filter((c) => c.operation === 'RegisterTaskDefinition')).toHaveLength(1);
+  expect(staged).toEqual({
+    previousTaskDefinition: CURRENT,
+    badTaskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:8',
+  });
+  expect(fake.services.get(SERVICE)?.taskDefinition).toBe(staged.badTaskDefinition);
+  expect(await restoreRevision(ecs, target, staged)).toEqual({
+    rolledBack: true,
+    deregistered: true,
+  });
+  expect(fake.taskDefinitions.get(staged.badTaskDefinition)?.status).toBe('INACTIVE');
+});
+
+test('lost RegisterTaskDefinition request: GIVEN it timed out and was never registered THEN staging fails UNKNOWN, nothing is registered or deployed', async () => {
+  // GIVEN
+  fake.inject('RegisterTaskDefinition', { kind: 'slow', delayMs: 2000, applied: false });
+
+  // WHEN / THEN
+  await expect(
+    stageBadRevision(ecs, target, new Date('2030-01-01T00:00:00Z')),
+  ).rejects.toBeInstanceOf(OutcomeUnknownError);
+  expect(fake.calls.filter((c) => c.operation === 'RegisterTaskDefinition')).toHaveLength(1);
+  expect([...fake.taskDefinitions.keys()]).toEqual([CURRENT]);
+  expect(fake.calls.map((c) => c.operation)).not.toContain('UpdateService');
+});
+
+test("lost RegisterTaskDefinition request, another run's revision latest: GIVEN the family's latest revision has other REVISION_FAULTS THEN it is not adopted, and staging fails UNKNOWN", async () => {
+  // GIVEN an earlier run's bad revision (other faults) as the family's latest, and this run's
+  // register never landing
+  const earlier = badRevisionInput(
+    fake.taskDefinitions.get(CURRENT) as Wire<TaskDefinition>,
+    'api',
+    '{"faults":[]}',
+  );
+  await ecs.call('RegisterTaskDefinition', earlier);
+  fake.inject('RegisterTaskDefinition', { kind: 'slow', delayMs: 2000, applied: false });
+
+  // WHEN / THEN
+  await expect(
+    stageBadRevision(ecs, target, new Date('2030-01-01T00:00:00Z')),
+  ).rejects.toBeInstanceOf(OutcomeUnknownError);
+  expect(fake.calls.map((c) => c.operation)).not.toContain('UpdateService');
 });
 
 test('restore with no state: GIVEN the bad revision serves (the execution died before its restore) THEN its tags name the previous revision and restore puts it back', async () => {

@@ -311,21 +311,33 @@ export class FakeEcs extends LoopbackHttpFake {
         });
       }
       case 'DescribeTaskDefinition': {
-        const definition = this.taskDefinitions.get(String(input.taskDefinition));
+        // An ARN, or a family alone: its latest ACTIVE revision, as ECS answers.
+        const named = String(input.taskDefinition);
+        const definition =
+          this.taskDefinitions.get(named) ??
+          [...this.taskDefinitions.values()]
+            .filter((d) => d.family === named && d.status === 'ACTIVE')
+            .sort((a, b) => Number(b.revision) - Number(a.revision))[0];
         if (!definition)
           return error(400, 'ClientException', 'Unable to describe task definition.');
         const withTags = Array.isArray(input.include) && input.include.includes('TAGS');
         return ok({
           taskDefinition: definition,
           ...(withTags
-            ? { tags: this.taskDefinitionTags.get(String(input.taskDefinition)) ?? [] }
+            ? { tags: this.taskDefinitionTags.get(String(definition.taskDefinitionArn)) ?? [] }
             : {}),
         });
       }
       case 'RegisterTaskDefinition': {
         const family = String(input.family);
+        // The family's next revision number, as ECS counts them.
         const revision =
-          [...this.taskDefinitions.values()].filter((d) => d.family === family).length + 1;
+          Math.max(
+            0,
+            ...[...this.taskDefinitions.values()]
+              .filter((d) => d.family === family)
+              .map((d) => Number(d.revision)),
+          ) + 1;
         const arn = `arn:aws:ecs:us-east-1:123456789012:task-definition/${family}:${revision}`;
         const definition: Record<string, unknown> = { ...input };
         delete definition.tags;
