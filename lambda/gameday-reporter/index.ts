@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 
-import { s3Client } from '../gameday-shared/clients';
+import { s3Objects } from '../gameday-shared/clients';
 import { ReportEnv, loadReportEnv } from '../gameday-shared/env';
 import { rethrowForStateMachine } from '../gameday-shared/errors';
 import type { GameDayReport } from '../gameday-shared/report';
@@ -19,7 +19,7 @@ export async function handler(event: unknown, context: Context): Promise<GameDay
     env ??= loadReportEnv();
     const report = buildReport(parseReportEvent(event), env, new Date());
     logger.appendKeys({ experimentId: report.experimentId, scenario: report.scenario });
-    await storeReport(s3Client(), report);
+    await storeReport(s3Objects(), report);
     emitMetrics(metrics, report);
     logger.info(`gameday report ${report.outcome}`, {
       summary: report.summary,

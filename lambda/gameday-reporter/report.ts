@@ -3,7 +3,6 @@
  * scenario's budget (lib/gameday/scoring), stores it in S3 and emits metrics.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 import { SCENARIOS, isScenarioName } from '../../lib/gameday/scenarios';
 import { scoreRun } from '../../lib/gameday/scoring';
@@ -24,6 +23,7 @@ import {
   scoredTimeline,
 } from '../gameday-shared/run';
 import { EventValidationError } from '../shared/errors';
+import type { S3Objects } from '../shared/s3-objects';
 import { parseObject, string } from '../shared/validation';
 
 export function parseReportEvent(raw: unknown) {
@@ -229,14 +229,12 @@ export function buildReport(event: ReportEvent, env: ReportEnv, finishedAt: Date
 }
 
 /** Writes the report where `location` says. */
-export async function storeReport(s3: S3Client, report: GameDayReport): Promise<void> {
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: report.location.bucket,
-      Key: report.location.key,
-      Body: JSON.stringify(report, null, 2),
-      ContentType: 'application/json',
-    }),
+export async function storeReport(s3: S3Objects, report: GameDayReport): Promise<void> {
+  await s3.put(
+    report.location.bucket,
+    report.location.key,
+    JSON.stringify(report, null, 2),
+    'application/json',
   );
 }
 

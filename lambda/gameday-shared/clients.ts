@@ -1,11 +1,12 @@
 /**
- * The SDK clients only the game-day functions use, created once per function instance,
- * as lambda/shared/clients/ does for the chaos functions.
+ * The clients only the game-day functions use, created once per function instance, as
+ * lambda/shared/clients/ does for the chaos functions.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { once } from '../shared/clients/once';
+import { requireEnv } from '../shared/env';
+import { S3Objects } from '../shared/s3-objects';
 
-import { clientConfig } from '../shared/aws-client-config';
-
-let s3: S3Client | undefined;
-
-export const s3Client = (): S3Client => (s3 ??= new S3Client(clientConfig()));
+/** The reporter's S3 writes: one signed PutObject (`s3-objects.ts`), not the SDK's S3 client. */
+export const s3Objects = /* @__PURE__ */ once(
+  () => new S3Objects({ region: requireEnv('AWS_REGION') }),
+);

@@ -16,6 +16,7 @@
  * code and message. Nothing here writes, so nothing is ever UNKNOWN.
  */
 import { type RawAnswer, type SignedClientOptions, SignedEndpoint } from './signed-http';
+import { textOf } from './xml-text';
 
 /** The EC2 API version of the query protocol's requests. */
 export const EC2_API_VERSION = '2016-11-15';
@@ -108,20 +109,6 @@ const THROTTLING = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingExc
 
 function retryable(error: Ec2ApiError): boolean {
   return error.status === 429 || error.status >= 500 || THROTTLING.has(error.code);
-}
-
-const unescapeXml = (text: string) =>
-  text
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&');
-
-/** The text of the first `<tag>` in `xml`, or undefined. */
-function textOf(xml: string, tag: string): string | undefined {
-  const match = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
-  return match ? unescapeXml(match[1].trim()) : undefined;
 }
 
 /**

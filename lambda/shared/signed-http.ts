@@ -199,14 +199,25 @@ export class SignedEndpoint {
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  /** `service` is the signing name (`ec2`, `arc-zonal-shift`), also the regional host's first label. */
-  constructor(service: string, options: SignedClientOptions) {
-    this.url = new URL(options.endpoint ?? `https://${service}.${options.region}.amazonaws.com`);
+  /**
+   * `service` is the signing name (`ec2`, `arc-zonal-shift`), also the regional host's first label.
+   * `signing.host` is another host (S3's `<bucket>.s3.<region>.amazonaws.com`); with
+   * `uriEscapePath: false` the path is signed as sent (S3), not escaped once more.
+   */
+  constructor(
+    service: string,
+    options: SignedClientOptions,
+    signing: { readonly host?: string; readonly uriEscapePath?: boolean } = {},
+  ) {
+    this.url = new URL(
+      options.endpoint ?? `https://${signing.host ?? `${service}.${options.region}.amazonaws.com`}`,
+    );
     this.signer = new SignatureV4({
       service,
       region: options.region,
       credentials: options.credentials ?? defaultProvider(),
       sha256: Sha256,
+      uriEscapePath: signing.uriEscapePath ?? true,
     });
     this.timeoutMs = options.requestTimeoutMs ?? 5_000;
     this.maxAttempts = options.maxAttempts ?? 4;

@@ -1,7 +1,4 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
 
 import {
   buildReport,
@@ -20,7 +17,11 @@ import {
   runLimits,
   scoredBudget,
 } from '../../lambda/gameday-shared/run';
+import { AwsApiError } from '../../lambda/shared/aws-json-api';
+import { keyPath, S3Objects } from '../../lambda/shared/s3-objects';
 import { SCENARIOS, ScenarioName } from '../../lib/gameday/scenarios';
+import { FakeS3 } from '../support/fake-s3';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 
 const SETTINGS = {
   albIntervalSeconds: 5,
@@ -357,20 +358,112 @@ describe('failure causes', () => {
 });
 
 describe('storing and measuring', () => {
-  const s3 = mockClient(S3Client);
-  afterEach(() => s3.reset());
   const report = buildReport(event(TASK_LOSS), ENV, FINISHED);
+  const KEY = 'blueprint-gameday-reports/reports/task-loss/gd-task-loss-20261121-100000.json';
+  let fake: FakeS3;
+  let proxy: FaultProxy;
+  let s3: S3Objects;
+  const backoffs: number[] = [];
 
-  test('writes the report as JSON where its location says', async () => {
-    s3.on(PutObjectCommand).resolves({});
-    await storeReport(new S3Client({}), report);
-    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
-      Bucket: 'blueprint-gameday-reports',
-      Key: 'reports/task-loss/gd-task-loss-20261121-100000.json',
-      ContentType: 'application/json',
+  beforeEach(async () => {
+    backoffs.length = 0;
+    fake = await FakeS3.start(['blueprint-gameday-reports']);
+    proxy = await startFaultProxy({ targetPort: Number(new URL(fake.endpoint).port) });
+    s3 = new S3Objects({
+      region: 'eu-west-1',
+      endpoint: proxy.endpoint,
+      credentials: () => Promise.resolve({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
+      requestTimeoutMs: 300,
+      sleep: (ms) => {
+        backoffs.push(ms);
+        return Promise.resolve();
+      },
     });
-    const body = s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as string;
-    expect(JSON.parse(body)).toEqual(JSON.parse(JSON.stringify(report)));
+  });
+  afterEach(async () => {
+    await proxy.stop();
+    await fake.close();
+  });
+
+  test('GIVEN a report WHEN it is stored THEN one signed PUT writes it as JSON where its location says', async () => {
+    // WHEN
+    await storeReport(s3, report);
+
+    // THEN
+    const stored = fake.objects.get(KEY);
+    expect(stored?.contentType).toBe('application/json');
+    expect(JSON.parse(stored?.body ?? '')).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(fake.puts).toEqual([
+      { key: 'reports/task-loss/gd-task-loss-20261121-100000.json', answer: 'ok' },
+    ]);
+  });
+
+  test('lost response: GIVEN the PUT landed and its answer was lost THEN it is put again (a repeat, not a new question) and the report is stored once, whole', async () => {
+    // GIVEN
+    proxy.inject({ action: { kind: 'lose-response' } });
+
+    // WHEN
+    await storeReport(s3, report);
+
+    // THEN
+    expect(fake.puts.map((p) => p.answer)).toEqual(['ok', 'ok']);
+    expect(JSON.parse(fake.objects.get(KEY)?.body ?? '')).toEqual(
+      JSON.parse(JSON.stringify(report)),
+    );
+    expect(backoffs).toHaveLength(1);
+  });
+
+  test('slow answer, then SlowDown and a 500: GIVEN S3 answers late and then throttles THEN each is asked again, and the report is stored', async () => {
+    // GIVEN
+    fake.inject({ kind: 'slow', delayMs: 1_000 }, { kind: 'slow-down' }, { kind: 'server-error' });
+
+    // WHEN
+    await storeReport(s3, report);
+
+    // THEN
+    expect(fake.puts.map((p) => p.answer)).toEqual(['slow', 'slow-down', 'server-error', 'ok']);
+    expect(fake.objects.has(KEY)).toBe(true);
+  });
+
+  test("a missing bucket is thrown at once with S3's code and message, not asked again", async () => {
+    // GIVEN
+    const elsewhere = { ...report, location: { ...report.location, bucket: 'no-such-bucket' } };
+
+    // WHEN / THEN
+    await expect(storeReport(s3, elsewhere)).rejects.toThrow(
+      new AwsApiError('PutObject', 'NoSuchBucket', 404, 'The specified bucket does not exist'),
+    );
+    expect(fake.puts).toHaveLength(1);
+    expect(backoffs).toEqual([]);
+  });
+
+  test('black hole: GIVEN S3 never answers THEN every attempt times out and the timeout is thrown', async () => {
+    // GIVEN
+    proxy.setMode('black-hole');
+
+    // WHEN / THEN
+    await expect(storeReport(s3, report)).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(backoffs).toHaveLength(3);
+  });
+
+  test('a key with spaces, parentheses and a quote is sent percent-encoded once and stored under the same key', async () => {
+    // GIVEN
+    const key = "reports/it's (1)/a b+c.json";
+    expect(keyPath(key)).toBe('reports/it%27s%20%281%29/a%20b%2Bc.json');
+
+    // WHEN
+    await s3.put('blueprint-gameday-reports', key, '{}', 'application/json');
+
+    // THEN
+    expect(fake.objects.get(`blueprint-gameday-reports/${key}`)?.body).toBe('{}');
+  });
+
+  test('a bucket name a TLS virtual-hosted address cannot take is refused before any request', async () => {
+    const dotted = { ...report, location: { ...report.location, bucket: 'reports.example.com' } };
+    await expect(storeReport(s3, dotted)).rejects.toThrow(
+      'S3 bucket name "reports.example.com" must be 3-63 lowercase letters, digits and hyphens (no dots)',
+    );
+    expect(fake.puts).toEqual([]);
   });
 
   test('emits the run count, the measured times, the success rate and the verdict as EMF', () => {
