@@ -4,9 +4,10 @@ import { loadObserveEnv } from '../gameday-shared/env';
 import { rethrowForStateMachine } from '../gameday-shared/errors';
 import type { Observation, PreflightResult } from '../gameday-shared/run';
 import { cloudWatchClient } from '../shared/clients/cloudwatch';
-import { documentClient } from '../shared/clients/dynamodb';
+import { DynamoDbApi } from '../shared/dynamodb-api';
+import { requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
-import { readLease } from '../shared/state-table';
+import { readLeaseWith } from '../shared/state-items';
 
 import { httpGet } from './client-reads';
 import {
@@ -22,11 +23,12 @@ let deps: ObserveDeps | undefined;
 function productionDeps(): ObserveDeps {
   if (deps) return deps;
   const env = loadObserveEnv();
-  const table = { ddb: documentClient(), tableName: env.stateTable };
+  // The state table is only read here: one signed GetItem, not the SDK's DynamoDB client.
+  const leaseReads = new DynamoDbApi({ region: requireEnv('AWS_REGION') }).reads(env.stateTable);
   deps = {
     env,
     alarmStates: (names) => describeAlarmStates(cloudWatchClient(), names),
-    lease: () => readLease(table, env.service),
+    lease: () => readLeaseWith(leaseReads, env.service),
     now: () => Date.now(),
     get: httpGet,
     clock: () => performance.now(),

@@ -21,6 +21,7 @@ import {
 import { LeaseHeldError } from './errors';
 import type { ApplyOutcomes, ExperimentPlan } from './experiment';
 import { ExperimentStatus, TRANSITIONS, isAllowedTransition } from './experiment-states';
+import { leaseKey, readLeaseWith, readStateWith, stateKey, type ReadItem } from './state-items';
 
 export const EXPERIMENT_KINDS = [
   'stop-tasks',
@@ -83,17 +84,7 @@ export async function acquireLease(
 }
 
 export async function readLease(table: StateTable, target: string): Promise<Lease | undefined> {
-  const out = await table.ddb.send(
-    new GetCommand({
-      TableName: table.tableName,
-      Key: { pk: leaseKey(target) },
-      ConsistentRead: true,
-    }),
-  );
-  const item = out.Item;
-  return item && typeof item.holder === 'string' && typeof item.expiresAt === 'number'
-    ? { holder: item.holder, expiresAt: new Date(item.expiresAt * 1000) }
-    : undefined;
+  return readLeaseWith(documentReads(table), target);
 }
 
 /** Releases the lease if `holder` still holds it. Returns whether it did. */
@@ -158,19 +149,17 @@ export async function readState(
   table: StateTable,
   target: string,
 ): Promise<ExperimentState | undefined> {
-  const out = await table.ddb.send(
-    new GetCommand({
-      TableName: table.tableName,
-      Key: { pk: stateKey(target) },
-      ConsistentRead: true,
-    }),
-  );
-  if (!out.Item) return undefined;
-  const state: Record<string, unknown> = { ...out.Item };
-  delete state.pk;
-  delete state.expiresAt;
-  state.version = typeof state.version === 'number' ? state.version : 0;
-  return state as unknown as ExperimentState;
+  return readStateWith(documentReads(table), target);
+}
+
+/** Strongly consistent reads of the table through the document client. */
+function documentReads(table: StateTable): ReadItem {
+  return async (key) => {
+    const out = await table.ddb.send(
+      new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
+    );
+    return out.Item;
+  };
 }
 
 /**
@@ -278,5 +267,4 @@ export class StateChangedError extends Error {
   }
 }
 
-export const leaseKey = (target: string): string => `lease#${target}`;
-export const stateKey = (target: string): string => `state#${target}`;
+export { leaseKey, stateKey } from './state-items';

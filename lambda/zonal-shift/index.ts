@@ -3,10 +3,10 @@ import type { Context } from 'aws-lambda';
 import { httpGet, readItems } from '../gameday-observe/client-reads';
 import { rethrowForStateMachine } from '../gameday-shared/errors';
 import { AvailabilityZones } from '../shared/availability-zones';
-import { documentClient } from '../shared/clients/dynamodb';
+import { DynamoDbApi } from '../shared/dynamodb-api';
 import { numberEnv, requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
-import { readState } from '../shared/state-table';
+import { readStateWith } from '../shared/state-items';
 import { ZonalShiftClient } from '../shared/zonal-shift-client';
 
 import type { ShiftObservation } from './mitigation';
@@ -18,7 +18,8 @@ let deps: ZonalShiftDeps | undefined;
 function productionDeps(): ZonalShiftDeps {
   if (deps) return deps;
   const region = requireEnv('AWS_REGION');
-  const table = { ddb: documentClient(), tableName: requireEnv('STATE_TABLE') };
+  // The state table is only read here: one signed GetItem, not the SDK's DynamoDB client.
+  const stateReads = new DynamoDbApi({ region }).reads(requireEnv('STATE_TABLE'));
   const service = requireEnv('SERVICE_ARN');
   const endpoint = requireEnv('REGION_ENDPOINT');
   const requestsPerPoll = numberEnv('REQUESTS_PER_POLL', {
@@ -33,7 +34,7 @@ function productionDeps(): ZonalShiftDeps {
     api: new ZonalShiftClient({ region }),
     resourceIdentifier: requireEnv('ZONAL_SHIFT_RESOURCE'),
     azIdOf: (name) => zones.zoneIdOf(name),
-    state: () => readState(table, service),
+    state: () => readStateWith(stateReads, service),
     reads: () =>
       readItems(endpoint, requestsPerPoll, {
         get: httpGet,

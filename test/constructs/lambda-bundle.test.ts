@@ -133,14 +133,15 @@ describe('the shared Lambda bundle', () => {
     'deploy-gate': [],
     'edge-health': ['cloudfront-keyvaluestore', 'cloudwatch'],
     'empty-responses': ['cloudwatch', 'dynamodb', 'ecs', 'elastic-load-balancing-v2', 'ssm'],
-    'gameday-observe': ['cloudwatch', 'dynamodb'],
+    // The state table read by one signed GetItem (lambda/shared/dynamodb-api.ts).
+    'gameday-observe': ['cloudwatch'],
     // S3's PutObject through its own signed request (lambda/shared/s3-objects.ts).
     'gameday-reporter': [],
     latency: ['cloudwatch', 'dynamodb', 'ecs', 'elastic-load-balancing-v2', 'ssm'],
     'region-outage': ['cloudwatch', 'dynamodb', 'ecs', 'ssm'],
     restore: ['cloudwatch', 'dynamodb', 'ecs', 'ssm'],
     'stop-tasks': ['cloudwatch', 'dynamodb', 'ecs', 'elastic-load-balancing-v2', 'ssm'],
-    'zonal-shift': ['dynamodb'],
+    'zonal-shift': [],
   };
 
   test.each(Object.entries(CLIENTS_CALLED))(

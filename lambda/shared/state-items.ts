@@ -1,0 +1,35 @@
+/**
+ * Reading the state table apart from any client: the keys of its items, and what an item read back
+ * means. `state-table.ts` reads through the SDK's document client (the functions that also write);
+ * the functions that only read (zonal-shift, gameday-observe) read through one signed GetItem
+ * (`dynamodb-api.ts`), so that their cold start does not load the SDK's DynamoDB client.
+ */
+import type { ExperimentState, Lease } from './state-table';
+
+export const leaseKey = (target: string): string => `lease#${target}`;
+export const stateKey = (target: string): string => `state#${target}`;
+
+/** One strongly consistent read of an item by its key; undefined when there is none. */
+export type ReadItem = (key: {
+  readonly pk: string;
+}) => Promise<Record<string, unknown> | undefined>;
+
+export async function readLeaseWith(read: ReadItem, target: string): Promise<Lease | undefined> {
+  const item = await read({ pk: leaseKey(target) });
+  return item && typeof item.holder === 'string' && typeof item.expiresAt === 'number'
+    ? { holder: item.holder, expiresAt: new Date(item.expiresAt * 1000) }
+    : undefined;
+}
+
+export async function readStateWith(
+  read: ReadItem,
+  target: string,
+): Promise<ExperimentState | undefined> {
+  const item = await read({ pk: stateKey(target) });
+  if (!item) return undefined;
+  const state: Record<string, unknown> = { ...item };
+  delete state.pk;
+  delete state.expiresAt;
+  state.version = typeof state.version === 'number' ? state.version : 0;
+  return state as unknown as ExperimentState;
+}

@@ -1,0 +1,134 @@
+/**
+ * The read-only functions' state-table reads (lambda/shared/dynamodb-api.ts, one signed GetItem)
+ * against dynalite, a real DynamoDB API server, with the loopback fault proxy between them: they
+ * read back what the writers' document client wrote, and survive a lost answer, a reset and a
+ * black hole.
+ */
+import { AwsApiError } from '../../lambda/shared/aws-json-api';
+import { DynamoDbApi } from '../../lambda/shared/dynamodb-api';
+import { readLeaseWith, readStateWith, type ReadItem } from '../../lambda/shared/state-items';
+import {
+  acquireLease,
+  createState,
+  readLease,
+  readState,
+  type ExperimentState,
+} from '../../lambda/shared/state-table';
+import { dynamoOperation, startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+
+import { SERVICE_ARN } from './helpers';
+import { LocalDynamo, startLocalDynamo } from './local-dynamo';
+
+const NOW = new Date('2026-12-01T10:00:00Z');
+const STATE: Omit<ExperimentState, 'status' | 'version'> = {
+  experimentId: 'exp-1',
+  kind: 'stop-tasks',
+  startedAt: NOW.toISOString(),
+  faultExpiresAt: new Date(NOW.getTime() + 600_000).toISOString(),
+  plan: {
+    summary: 'stop one task',
+    affectedTaskIds: ['t1'],
+    stopTasks: [{ taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/t1', taskId: 't1' }],
+  },
+};
+
+let local: LocalDynamo;
+let proxy: FaultProxy;
+let reads: ReadItem;
+/** The same table, as the writers' document client reaches it. */const backoffs: number[] = [];
+
+beforeAll(async () => {
+  local = await startLocalDynamo();
+});
+afterAll(async () => {
+  await local.close();
+});
+
+beforeEach(async () => {
+  backoffs.length = 0;
+  proxy = await startFaultProxy({ targetPort: Number(new URL(local.endpoint).port) });
+  const table = await local.createTable(
+    `state-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+  );
+  await acquireLease(table, SERVICE_ARN, 'exp-1', new Date(NOW.getTime() + 600_000), NOW);
+  await createState(table, SERVICE_ARN, STATE, undefined);
+  reads = new DynamoDbApi({
+    region: 'us-east-1',
+    endpoint: proxy.endpoint,
+    credentials: () => Promise.resolve({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
+    requestTimeoutMs: 300,
+    sleep: (ms) => {
+      backoffs.push(ms);
+      return Promise.resolve();
+    },
+  }).reads(table.tableName);
+  writtenBy = table;
+});
+afterEach(async () => {
+  await proxy.stop();
+});
+
+let writtenBy: Awaited<ReturnType<LocalDynamo['createTable']>>;
+
+test('GIVEN a lease and a state written by the document client WHEN read by one signed GetItem THEN both read exactly as the document client reads them', async () => {
+  // WHEN
+  const [lease, state] = [
+    await readLeaseWith(reads, SERVICE_ARN),
+    await readStateWith(reads, SERVICE_ARN),
+  ];
+
+  // THEN
+  expect(lease).toEqual(await readLease(writtenBy, SERVICE_ARN));
+  expect(lease?.holder).toBe('exp-1');
+  expect(state).toEqual(await readState(writtenBy, SERVICE_ARN));
+  expect(state).toMatchObject({ status: 'planned', version: 1, experimentId: 'exp-1' });
+  expect(await readStateWith(reads, 'arn:aws:ecs:us-east-1:123456789012:service/c/other')).toBe(
+    undefined,
+  );
+});
+
+test('the read is strongly consistent: the request asks for ConsistentRead', async () => {
+  await readStateWith(reads, SERVICE_ARN);
+  expect(proxy.requestsSeen(dynamoOperation('GetItem', '"ConsistentRead":true'))).toBe(1);
+});
+
+test('lost response: GIVEN the GetItem landed and its answer was lost THEN it is asked again (a read) and answers', async () => {
+  // GIVEN
+  proxy.inject({ match: dynamoOperation('GetItem'), action: { kind: 'lose-response' } });
+
+  // WHEN
+  const state = await readStateWith(reads, SERVICE_ARN);
+
+  // THEN
+  expect(state?.experimentId).toBe('exp-1');
+  expect(proxy.requestsSeen(dynamoOperation('GetItem'))).toBe(2);
+  expect(backoffs).toHaveLength(1);
+});
+
+test('reset: GIVEN the connection is reset THEN the read is asked again and answers', async () => {
+  proxy.inject({ match: dynamoOperation('GetItem'), action: { kind: 'reset' } });
+  await expect(readLeaseWith(reads, SERVICE_ARN)).resolves.toMatchObject({ holder: 'exp-1' });
+  expect(backoffs).toHaveLength(1);
+});
+
+test('black hole: GIVEN DynamoDB never answers THEN every attempt times out and the timeout is thrown', async () => {
+  proxy.setMode('black-hole');
+  await expect(readStateWith(reads, SERVICE_ARN)).rejects.toMatchObject({ name: 'TimeoutError' });
+  expect(backoffs).toHaveLength(3);
+});
+
+test("a table that does not exist is thrown at once with DynamoDB's type", async () => {
+  // GIVEN
+  const missing = new DynamoDbApi({
+    region: 'us-east-1',
+    endpoint: proxy.endpoint,
+    credentials: () => Promise.resolve({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
+    sleep: () => Promise.resolve(),
+  }).reads('no-such-table');
+
+  // WHEN / THEN
+  const read = readStateWith(missing, SERVICE_ARN);
+  await expect(read).rejects.toBeInstanceOf(AwsApiError);
+  await expect(read).rejects.toMatchObject({ type: 'ResourceNotFoundException', status: 400 });
+  expect(proxy.requestsSeen(dynamoOperation('GetItem'))).toBe(1);
+});
