@@ -3,9 +3,9 @@
  * region's Route 53 health-check alarm, and every minute from the alarms' current state (so a lost
  * event cannot leave a stale entry). See `write-health.ts` for the conditional write.
  */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 
+import { CloudWatchApi } from '../shared/cloudwatch-api';
 import { jsonEnv, requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
 
@@ -50,7 +50,7 @@ let deps:
 function load() {
   deps ??= {
     store: keyValueStoreHealth(createKeyValueStoreClient(), requireEnv(KVS_ARN_ENV)),
-    alarms: cloudWatchAlarmStates(new CloudWatchClient({})),
+    alarms: cloudWatchAlarmStates(new CloudWatchApi({ region: requireEnv('AWS_REGION') })),
     regionOfAlarm: jsonEnv(REGION_ALARMS_ENV, parseRegionAlarms),
   };
   return deps;

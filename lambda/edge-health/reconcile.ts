@@ -2,7 +2,7 @@
  * The backstop for a lost or failed event: read every region alarm's current state and apply it
  * like an event (a state already in the store is left alone, so a quiet minute writes nothing).
  */
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchApi } from '../shared/cloudwatch-api';
 
 import { healthOfAlarmState } from './events';
 import type { HealthObservation, HealthStore } from './health-store';
@@ -18,18 +18,17 @@ export interface AlarmState {
 /** Reads the current state of the named alarms. */
 export type AlarmStates = (alarmNames: readonly string[]) => Promise<AlarmState[]>;
 
-export function cloudWatchAlarmStates(client: CloudWatchClient): AlarmStates {
+export function cloudWatchAlarmStates(cloudWatch: CloudWatchApi): AlarmStates {
   return async (alarmNames) => {
-    const out = await client.send(
-      new DescribeAlarmsCommand({ AlarmNames: [...alarmNames], AlarmTypes: ['MetricAlarm'] }),
-    );
-    return (out.MetricAlarms ?? []).flatMap((a) =>
-      a.AlarmName && a.StateValue && a.StateUpdatedTimestamp
+    const { metric } = await cloudWatch.alarms(alarmNames, ['MetricAlarm']);
+    return metric.flatMap((a) =>
+      a.AlarmName && a.StateValue && a.StateUpdatedTimestamp !== undefined
         ? [
             {
               alarmName: a.AlarmName,
               stateValue: a.StateValue,
-              stateUpdatedAt: a.StateUpdatedTimestamp,
+              // The JSON protocol sends seconds since the epoch.
+              stateUpdatedAt: new Date(a.StateUpdatedTimestamp * 1000),
             },
           ]
         : [],

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { loadObserveEnv } from '../gameday-shared/env';
 import { rethrowForStateMachine } from '../gameday-shared/errors';
 import type { Observation, PreflightResult } from '../gameday-shared/run';
-import { cloudWatchClient } from '../shared/clients/cloudwatch';
+import { CloudWatchApi } from '../shared/cloudwatch-api';
 import { DynamoDbApi } from '../shared/dynamodb-api';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
@@ -25,9 +25,10 @@ function productionDeps(): ObserveDeps {
   const env = loadObserveEnv();
   // The state table is only read here: one signed GetItem, not the SDK's DynamoDB client.
   const leaseReads = new DynamoDbApi({ region: requireEnv('AWS_REGION') }).reads(env.stateTable);
+  const cloudWatch = new CloudWatchApi({ region: requireEnv('AWS_REGION') });
   deps = {
     env,
-    alarmStates: (names) => describeAlarmStates(cloudWatchClient(), names),
+    alarmStates: (names) => describeAlarmStates(cloudWatch, names),
     lease: () => readLeaseWith(leaseReads, env.service),
     now: () => Date.now(),
     get: httpGet,

@@ -4,7 +4,6 @@
  * - `observe`: one poll while the fault stands;
  * - `verify`: one poll after the restore, until the system is back.
  */
-import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 
 import {
   GameDayState,
@@ -13,6 +12,7 @@ import {
   SCENARIO_RUNS,
   faultMayBeApplied,
 } from '../gameday-shared/run';
+import type { CloudWatchApi } from '../shared/cloudwatch-api';
 import { EventValidationError } from '../shared/errors';
 import type { Field } from '../shared/validation';
 import { oneOf, optional, parseObject, string } from '../shared/validation';
@@ -148,20 +148,13 @@ export async function observeFunction(
 
 /** Alarm states by name (metric and composite alarms); `MISSING` when an alarm does not exist. */
 export async function describeAlarmStates(
-  cloudWatch: CloudWatchClient,
+  cloudWatch: CloudWatchApi,
   names: readonly string[],
 ): Promise<Record<string, string>> {
   const states: Record<string, string> = Object.fromEntries(names.map((n) => [n, 'MISSING']));
-  for (let i = 0; i < names.length; i += 100) {
-    const out = await cloudWatch.send(
-      new DescribeAlarmsCommand({
-        AlarmNames: names.slice(i, i + 100),
-        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-      }),
-    );
-    for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
-      if (alarm.AlarmName && alarm.StateValue) states[alarm.AlarmName] = alarm.StateValue;
-    }
+  const { metric, composite } = await cloudWatch.alarms(names, ['MetricAlarm', 'CompositeAlarm']);
+  for (const alarm of [...metric, ...composite]) {
+    if (alarm.AlarmName && alarm.StateValue) states[alarm.AlarmName] = alarm.StateValue;
   }
   return states;
 }

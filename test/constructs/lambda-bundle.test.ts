@@ -131,10 +131,10 @@ describe('the shared Lambda bundle', () => {
     ],
     canary: [],
     'deploy-gate': [],
-    'edge-health': ['cloudfront-keyvaluestore', 'cloudwatch'],
+    'edge-health': ['cloudfront-keyvaluestore'],
     'empty-responses': ['cloudwatch', 'dynamodb', 'ecs', 'elastic-load-balancing-v2', 'ssm'],
-    // The state table read by one signed GetItem (lambda/shared/dynamodb-api.ts).
-    'gameday-observe': ['cloudwatch'],
+    // The state table and the alarms read by signed JSON requests (dynamodb-api.ts, cloudwatch-api.ts).
+    'gameday-observe': [],
     // S3's PutObject through its own signed request (lambda/shared/s3-objects.ts).
     'gameday-reporter': [],
     latency: ['cloudwatch', 'dynamodb', 'ecs', 'elastic-load-balancing-v2', 'ssm'],

@@ -29,13 +29,14 @@ const STATE: Omit<ExperimentState, 'status' | 'version'> = {
     summary: 'stop one task',
     affectedTaskIds: ['t1'],
     stopTasks: [{ taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/t1', taskId: 't1' }],
+    addFaults: [],
   },
 };
 
 let local: LocalDynamo;
 let proxy: FaultProxy;
 let reads: ReadItem;
-/** The same table, as the writers' document client reaches it. */const backoffs: number[] = [];
+/** The same table, as the writers' document client reaches it. */ const backoffs: number[] = [];
 
 beforeAll(async () => {
   local = await startLocalDynamo();

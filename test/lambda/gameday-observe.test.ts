@@ -2,9 +2,6 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
 
 import {
   ReadResult,
@@ -15,7 +12,6 @@ import {
 import { Signals, countTargets, nextObservation } from '../../lambda/gameday-observe/observe';
 import {
   ObserveDeps,
-  describeAlarmStates,
   observeFunction,
   parseObserveEvent,
 } from '../../lambda/gameday-observe/observe-function';
@@ -683,24 +679,6 @@ describe('the observe function', () => {
     expect(() => parseObserveEvent({ action: 'inject' })).toThrow(
       'Invalid event: action must be one of preflight, observe, verify, got "inject"; state is required: a JSON object',
     );
-  });
-});
-
-describe('alarm states', () => {
-  const cloudWatch = mockClient(CloudWatchClient);
-  afterEach(() => cloudWatch.reset());
-
-  test('reads metric and composite alarms by name and marks the missing ones', async () => {
-    cloudWatch.on(DescribeAlarmsCommand).resolves({
-      CompositeAlarms: [{ AlarmName: IMPAIRED, StateValue: 'OK' }],
-      MetricAlarms: [],
-    });
-    const states = await describeAlarmStates(new CloudWatchClient({}), [IMPAIRED, 'gone']);
-    expect(states).toEqual({ [IMPAIRED]: 'OK', gone: 'MISSING' });
-    expect(cloudWatch).toHaveReceivedCommandWith(DescribeAlarmsCommand, {
-      AlarmNames: [IMPAIRED, 'gone'],
-      AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-    });
   });
 });
 
