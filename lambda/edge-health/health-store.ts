@@ -9,16 +9,11 @@
  *   that arrives late never overwrites a newer state with an older one.
  * Both change in one `UpdateKeys` call (all or nothing) conditioned on the store's ETag.
  */
-import {
-  CloudFrontKeyValueStoreClient,
-  DescribeKeyValueStoreCommand,
-  GetKeyCommand,
-  UpdateKeysCommand,
-} from '@aws-sdk/client-cloudfront-keyvaluestore';
-// Registers the JavaScript SigV4A signer: the KeyValueStore API accepts SigV4A only, and the SDK
-// finds no signer for it without this import (or the native CRT one).
-import '@aws-sdk/signature-v4a';
+import { SignatureV4a } from '@aws-sdk/signature-v4a';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
+
+import { AwsApiError } from '../shared/aws-json-api';
+import { jsonErrorOf, readJson, type RawAnswer, SignedEndpoint } from '../shared/signed-http';
 
 /** What the router acts on. */
 export type EdgeHealth = 'healthy' | 'unhealthy';
@@ -53,11 +48,11 @@ export const changedAtKey = (region: string): string => `${region}.changed-at`;
 export interface KeyValueStoreClientOptions {
   /**
    * Sends every call to this URL instead of `https://<account>.cloudfront-kvs.global.api.aws`
-   * (tests: a loopback fake). The KVS endpoint rules would otherwise prefix the account id to it.
+   * (tests: a loopback fake).
    * @default - the AWS endpoint the store's ARN names
    */
   readonly endpoint?: string;
-  /** @default - the default credential chain */
+  /** @default - the Lambda environment's credentials */
   readonly credentials?: AwsCredentialIdentity;
   /**
    * Time to wait for an answer before the call's outcome is unknown.
@@ -66,66 +61,113 @@ export interface KeyValueStoreClientOptions {
   readonly requestTimeoutMs?: number;
 }
 
+/** `arn:aws:cloudfront::<account>:key-value-store/<id>`: the account names the data-plane host. */
+const KVS_ARN = /^arn:aws[a-z-]*:cloudfront::(\d{12}):key-value-store\/[A-Za-z0-9-]+$/;
+
+/** A path label as the KeyValueStore API takes it: every reserved character percent-encoded. */
+const label = (value: string): string =>
+  encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+
 /**
- * A KeyValueStore client whose only retries are the writer's own (`maxAttempts: 1`): a retried
- * conditional write would meet its own ETag change and look like a conflict.
+ * The store behind `kvsArn`, through signed REST-JSON requests (SigV4A, which the KeyValueStore API
+ * requires; `signed-http.ts`), not the SDK's KeyValueStore client. Each call is made once: the
+ * writer (`write-health.ts`) owns the retries, since a conditional write asked again would meet its
+ * own ETag change and look like a conflict. A read that finds no key answers undefined; any other
+ * failure is thrown (an AwsApiError with the status, a timeout, or OutcomeUnknownError for a write
+ * whose answer was lost).
  */
-export function createKeyValueStoreClient(
-  options: KeyValueStoreClientOptions = {},
-): CloudFrontKeyValueStoreClient {
-  const endpoint = options.endpoint;
-  return new CloudFrontKeyValueStoreClient({
-    region: 'us-east-1',
-    maxAttempts: 1,
-    credentials: options.credentials,
-    requestHandler: {
-      requestTimeout: options.requestTimeoutMs ?? 3000,
-      // Without this the handler only logs a warning when requestTimeout passes.
-      throwOnRequestTimeout: true,
-      connectionTimeout: options.requestTimeoutMs ?? 3000,
-    },
-    ...(endpoint === undefined ? {} : { endpointProvider: () => ({ url: new URL(endpoint) }) }),
-  });
-}
-
-function isNotFound(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ResourceNotFoundException';
-}
-
-/** The store behind `kvsArn`, through `client`. */
 export function keyValueStoreHealth(
-  client: CloudFrontKeyValueStoreClient,
   kvsArn: string,
+  options: KeyValueStoreClientOptions = {},
 ): HealthStore {
+  const account = KVS_ARN.exec(kvsArn)?.[1];
+  if (account === undefined) {
+    throw new Error(
+      `${JSON.stringify(kvsArn)} is not a KeyValueStore ARN (arn:aws:cloudfront::<account>:key-value-store/<id>)`,
+    );
+  }
+  const credentials = options.credentials;
+  const api = new SignedEndpoint(
+    'cloudfront-keyvaluestore',
+    {
+      region: 'us-east-1',
+      endpoint: options.endpoint,
+      ...(credentials ? { credentials: () => Promise.resolve(credentials) } : {}),
+      requestTimeoutMs: options.requestTimeoutMs ?? 3000,
+      maxAttempts: 1,
+    },
+    { host: `${account}.cloudfront-kvs.global.api.aws`, Signer: SignatureV4a, region: '*' },
+  );
+  const store = `/key-value-stores/${label(kvsArn)}`;
+  const fail = (operation: string) => (answer: RawAnswer) => {
+    const { type, message } = jsonErrorOf(answer);
+    return new AwsApiError(operation, type, answer.status, message);
+  };
+  const never = () => false;
   const get = async (key: string): Promise<string | undefined> => {
     try {
-      return (await client.send(new GetKeyCommand({ KvsARN: kvsArn, Key: key }))).Value;
+      const out = await api.call<{ Value?: string }>(
+        { method: 'GET', path: `${store}/keys/${label(key)}`, query: {} },
+        {
+          operation: 'GetKey',
+          mutating: false,
+          read: readJson,
+          fail: fail('GetKey'),
+          retryable: never,
+        },
+      );
+      return out.Value;
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (error instanceof AwsApiError && error.type === 'ResourceNotFoundException') {
+        return undefined;
+      }
       throw error;
     }
   };
   return {
     async etag() {
-      const out = await client.send(new DescribeKeyValueStoreCommand({ KvsARN: kvsArn }));
-      if (out.ETag === undefined)
-        throw new Error(`DescribeKeyValueStore of ${kvsArn} gave no ETag`);
-      return out.ETag;
+      return api.call<string>(
+        { method: 'GET', path: store, query: {} },
+        {
+          operation: 'DescribeKeyValueStore',
+          mutating: false,
+          read: (answer) => {
+            const etag = answer.headers.etag;
+            return typeof etag === 'string' && etag !== '' ? etag : undefined;
+          },
+          fail: fail('DescribeKeyValueStore'),
+          retryable: never,
+        },
+      );
     },
     async read(region) {
       const [value, changedAt] = await Promise.all([get(region), get(changedAtKey(region))]);
       return { value, changedAt };
     },
     async write(etag, observation) {
-      await client.send(
-        new UpdateKeysCommand({
-          KvsARN: kvsArn,
-          IfMatch: etag,
-          Puts: [
-            { Key: observation.region, Value: observation.health },
-            { Key: changedAtKey(observation.region), Value: observation.observedAt },
-          ],
-        }),
+      await api.call(
+        {
+          method: 'POST',
+          path: `${store}/keys`,
+          query: {},
+          headers: { 'content-type': 'application/json', 'if-match': etag },
+          body: JSON.stringify({
+            Puts: [
+              { Key: observation.region, Value: observation.health },
+              { Key: changedAtKey(observation.region), Value: observation.observedAt },
+            ],
+          }),
+        },
+        {
+          operation: 'UpdateKeys',
+          mutating: true,
+          read: readJson,
+          fail: fail('UpdateKeys'),
+          retryable: never,
+        },
       );
     },
   };

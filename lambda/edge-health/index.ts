@@ -10,7 +10,7 @@ import { jsonEnv, requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
 
 import { EdgeHealthEventError, parseEdgeHealthEvent } from './events';
-import { createKeyValueStoreClient, keyValueStoreHealth } from './health-store';
+import { keyValueStoreHealth } from './health-store';
 import { cloudWatchAlarmStates, reconcile, ReconcileResult } from './reconcile';
 import { WriteResult, writeHealth } from './write-health';
 
@@ -49,7 +49,7 @@ let deps:
 
 function load() {
   deps ??= {
-    store: keyValueStoreHealth(createKeyValueStoreClient(), requireEnv(KVS_ARN_ENV)),
+    store: keyValueStoreHealth(requireEnv(KVS_ARN_ENV)),
     alarms: cloudWatchAlarmStates(new CloudWatchApi({ region: requireEnv('AWS_REGION') })),
     regionOfAlarm: jsonEnv(REGION_ALARMS_ENV, parseRegionAlarms),
   };

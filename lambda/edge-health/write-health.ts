@@ -7,6 +7,8 @@
  * UNKNOWN); CONFLICT and UNKNOWN -> READ. A lost answer to a write that landed shows up on the next
  * READ as ALREADY (the same value and time), so it is never written twice.
  */
+import { isErrorLike } from '../shared/errors';
+
 import type { HealthObservation, HealthStore, StoredEntry } from './health-store';
 
 export type WriteOutcome =
@@ -46,24 +48,33 @@ export class HealthWriteError extends Error {
 
 /** The answer says the write did not happen because the store moved under us. */
 function isConflict(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const status = $metadataOf(error)?.httpStatusCode ?? 0;
-  return error.name === 'ConflictException' || status === 409 || status === 412;
+  if (!isErrorLike(error)) return false;
+  const status = statusOf(error) ?? 0;
+  return (
+    error.name === 'ConflictException' ||
+    (error as { type?: unknown }).type === 'ConflictException' ||
+    status === 409 ||
+    status === 412
+  );
 }
 
 /**
- * No answer (reset, timeout), an unreadable 2xx, throttling or a server-side failure: the write
- * may or may not have landed, and reading again is harmless.
+ * No answer (reset, timeout, OutcomeUnknownError), an unreadable 2xx, throttling or a server-side
+ * failure: the write may or may not have landed, and reading again is harmless.
  */
 function isUnknownOutcome(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const status = $metadataOf(error)?.httpStatusCode;
+  // Not `instanceof Error`: a socket error of node's own realm is not one in a test's sandbox.
+  if (!isErrorLike(error)) return false;
+  const status = statusOf(error);
   return status === undefined || status < 300 || status === 429 || status >= 500;
 }
 
-function $metadataOf(error: Error): { httpStatusCode?: number } | undefined {
-  const metadata = (error as { $metadata?: unknown }).$metadata;
-  return typeof metadata === 'object' && metadata !== null ? metadata : undefined;
+/** The HTTP status of an error answer: an AwsApiError's `status`, or an SDK error's metadata. */
+function statusOf(error: object): number | undefined {
+  const status = (error as { status?: unknown }).status;
+  if (typeof status === 'number') return status;
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  return typeof metadata === 'object' && metadata !== null ? metadata.httpStatusCode : undefined;
 }
 
 /** What the stored entry means for this observation. */

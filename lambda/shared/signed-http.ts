@@ -12,7 +12,12 @@ import { request as httpsRequest } from 'node:https';
 
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
+import type {
+  AwsCredentialIdentityProvider,
+  Checksum,
+  HttpRequest,
+  SourceData,
+} from '@smithy/types';
 
 import { isErrorLike, OutcomeUnknownError } from './errors';
 
@@ -67,7 +72,7 @@ export interface SignedRequest {
  * statuses included, resolves.
  */
 export async function sendSigned(
-  signer: SignatureV4,
+  signer: RequestSigner,
   url: URL,
   request: SignedRequest,
   timeoutMs: number,
@@ -120,6 +125,21 @@ export async function sendSigned(
     req.end(body);
   });
 }
+
+/** What signs a request: the SDK's SignatureV4, or its SignatureV4a. */
+export interface RequestSigner {
+  /** `options` as the SDK's signers take them (a signing date, a region); none are passed here. */
+  sign(request: HttpRequest, options?: Record<string, unknown>): Promise<HttpRequest>;
+}
+
+/** A signer's constructor, as SignatureV4's and SignatureV4a's take their options. */
+export type SignerClass = new (options: {
+  readonly service: string;
+  readonly region: string;
+  readonly credentials: AwsCredentialIdentityProvider;
+  readonly sha256: new (secret?: SourceData) => Checksum;
+  readonly uriEscapePath: boolean;
+}) => RequestSigner;
 
 /** How `SignedEndpoint.call` reads the answers of one operation. */
 export interface CallRules<T> {
@@ -193,7 +213,7 @@ export interface SignedClientOptions {
 export class SignedEndpoint {
   readonly maxAttempts: number;
   private readonly url: URL;
-  private readonly signer: SignatureV4;
+  private readonly signer: RequestSigner;
   private readonly timeoutMs: number;
   private readonly backoffBaseMs: number;
   private readonly random: () => number;
@@ -202,19 +222,26 @@ export class SignedEndpoint {
   /**
    * `service` is the signing name (`ec2`, `arc-zonal-shift`), also the regional host's first label.
    * `signing.host` is another host (S3's `<bucket>.s3.<region>.amazonaws.com`); with
-   * `uriEscapePath: false` the path is signed as sent (S3), not escaped once more.
+   * `uriEscapePath: false` the path is signed as sent (S3), not escaped once more. `Signer` and
+   * `region` sign with another algorithm (SigV4A for CloudFront KeyValueStore, region `*`), which
+   * only the client that needs it imports.
    */
   constructor(
     service: string,
     options: SignedClientOptions,
-    signing: { readonly host?: string; readonly uriEscapePath?: boolean } = {},
+    signing: {
+      readonly host?: string;
+      readonly uriEscapePath?: boolean;
+      readonly Signer?: SignerClass;
+      readonly region?: string;
+    } = {},
   ) {
     this.url = new URL(
       options.endpoint ?? `https://${signing.host ?? `${service}.${options.region}.amazonaws.com`}`,
     );
-    this.signer = new SignatureV4({
+    this.signer = new (signing.Signer ?? SignatureV4)({
       service,
-      region: options.region,
+      region: signing.region ?? options.region,
       credentials: options.credentials ?? defaultProvider(),
       sha256: Sha256,
       uriEscapePath: signing.uriEscapePath ?? true,

@@ -131,7 +131,8 @@ describe('the shared Lambda bundle', () => {
     ],
     canary: [],
     'deploy-gate': [],
-    'edge-health': ['cloudfront-keyvaluestore'],
+    // KeyValueStore and CloudWatch by signed requests (health-store.ts, cloudwatch-api.ts).
+    'edge-health': [],
     'empty-responses': ['cloudwatch', 'dynamodb', 'ecs', 'elastic-load-balancing-v2', 'ssm'],
     // The state table and the alarms read by signed JSON requests (dynamodb-api.ts, cloudwatch-api.ts).
     'gameday-observe': [],

@@ -1,16 +1,14 @@
 /**
- * The edge-health writer: the real KeyValueStore client (SigV4A-signed, with the endpoint pointed
+ * The edge-health writer: its KeyValueStore requests (SigV4A-signed, with the endpoint pointed
  * at a loopback fake speaking the KVS protocol) writing each region's health entry under faults:
  * the answer lost after the write landed, a reset, a late answer, ETag races (explored with
  * fast-check's scheduler), alarm events out of order, and malformed events.
  */
-import type { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 
 import { EdgeHealthEventError, parseEdgeHealthEvent } from '../../lambda/edge-health/events';
 import {
-  createKeyValueStoreClient,
   HealthObservation,
   HealthStore,
   keyValueStoreHealth,
@@ -50,22 +48,19 @@ const healthy = (region: string, minute: number): HealthObservation => ({
   observedAt: at(minute),
 });
 
-describe('edge-health writer against a KeyValueStore fake, through the real SDK client', () => {
+describe('edge-health writer against a KeyValueStore fake, through its signed SigV4A requests', () => {
   let kvs: FakeKvs;
-  let client: CloudFrontKeyValueStoreClient;
   let store: HealthStore;
 
   beforeEach(async () => {
     kvs = await FakeKvs.start(ARN, SEEDED);
-    client = createKeyValueStoreClient({
+    store = keyValueStoreHealth(ARN, {
       endpoint: kvs.endpoint,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
     });
-    store = keyValueStoreHealth(client, ARN);
   });
   afterEach(async () => {
-    client.destroy();
     await kvs.close();
   });
 
@@ -86,6 +81,12 @@ describe('edge-health writer against a KeyValueStore fake, through the real SDK 
     for (const call of kvs.calls) {
       expect(call).toMatchObject({ algorithm: 'AWS4-ECDSA-P256-SHA256', regionSet: '*' });
     }
+  });
+
+  test('a store ARN that is not a KeyValueStore ARN is refused, naming the form it must have', () => {
+    expect(() => keyValueStoreHealth('arn:aws:s3:::bucket')).toThrow(
+      '"arn:aws:s3:::bucket" is not a KeyValueStore ARN (arn:aws:cloudfront::<account>:key-value-store/<id>)',
+    );
   });
 
   test('a write whose answer is lost after it landed is confirmed by reading back, never applied twice', async () => {
