@@ -1,7 +1,7 @@
 /**
  * A fake CloudFront KeyValueStore data-plane endpoint on 127.0.0.1 that speaks the KVS REST-JSON
- * protocol, so that tests drive the real `@aws-sdk/client-cloudfront-keyvaluestore` client (signed
- * with SigV4A) against it. It keeps one store: its items and an ETag that changes on every write;
+ * protocol, so that tests drive the edge-health store's requests (signed with SigV4A) against it.
+ * It keeps one store: its items and an ETag that changes on every write;
  * `UpdateKeys` and `PutKey` apply only when `If-Match` is the current ETag (else 409
  * ConflictException, as KVS answers).
  *
