@@ -9,6 +9,8 @@
  * - `restoreRevision`: puts the previous task definition back whatever happened, and deregisters the
  *   bad one. Idempotent: run it on every exit, as often as needed.
  */
+import { randomUUID } from 'node:crypto';
+
 import type {
   ContainerDefinition,
   RegisterTaskDefinitionRequest,
@@ -26,6 +28,23 @@ export const BAD_REVISION_TAG = { key: 'blueprint:gameday', value: 'bad-deploy' 
  * execution that ended abnormally) still knows where to go back to.
  */
 export const PREVIOUS_REVISION_TAG_KEY = 'blueprint:previous-task-definition';
+/**
+ * And the staging that registered it, a new id each time: after a lost RegisterTaskDefinition
+ * answer, the one tag that tells this staging's revision from any other (ECS does not keep a
+ * container's environment in the order it was given, so comparing contents would not).
+ */
+export const STAGING_TAG_KEY = 'blueprint:bad-deploy-staging';
+
+export interface StageOptions {
+  /** The staging's id (the STAGING_TAG_KEY tag). @default - a random UUID */
+  readonly stagingId?: string;
+  /**
+   * Waits between reads that look for the revision after a lost RegisterTaskDefinition answer
+   * (ECS's reads are eventually consistent). @default [500, 1000, 2000]
+   */
+  readonly settleDelaysMs?: readonly number[];
+  readonly sleep?: (ms: number) => Promise<void>;
+}
 
 export class BadDeployError extends Error {
   override readonly name = 'BadDeployError';
@@ -62,6 +81,7 @@ export function badRevisionInput(
   definition: Wire<TaskDefinition>,
   containerName: string,
   revisionFaults: string,
+  stagingId: string,
 ): Wire<RegisterTaskDefinitionRequest> {
   const previous = definition.taskDefinitionArn ?? '';
   const containers = definition.containerDefinitions ?? [];
@@ -100,7 +120,11 @@ export function badRevisionInput(
     runtimePlatform: definition.runtimePlatform,
     ephemeralStorage: definition.ephemeralStorage,
     enableFaultInjection: definition.enableFaultInjection,
-    tags: [BAD_REVISION_TAG, { key: PREVIOUS_REVISION_TAG_KEY, value: previous }],
+    tags: [
+      BAD_REVISION_TAG,
+      { key: PREVIOUS_REVISION_TAG_KEY, value: previous },
+      { key: STAGING_TAG_KEY, value: stagingId },
+    ],
   };
 }
 
@@ -109,6 +133,7 @@ export async function stageBadRevision(
   ecs: EcsApi,
   target: BadDeployTarget,
   expiresAt: Date,
+  options: StageOptions = {},
 ): Promise<StagedRevision> {
   const service = await describeService(ecs, target);
   const inFlight = (service.deployments ?? []).filter((d) => d.rolloutState === 'IN_PROGRESS');
@@ -134,8 +159,14 @@ export async function stageBadRevision(
       },
     ],
   });
-  const input = badRevisionInput(described.taskDefinition, target.containerName, revisionFaults);
-  const badTaskDefinition = await registerOnce(ecs, input, previousTaskDefinition);
+  const stagingId = options.stagingId ?? randomUUID();
+  const input = badRevisionInput(
+    described.taskDefinition,
+    target.containerName,
+    revisionFaults,
+    stagingId,
+  );
+  const badTaskDefinition = await registerOnce(ecs, input, stagingId, options);
   await ecs.call('UpdateService', {
     cluster: target.cluster,
     service: target.service,
@@ -146,14 +177,16 @@ export async function stageBadRevision(
 
 /**
  * Registers the bad revision and answers its ARN. A lost answer (OutcomeUnknownError) is settled by
- * a read, never by registering again (which would leave a second bad revision behind): the family's
- * latest revision is ours when it carries this run's REVISION_FAULTS and names the same previous
- * revision; when it is not, the revision was not registered, and the error stands.
+ * reads, never by registering again (which would leave a second bad revision behind): the family's
+ * latest revision is ours when it carries this staging's id. ECS's reads are eventually consistent,
+ * so the family is read again a few times before the revision counts as not registered; then, or
+ * when the reads fail, the OutcomeUnknownError stands.
  */
 async function registerOnce(
   ecs: EcsApi,
   input: Wire<RegisterTaskDefinitionRequest>,
-  previousTaskDefinition: string,
+  stagingId: string,
+  options: StageOptions,
 ): Promise<string> {
   try {
     const registered = await ecs.call('RegisterTaskDefinition', input);
@@ -162,30 +195,22 @@ async function registerOnce(
     return arn;
   } catch (error) {
     if (!(error instanceof OutcomeUnknownError)) throw error;
-    const latest = await ecs.call('DescribeTaskDefinition', {
-      taskDefinition: input.family,
-      include: ['TAGS'],
-    });
-    const ours =
-      latest.taskDefinition?.taskDefinitionArn !== previousTaskDefinition &&
-      (latest.tags ?? []).some(
-        (t) => t.key === PREVIOUS_REVISION_TAG_KEY && t.value === previousTaskDefinition,
-      ) &&
-      sameEnvironment(latest.taskDefinition?.containerDefinitions, input.containerDefinitions);
-    const arn = latest.taskDefinition?.taskDefinitionArn;
-    if (!ours || !arn) throw error;
-    return arn;
+    const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+    const delays = options.settleDelaysMs ?? [500, 1000, 2000];
+    for (let read = 0; read <= delays.length; read++) {
+      if (read > 0) await sleep(delays[read - 1]);
+      const latest = await ecs
+        .call('DescribeTaskDefinition', { taskDefinition: input.family, include: ['TAGS'] })
+        .catch(() => undefined);
+      if (latest === undefined) throw error;
+      const arn = latest.taskDefinition?.taskDefinitionArn;
+      const ours = (latest.tags ?? []).some(
+        (t) => t.key === STAGING_TAG_KEY && t.value === stagingId,
+      );
+      if (ours && arn) return arn;
+    }
+    throw error;
   }
-}
-
-/** Whether two revisions' containers have the same names and environments (REVISION_FAULTS too). */
-function sameEnvironment(
-  a: readonly Wire<ContainerDefinition>[] | undefined,
-  b: readonly Wire<ContainerDefinition>[] | undefined,
-): boolean {
-  const environments = (containers: readonly Wire<ContainerDefinition>[] | undefined) =>
-    JSON.stringify((containers ?? []).map((c) => [c.name, c.environment ?? []]));
-  return environments(a) === environments(b);
 }
 
 /**

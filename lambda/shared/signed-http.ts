@@ -67,6 +67,26 @@ export interface SignedRequest {
 }
 
 /**
+ * Where a request failed before anything of it was sent: signing it (credentials), or connecting
+ * (DNS, a refused or timed-out connect). Set as `stage` on the error.
+ */
+export type NotSentStage = 'sign' | 'connect';
+
+function markStage<E>(error: E, stage: NotSentStage): E {
+  return typeof error === 'object' && error !== null ? Object.assign(error, { stage }) : error;
+}
+
+/** The stage at which `error` stopped a request before anything was sent, if it did. */
+export function notSentStage(error: unknown): NotSentStage | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { stage, code } = error as { stage?: unknown; code?: unknown };
+  if (stage === 'sign' || stage === 'connect') return stage;
+  return typeof code === 'string' && ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)
+    ? 'connect'
+    : undefined;
+}
+
+/**
  * Signs and sends one request to `url`'s host. Rejects when the connection fails or is reset, or
  * when no complete answer came within `timeoutMs` (a `TimeoutError`); any complete answer, error
  * statuses included, resolves.
@@ -80,16 +100,21 @@ export async function sendSigned(
   const { method, path, query, body } = request;
   const headers: Record<string, string> = { ...request.headers, host: url.host };
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-  const signed = await signer.sign({
-    method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    path,
-    query,
-    headers,
-    body,
-  });
+  let signed: Awaited<ReturnType<RequestSigner['sign']>>;
+  try {
+    signed = await signer.sign({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path,
+      query,
+      headers,
+      body,
+    });
+  } catch (error) {
+    throw markStage(error, 'sign');
+  }
   const search = new URLSearchParams(query).toString();
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise<RawAnswer>((resolve, reject) => {
@@ -115,13 +140,19 @@ export async function sendSigned(
         );
       },
     );
+    // Until the connection is up, nothing of the request can have reached the service.
+    let connected = false;
+    req.on('socket', (socket) => {
+      if (!socket.connecting) connected = true;
+      else socket.once('connect', () => (connected = true));
+    });
     const timer = setTimeout(() => {
       const e = new Error(`no complete answer within ${timeoutMs} ms`);
       e.name = 'TimeoutError';
       req.destroy(e);
     }, timeoutMs);
     req.on('close', () => clearTimeout(timer));
-    req.on('error', reject);
+    req.on('error', (error) => reject(connected ? error : markStage(error, 'connect')));
     req.end(body);
   });
 }
@@ -188,6 +219,9 @@ export function jsonErrorOf(answer: RawAnswer): {
     ...(parsed.reason === undefined ? {} : { reason: parsed.reason }),
   };
 }
+
+/** The longest wait between two attempts. */
+export const MAX_BACKOFF_MS = 20_000;
 
 /** What every small signed client is configured with. */
 export interface SignedClientOptions {
@@ -261,7 +295,8 @@ export class SignedEndpoint {
   /**
    * Sends `request` until an answer settles it, asking again (with backoff) only where that is
    * harmless:
-   * - refused connection: the request never left; asked again, a write too;
+   * - not signed (no credentials): thrown at once;
+   * - not sent (DNS, a refused or timed-out connect): asked again, a write too;
    * - timeout or reset: a read is asked again; a write may have landed: OutcomeUnknownError;
    * - 2xx: `rules.read` gives the result; a body it cannot read is asked again on a read, and is
    *   an OutcomeUnknownError on a write;
@@ -291,8 +326,10 @@ export class SignedEndpoint {
     } catch (error) {
       // Not `instanceof Error`: an error of node's own realm is not one in a test's sandbox.
       const failure = isErrorLike(error) ? (error as Error) : new Error(String(error));
-      const refused = (failure as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-      if (mutating && !refused) {
+      const notSent = notSentStage(failure);
+      // Signing failed (no credentials): nothing was sent, and asking again will not help.
+      if (notSent === 'sign') throw failure;
+      if (mutating && notSent === undefined) {
         throw new OutcomeUnknownError(operation, `${failure.name}: ${failure.message}`);
       }
       return { failure };
@@ -310,8 +347,12 @@ export class SignedEndpoint {
     return { failure: error };
   }
 
-  /** Waits before the attempt after `attempt` (1-based): full jitter over base × 2^(attempt-1). */
+  /**
+   * Waits before the attempt after `attempt` (1-based): full jitter over base × 2^(attempt-1),
+   * capped at MAX_BACKOFF_MS as the SDK's standard strategy caps it.
+   */
   backoff(attempt: number): Promise<void> {
-    return this.sleep(Math.floor(this.random() * this.backoffBaseMs * 2 ** (attempt - 1)));
+    const ceiling = Math.min(MAX_BACKOFF_MS, this.backoffBaseMs * 2 ** (attempt - 1));
+    return this.sleep(Math.floor(this.random() * ceiling));
   }
 }

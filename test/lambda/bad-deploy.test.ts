@@ -81,6 +81,12 @@ afterEach(async () => {
   await fake.close();
 });
 
+/** The staging id a RegisterTaskDefinition input carried as its tag. */
+function stagingIdOf(input: Record<string, unknown> | undefined): string | undefined {
+  const tags = (input?.tags ?? []) as { key: string; value: string }[];
+  return tags.find((t) => t.key === 'blueprint:bad-deploy-staging')?.value;
+}
+
 /** What ECS does when the lifecycle hook answers FAILED: the deployment fails and rolls back. */
 function ecsRollsBack(reason: string): void {
   const service = fake.services.get(SERVICE);
@@ -115,7 +121,9 @@ test('GIVEN a service at revision 7 WHEN the bad revision is staged THEN a copy 
   expect(register?.input.tags).toEqual([
     { key: 'blueprint:gameday', value: 'bad-deploy' },
     { key: 'blueprint:previous-task-definition', value: CURRENT },
+    { key: 'blueprint:bad-deploy-staging', value: stagingIdOf(register?.input) },
   ]);
+  expect(stagingIdOf(register?.input)).toMatch(/^[0-9a-f-]{36}$/);
   expect(fake.services.get(SERVICE)?.taskDefinition).toBe(staged.badTaskDefinition);
 });
 
@@ -163,12 +171,20 @@ test('lost UpdateService answer: GIVEN the deploy landed but its answer was lost
   expect(fake.services.get(SERVICE)?.taskDefinition).toBe(CURRENT);
 });
 
+/** No waits between the reads that settle a lost RegisterTaskDefinition answer. */
+const settleAtOnce = { settleDelaysMs: [0, 0, 0], sleep: () => Promise.resolve() };
+
 test('lost RegisterTaskDefinition answer: GIVEN the bad revision was registered but its answer was lost THEN it is found by a read, not registered again, deployed, and restore deregisters it', async () => {
   // GIVEN
   fake.inject('RegisterTaskDefinition', { kind: 'slow', delayMs: 2000, applied: true });
 
   // WHEN
-  const staged = await stageBadRevision(ecs, target, new Date('2030-01-01T00:00:00Z'));
+  const staged = await stageBadRevision(
+    ecs,
+    target,
+    new Date('2030-01-01T00:00:00Z'),
+    settleAtOnce,
+  );
 
   // THEN one revision registered, and it is the one deployed
   expect(fake.calls.filter((c) => c.operation === 'RegisterTaskDefinition')).toHaveLength(1);
@@ -184,34 +200,79 @@ test('lost RegisterTaskDefinition answer: GIVEN the bad revision was registered 
   expect(fake.taskDefinitions.get(staged.badTaskDefinition)?.status).toBe('INACTIVE');
 });
 
-test('lost RegisterTaskDefinition request: GIVEN it timed out and was never registered THEN staging fails UNKNOWN, nothing is registered or deployed', async () => {
+test('lost RegisterTaskDefinition answer, environment reordered: GIVEN ECS stored the containers environment in another order THEN the revision is still found by its staging id', async () => {
+  // GIVEN ECS keeps environments sorted by name, not as given
+  fake.reorderEnvironments = true;
+  fake.inject('RegisterTaskDefinition', { kind: 'slow', delayMs: 2000, applied: true });
+
+  // WHEN
+  const staged = await stageBadRevision(ecs, target, new Date('2030-01-01T00:00:00Z'), {
+    ...settleAtOnce,
+    stagingId: 'staging-1',
+  });
+
+  // THEN
+  expect(staged.badTaskDefinition).toBe('arn:aws:ecs:us-east-1:123456789012:task-definition/api:8');
+  const stored = fake.taskDefinitions.get(staged.badTaskDefinition) as {
+    containerDefinitions: { environment?: { name: string }[] }[];
+  };
+  expect(stored.containerDefinitions[0].environment?.map((e) => e.name)).toEqual([
+    'REVISION_FAULTS',
+    'TABLE_NAME',
+  ]);
+});
+
+test('lost RegisterTaskDefinition request: GIVEN it timed out and was never registered THEN the family is read again while ECS may lag, staging fails UNKNOWN, nothing is registered or deployed', async () => {
   // GIVEN
   fake.inject('RegisterTaskDefinition', { kind: 'slow', delayMs: 2000, applied: false });
 
   // WHEN / THEN
   await expect(
-    stageBadRevision(ecs, target, new Date('2030-01-01T00:00:00Z')),
+    stageBadRevision(ecs, target, new Date('2030-01-01T00:00:00Z'), settleAtOnce),
   ).rejects.toBeInstanceOf(OutcomeUnknownError);
   expect(fake.calls.filter((c) => c.operation === 'RegisterTaskDefinition')).toHaveLength(1);
+  const familyReads = fake.calls.filter(
+    (c) => c.operation === 'DescribeTaskDefinition' && c.input.taskDefinition === 'api',
+  );
+  expect(familyReads).toHaveLength(4);
   expect([...fake.taskDefinitions.keys()]).toEqual([CURRENT]);
   expect(fake.calls.map((c) => c.operation)).not.toContain('UpdateService');
 });
 
-test("lost RegisterTaskDefinition request, another run's revision latest: GIVEN the family's latest revision has other REVISION_FAULTS THEN it is not adopted, and staging fails UNKNOWN", async () => {
-  // GIVEN an earlier run's bad revision (other faults) as the family's latest, and this run's
-  // register never landing
+test("lost RegisterTaskDefinition request, another staging's revision latest: GIVEN the family's latest revision has another staging id THEN it is not adopted, and staging fails UNKNOWN", async () => {
+  // GIVEN an earlier staging's bad revision as the family's latest, and this run's register never
+  // landing
   const earlier = badRevisionInput(
     fake.taskDefinitions.get(CURRENT) as Wire<TaskDefinition>,
     'api',
     '{"faults":[]}',
+    'earlier-staging',
   );
   await ecs.call('RegisterTaskDefinition', earlier);
   fake.inject('RegisterTaskDefinition', { kind: 'slow', delayMs: 2000, applied: false });
 
   // WHEN / THEN
   await expect(
-    stageBadRevision(ecs, target, new Date('2030-01-01T00:00:00Z')),
+    stageBadRevision(ecs, target, new Date('2030-01-01T00:00:00Z'), settleAtOnce),
   ).rejects.toBeInstanceOf(OutcomeUnknownError);
+  expect(fake.calls.map((c) => c.operation)).not.toContain('UpdateService');
+});
+
+test('lost RegisterTaskDefinition answer, and the reads fail too: THEN the UNKNOWN stands (not the read error), and nothing is deployed', async () => {
+  // GIVEN the register's answer lost, then every DescribeTaskDefinition failing with a 500
+  fake.inject('RegisterTaskDefinition', { kind: 'slow', delayMs: 2000, applied: true });
+  const describeCalls = fake.calls.length;
+  fake.inject(
+    'DescribeTaskDefinition',
+    { kind: 'pass' },
+    ...Array.from({ length: 4 }, () => ({ kind: 'server-error' as const })),
+  );
+
+  // WHEN / THEN
+  await expect(
+    stageBadRevision(ecs, target, new Date('2030-01-01T00:00:00Z'), settleAtOnce),
+  ).rejects.toMatchObject({ name: 'OutcomeUnknownError', operation: 'RegisterTaskDefinition' });
+  expect(fake.calls.length).toBeGreaterThan(describeCalls);
   expect(fake.calls.map((c) => c.operation)).not.toContain('UpdateService');
 });
 

@@ -3,8 +3,9 @@
  * speaks the JSON protocol (test/support/fake-ecs.ts), with the loopback fault proxy between them
  * for what the network does: a response lost after the request landed, a reset, a black hole.
  */
-import { AwsApiError, EcsApi, MUTATING_ECS_OPERATIONS } from '../../lambda/shared/ecs-api';
+import { AwsApiError, EcsApi } from '../../lambda/shared/ecs-api';
 import { OutcomeUnknownError } from '../../lambda/shared/errors';
+import { MAX_BACKOFF_MS, notSentStage } from '../../lambda/shared/signed-http';
 import { FakeEcs, fakeFleet } from '../support/fake-ecs';
 import { startFaultProxy, type FaultProxy, type RequestMatcher } from '../support/fault-proxy';
 import { freePort } from '../support/memcached';
@@ -215,10 +216,77 @@ test('refused: GIVEN nothing listens WHEN a write is sent THEN it is asked again
   expect(backoffs).toHaveLength(3);
 });
 
-test('the writes are exactly the operations that change state', () => {
-  expect([...MUTATING_ECS_OPERATIONS].sort()).toEqual([
-    'DeregisterTaskDefinition',
-    'RegisterTaskDefinition',
-    'UpdateService',
-  ]);
+test('lost response: GIVEN DeregisterTaskDefinition landed and its answer was lost THEN it is UNKNOWN and sent once', async () => {
+  // GIVEN a registered revision, and the deregister's answer lost
+  const registered = await ecs.call('RegisterTaskDefinition', {
+    family: 'api',
+    containerDefinitions: [{ name: 'api' }],
+  });
+  const arn = registered.taskDefinition?.taskDefinitionArn ?? '';
+  proxy.inject({
+    match: ecsOperation('DeregisterTaskDefinition'),
+    action: { kind: 'lose-response' },
+  });
+
+  // WHEN / THEN
+  await expect(
+    ecs.call('DeregisterTaskDefinition', { taskDefinition: arn }),
+  ).rejects.toBeInstanceOf(OutcomeUnknownError);
+  expect(fake.calls.filter((c) => c.operation === 'DeregisterTaskDefinition')).toHaveLength(1);
+  expect(fake.taskDefinitions.get(arn)?.status).toBe('INACTIVE');
+});
+
+test('not signed: GIVEN no credentials THEN the call throws the credentials error at once, and nothing is sent', async () => {
+  // GIVEN
+  const unsigned = new EcsApi({
+    region: 'us-east-1',
+    endpoint: proxy.endpoint,
+    credentials: () => Promise.reject(new Error('no AWS credentials')),
+    sleep: () => Promise.resolve(),
+  });
+
+  // WHEN / THEN
+  await expect(
+    unsigned.call('UpdateService', { cluster, service, desiredCount: 1 }),
+  ).rejects.toMatchObject({ message: 'no AWS credentials', stage: 'sign' });
+  expect(proxy.requestsSeen()).toBe(0);
+});
+
+test('what counts as never sent: failures to sign, resolve or connect, and nothing after the connection is up', () => {
+  const coded = (code: string) => Object.assign(new Error(code), { code });
+  expect(notSentStage(coded('ENOTFOUND'))).toBe('connect');
+  expect(notSentStage(coded('EAI_AGAIN'))).toBe('connect');
+  expect(notSentStage(coded('ECONNREFUSED'))).toBe('connect');
+  expect(notSentStage(Object.assign(new Error('timed out'), { stage: 'connect' }))).toBe('connect');
+  expect(notSentStage(coded('ECONNRESET'))).toBeUndefined();
+  expect(notSentStage(Object.assign(new Error('late'), { name: 'TimeoutError' }))).toBeUndefined();
+});
+
+test('backoff: full jitter over a doubling ceiling, capped at 20 s', async () => {
+  // GIVEN the largest jitter, and a service that always throttles
+  const waits: number[] = [];
+  const patient = new EcsApi({
+    region: 'us-east-1',
+    endpoint: proxy.endpoint,
+    credentials,
+    maxAttempts: 10,
+    random: () => 0.999_999,
+    sleep: (ms) => {
+      waits.push(ms);
+      return Promise.resolve();
+    },
+  });
+  fake.inject(
+    'DescribeServices',
+    ...Array.from({ length: 10 }, () => ({ kind: 'throttle' as const })),
+  );
+
+  // WHEN
+  await expect(
+    patient.call('DescribeServices', { cluster, services: [service] }),
+  ).rejects.toMatchObject({ type: 'ThrottlingException' });
+
+  // THEN
+  expect(waits).toEqual([199, 399, 799, 1599, 3199, 6399, 12799, 19999, 19999]);
+  expect(MAX_BACKOFF_MS).toBe(20_000);
 });

@@ -92,6 +92,8 @@ export class FakeEcs extends LoopbackHttpFake {
   public readonly tasks = new Map<string, FakeEcsTask>();
   /** Registered task definitions by ARN (`family:revision`), with `status` ACTIVE or INACTIVE. */
   public readonly taskDefinitions = new Map<string, Record<string, unknown>>();
+  /** Store containers' environments sorted by name, as ECS may (it does not keep their order). */
+  public reorderEnvironments = false;
   /** Tags given at RegisterTaskDefinition, by ARN (DescribeTaskDefinition with include TAGS). */
   public readonly taskDefinitionTags = new Map<string, unknown[]>();
   private readonly injections = new Map<string, Injection[]>();
@@ -341,6 +343,18 @@ export class FakeEcs extends LoopbackHttpFake {
         const arn = `arn:aws:ecs:us-east-1:123456789012:task-definition/${family}:${revision}`;
         const definition: Record<string, unknown> = { ...input };
         delete definition.tags;
+        if (this.reorderEnvironments && Array.isArray(definition.containerDefinitions)) {
+          definition.containerDefinitions = (
+            definition.containerDefinitions as { environment?: { name: string }[] }[]
+          ).map((c) =>
+            c.environment
+              ? {
+                  ...c,
+                  environment: [...c.environment].sort((a, b) => a.name.localeCompare(b.name)),
+                }
+              : c,
+          );
+        }
         const registered = {
           ...definition,
           taskDefinitionArn: arn,
