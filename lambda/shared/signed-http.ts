@@ -64,6 +64,13 @@ export interface SignedRequest {
   /** Content headers of the body (`content-type`); `host` and `content-length` are added. */
   readonly headers?: Record<string, string>;
   readonly body?: string;
+  /**
+   * Send on a connection of its own, not one kept alive from an earlier request. A kept-alive
+   * socket may have been closed by the service while the function was frozen; a write sent on it
+   * is reset, and a reset write is UNKNOWN. A fresh connection that is reset was not stale.
+   * @default false
+   */
+  readonly freshConnection?: boolean;
 }
 
 /**
@@ -126,6 +133,7 @@ export async function sendSigned(
         path: search ? `${path}?${search}` : path,
         headers: signed.headers,
         timeout: timeoutMs,
+        ...(request.freshConnection ? { agent: false } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -297,6 +305,8 @@ export class SignedEndpoint {
    * harmless:
    * - not signed (no credentials): thrown at once;
    * - not sent (DNS, a refused or timed-out connect): asked again, a write too;
+   * - a write goes on a fresh connection (`freshConnection`), so that a reset is never a stale
+   *   kept-alive socket's;
    * - timeout or reset: a read is asked again; a write may have landed: OutcomeUnknownError;
    * - 2xx: `rules.read` gives the result; a body it cannot read is asked again on a read, and is
    *   an OutcomeUnknownError on a write;
@@ -322,7 +332,7 @@ export class SignedEndpoint {
     const { operation, mutating } = rules;
     let answer: RawAnswer;
     try {
-      answer = await this.send(request);
+      answer = await this.send(mutating ? { ...request, freshConnection: true } : request);
     } catch (error) {
       // Not `instanceof Error`: an error of node's own realm is not one in a test's sandbox.
       const failure = isErrorLike(error) ? (error as Error) : new Error(String(error));

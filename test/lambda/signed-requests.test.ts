@@ -32,6 +32,8 @@ interface Seen {
 let server: Server;
 let endpoint: string;
 const seen: Seen[] = [];
+/** Connections the server accepted. */
+let connections = 0;
 /** The canonical requests the signer built, in order (both clients sign with SignatureV4). */
 const canonical: string[] = [];
 
@@ -45,6 +47,7 @@ beforeAll(async () => {
       res.end(req.method === 'PUT' ? '' : '{}');
     });
   });
+  server.on('connection', () => (connections += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const base = Object.getPrototypeOf(SignatureV4.prototype) as {
@@ -141,4 +144,23 @@ test('ECS, CloudWatch and DynamoDB: the same content type, target and body as th
     expect(mine.headers['x-amz-target']).toBe(sdk.headers['x-amz-target']);
     expect(JSON.parse(mine.body)).toEqual(JSON.parse(sdk.body));
   }
+});
+
+test('a write goes on a connection of its own; reads reuse a kept-alive one', async () => {
+  // GIVEN one client, and a connection it already holds
+  const ecs = new EcsApi(ours());
+  await ecs.call('DescribeServices', { cluster: 'c', services: ['s'] });
+  const before = connections;
+
+  // WHEN two reads, then two writes
+  await ecs.call('DescribeServices', { cluster: 'c', services: ['s'] });
+  await ecs.call('DescribeServices', { cluster: 'c', services: ['s'] });
+  const afterReads = connections;
+  await ecs.call('UpdateService', { cluster: 'c', service: 's', desiredCount: 1 });
+  await ecs.call('UpdateService', { cluster: 'c', service: 's', desiredCount: 2 });
+
+  // THEN the reads opened none (a stale kept-alive socket is harmless to a read, which is asked
+  // again), and each write opened its own (a reset write is UNKNOWN, so it must not be a stale one)
+  expect(afterReads).toBe(before);
+  expect(connections).toBe(afterReads + 2);
 });
