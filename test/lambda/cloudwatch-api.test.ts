@@ -8,6 +8,7 @@ import { describeAlarmStates } from '../../lambda/gameday-observe/observe-functi
 import { CloudWatchApi } from '../../lambda/shared/cloudwatch-api';
 import { FakeCloudWatch, type FakeAlarm } from '../support/fake-cloudwatch';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { signedClientOptions } from '../support/signed-client-options';
 
 const IMPAIRED = 'Blueprint-eu-west-1-region-impaired';
 const UNHEALTHY = 'Blueprint-eu-west-1-unhealthy-hosts';
@@ -21,16 +22,9 @@ const backoffs: number[] = [];
 async function start(alarms: readonly FakeAlarm[]): Promise<void> {
   fake = await FakeCloudWatch.start(alarms);
   proxy = await startFaultProxy({ targetPort: Number(new URL(fake.endpoint).port) });
-  cloudWatch = new CloudWatchApi({
-    region: 'eu-west-1',
-    endpoint: proxy.endpoint,
-    credentials: () => Promise.resolve({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
-    requestTimeoutMs: 300,
-    sleep: (ms) => {
-      backoffs.push(ms);
-      return Promise.resolve();
-    },
-  });
+  cloudWatch = new CloudWatchApi(
+    signedClientOptions(proxy.endpoint, backoffs, { region: 'eu-west-1' }),
+  );
 }
 
 beforeEach(async () => {

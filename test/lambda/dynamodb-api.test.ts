@@ -15,6 +15,7 @@ import {
   type ExperimentState,
 } from '../../lambda/shared/state-table';
 import { dynamoOperation, startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { signedClientOptions } from '../support/signed-client-options';
 
 import { SERVICE_ARN } from './helpers';
 import { LocalDynamo, startLocalDynamo } from './local-dynamo';
@@ -53,16 +54,7 @@ beforeEach(async () => {
   );
   await acquireLease(table, SERVICE_ARN, 'exp-1', new Date(NOW.getTime() + 600_000), NOW);
   await createState(table, SERVICE_ARN, STATE, undefined);
-  reads = new DynamoDbApi({
-    region: 'us-east-1',
-    endpoint: proxy.endpoint,
-    credentials: () => Promise.resolve({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
-    requestTimeoutMs: 300,
-    sleep: (ms) => {
-      backoffs.push(ms);
-      return Promise.resolve();
-    },
-  }).reads(table.tableName);
+  reads = new DynamoDbApi(signedClientOptions(proxy.endpoint, backoffs)).reads(table.tableName);
   writtenBy = table;
 });
 afterEach(async () => {

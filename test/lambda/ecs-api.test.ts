@@ -9,11 +9,9 @@ import { MAX_BACKOFF_MS, notSentStage } from '../../lambda/shared/signed-http';
 import { FakeEcs, fakeFleet } from '../support/fake-ecs';
 import { startFaultProxy, type FaultProxy, type RequestMatcher } from '../support/fault-proxy';
 import { freePort } from '../support/memcached';
+import { signedClientOptions } from '../support/signed-client-options';
 
-const REQUEST_TIMEOUT_MS = 300;
 const SLOW_MS = 1_500;
-const credentials = () =>
-  Promise.resolve({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' });
 
 const fleet = fakeFleet({ count: 2 });
 const cluster = fleet.services[0].clusterArn;
@@ -25,17 +23,7 @@ let ecs: EcsApi;
 const backoffs: number[] = [];
 
 function client(endpoint: string): EcsApi {
-  return new EcsApi({
-    region: 'us-east-1',
-    endpoint,
-    credentials,
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    random: () => 0.5,
-    sleep: (ms) => {
-      backoffs.push(ms);
-      return Promise.resolve();
-    },
-  });
+  return new EcsApi(signedClientOptions(endpoint, backoffs, { random: () => 0.5 }));
 }
 
 /** Matches the HTTP request of one ECS operation. */
@@ -265,17 +253,9 @@ test('what counts as never sent: failures to sign, resolve or connect, and nothi
 test('backoff: full jitter over a doubling ceiling, capped at 20 s', async () => {
   // GIVEN the largest jitter, and a service that always throttles
   const waits: number[] = [];
-  const patient = new EcsApi({
-    region: 'us-east-1',
-    endpoint: proxy.endpoint,
-    credentials,
-    maxAttempts: 10,
-    random: () => 0.999_999,
-    sleep: (ms) => {
-      waits.push(ms);
-      return Promise.resolve();
-    },
-  });
+  const patient = new EcsApi(
+    signedClientOptions(proxy.endpoint, waits, { maxAttempts: 10, random: () => 0.999_999 }),
+  );
   fake.inject(
     'DescribeServices',
     ...Array.from({ length: 10 }, () => ({ kind: 'throttle' as const })),

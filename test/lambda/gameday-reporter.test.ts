@@ -22,6 +22,7 @@ import { keyPath, S3Objects } from '../../lambda/shared/s3-objects';
 import { SCENARIOS, ScenarioName } from '../../lib/gameday/scenarios';
 import { FakeS3 } from '../support/fake-s3';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { signedClientOptions } from '../support/signed-client-options';
 
 const SETTINGS = {
   albIntervalSeconds: 5,
@@ -369,16 +370,7 @@ describe('storing and measuring', () => {
     backoffs.length = 0;
     fake = await FakeS3.start(['blueprint-gameday-reports']);
     proxy = await startFaultProxy({ targetPort: Number(new URL(fake.endpoint).port) });
-    s3 = new S3Objects({
-      region: 'eu-west-1',
-      endpoint: proxy.endpoint,
-      credentials: () => Promise.resolve({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
-      requestTimeoutMs: 300,
-      sleep: (ms) => {
-        backoffs.push(ms);
-        return Promise.resolve();
-      },
-    });
+    s3 = new S3Objects(signedClientOptions(proxy.endpoint, backoffs, { region: 'eu-west-1' }));
   });
   afterEach(async () => {
     await proxy.stop();
