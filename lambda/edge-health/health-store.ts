@@ -13,7 +13,13 @@ import { SignatureV4a } from '@aws-sdk/signature-v4a';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 
 import { AwsApiError } from '../shared/aws-json-api';
-import { jsonErrorOf, readJson, type RawAnswer, SignedEndpoint } from '../shared/signed-http';
+import {
+  encodePathSegment,
+  jsonErrorOf,
+  readJson,
+  type RawAnswer,
+  SignedEndpoint,
+} from '../shared/signed-http';
 
 /** What the router acts on. */
 export type EdgeHealth = 'healthy' | 'unhealthy';
@@ -64,13 +70,6 @@ export interface KeyValueStoreClientOptions {
 /** `arn:aws:cloudfront::<account>:key-value-store/<id>`: the account names the data-plane host. */
 const KVS_ARN = /^arn:aws[a-z-]*:cloudfront::(\d{12}):key-value-store\/[A-Za-z0-9-]+$/;
 
-/** A path label as the KeyValueStore API takes it: every reserved character percent-encoded. */
-const label = (value: string): string =>
-  encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-
 /**
  * The store behind `kvsArn`, through signed REST-JSON requests (SigV4A, which the KeyValueStore API
  * requires; `signed-http.ts`), not the SDK's KeyValueStore client. Each call is made once: the
@@ -101,7 +100,7 @@ export function keyValueStoreHealth(
     },
     { host: `${account}.cloudfront-kvs.global.api.aws`, Signer: SignatureV4a, region: '*' },
   );
-  const store = `/key-value-stores/${label(kvsArn)}`;
+  const store = `/key-value-stores/${encodePathSegment(kvsArn)}`;
   const fail = (operation: string) => (answer: RawAnswer) => {
     const { type, message } = jsonErrorOf(answer);
     return new AwsApiError(operation, type, answer.status, message);
@@ -110,7 +109,7 @@ export function keyValueStoreHealth(
   const get = async (key: string): Promise<string | undefined> => {
     try {
       const out = await api.call<{ Value?: string }>(
-        { method: 'GET', path: `${store}/keys/${label(key)}`, query: {} },
+        { method: 'GET', path: `${store}/keys/${encodePathSegment(key)}`, query: {} },
         {
           operation: 'GetKey',
           mutating: false,

@@ -8,7 +8,12 @@
  * AwsApiError with S3's code (`AccessDenied`, `NoSuchBucket`) and message, thrown at once.
  */
 import { AwsApiError } from './aws-json-api';
-import { type RawAnswer, type SignedClientOptions, SignedEndpoint } from './signed-http';
+import {
+  encodePathSegment,
+  type RawAnswer,
+  type SignedClientOptions,
+  SignedEndpoint,
+} from './signed-http';
 import { textOf } from './xml-text';
 
 /** Bucket names a virtual-hosted address takes over TLS: no dots, which the certificate would not cover. */
@@ -17,15 +22,7 @@ const THROTTLING = new Set(['SlowDown', 'RequestTimeout', 'Throttling', 'Throttl
 
 /** A key as a URL path: each `/`-separated part percent-encoded (RFC 3986), the slashes kept. */
 export function keyPath(key: string): string {
-  return key
-    .split('/')
-    .map((part) =>
-      encodeURIComponent(part).replace(
-        /[!'()*]/g,
-        (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-      ),
-    )
-    .join('/');
+  return key.split('/').map(encodePathSegment).join('/');
 }
 
 function s3Error(operation: string, answer: RawAnswer): AwsApiError {

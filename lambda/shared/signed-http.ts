@@ -165,6 +165,14 @@ export async function sendSigned(
   });
 }
 
+/** A path segment percent-encoded as AWS takes it (RFC 3986: `!'()*` too, which encodeURIComponent keeps). */
+export function encodePathSegment(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
 /** What signs a request: the SDK's SignatureV4, or its SignatureV4a. */
 export interface RequestSigner {
   /** `options` as the SDK's signers take them (a signing date, a region); none are passed here. */
