@@ -16,6 +16,9 @@ const ALB =
 const credentials = () =>
   Promise.resolve({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' });
 
+/** An answer this late is past the client's request timeout. */
+const LATE_MS = 2_500;
+
 let arc: FakeArcZonalShift;
 let client: ZonalShiftClient;
 
@@ -25,7 +28,9 @@ beforeAll(async () => {
     region: 'eu-west-1',
     endpoint: arc.endpoint,
     credentials,
-    requestTimeoutMs: 300,
+    // Well above a loopback round trip even on a loaded CI machine; every injected late answer
+    // (LATE_MS) is well above it, so a late answer is always a timeout.
+    requestTimeoutMs: 1_000,
     sleep: () => Promise.resolve(),
   });
 });
@@ -35,6 +40,9 @@ afterAll(async () => {
 beforeEach(() => {
   arc.shifts.length = 0;
   arc.calls.length = 0;
+  // A property run that ended early leaves its unused injections queued: never let them reach
+  // the next test.
+  arc.clearInjections();
 });
 
 const start = (experimentId = 'exp-1', awayFrom = 'euw1-az3') =>
@@ -101,7 +109,7 @@ describe('the ARC zonal shift client', () => {
   });
 
   test('a start whose answer is lost after it landed is UNKNOWN, never a plain failure', async () => {
-    arc.inject('StartZonalShift', { kind: 'lost', delayMs: 2_000 });
+    arc.inject('StartZonalShift', { kind: 'lost', delayMs: LATE_MS });
     await expect(
       client.startZonalShift({
         resourceIdentifier: ALB,
@@ -128,7 +136,7 @@ describe('startExperimentShift', () => {
   });
 
   test('a response lost after the start landed: finds ours by its comment and starts no second one', async () => {
-    arc.inject('StartZonalShift', { kind: 'lost', delayMs: 2_000 });
+    arc.inject('StartZonalShift', { kind: 'lost', delayMs: LATE_MS });
     const result = await start();
     expect(result.how).toBe('recovered');
     expect(starts()).toBe(1);
@@ -180,7 +188,7 @@ describe('startExperimentShift', () => {
   test('any mix of faults on start and list leaves at most one active shift, and a success names it', async () => {
     const fault = fc.constantFrom<ArcInjection | undefined>(
       undefined,
-      { kind: 'lost', delayMs: 1_000 },
+      { kind: 'lost', delayMs: LATE_MS },
       { kind: 'reset' },
       { kind: 'reset-after-apply' },
       { kind: 'server-error' },
@@ -231,7 +239,7 @@ describe('endExperimentShifts', () => {
 
   test('a cancel whose answer is lost after it landed: cancels again, takes "not active" as done', async () => {
     await start();
-    arc.inject('CancelZonalShift', { kind: 'lost', delayMs: 2_000 });
+    arc.inject('CancelZonalShift', { kind: 'lost', delayMs: LATE_MS });
     const result = await endExperimentShifts(client, {
       experimentId: 'exp-1',
       resourceIdentifier: ALB,
