@@ -27,7 +27,7 @@ export interface CacheNodes {
   reboot(clusterId: string, nodeIds: readonly string[]): Promise<WriteOutcome>;
 }
 
-/** An ElastiCache client whose failures are classified like the ECS client's (`ecs-client.ts`). */
+/** An ElastiCache client whose failures are classified for chaos work (`aws-client-config.ts`). */
 export function createElastiCacheClient(options: AwsClientOptions = {}): ElastiCacheClient {
   const client = new ElastiCacheClient(clientConfig(options));
   addOutcomeClassifier(client, MUTATING_ELASTICACHE_COMMANDS);

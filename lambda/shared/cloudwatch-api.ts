@@ -22,6 +22,9 @@ const NAMES_PER_REQUEST = 100;
 /** Pages per request of names before giving up: 100 names fit in one page of 100. */
 const MAX_PAGES = 10;
 
+/** The call the chaos functions' alarm check makes: what tests give in place of the signed client. */
+export type CloudWatchCalls = Pick<AwsJsonApi<CloudWatchOperations>, 'call'>;
+
 export interface Alarms {
   readonly metric: Wire<MetricAlarm>[];
   readonly composite: Wire<CompositeAlarm>[];

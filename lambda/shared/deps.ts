@@ -3,10 +3,10 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 
 import { powertoolsAudit } from './audit';
 import type { CacheNodes } from './cache-nodes';
-import { cloudWatchClient } from './clients/cloudwatch';
+import { cloudWatchApi } from './clients/cloudwatch-api';
 import { documentClient, dynamoDbClient } from './clients/dynamodb';
-import { ecsClient } from './clients/ecs';
-import { ssmClient } from './clients/ssm';
+import { ecsApi } from './clients/ecs-api';
+import { ssmApi } from './clients/ssm-api';
 import { loadCanaryEnv, loadChaosEnv } from './env';
 import { EnvironmentError } from './errors';
 import type { ChaosDeps, ExperimentShifts } from './experiment';
@@ -55,9 +55,9 @@ export function productionDeps(
   const env = loadChaosEnv();
   const chaos: ProductionChaosDeps = {
     env,
-    ecs: ecsClient(),
-    ssm: ssmClient(),
-    cloudWatch: cloudWatchClient(),
+    ecs: ecsApi(),
+    ssm: ssmApi(),
+    cloudWatch: cloudWatchApi(),
     table: { ddb: documentClient(), tableName: env.stateTable },
     cacheNodes: options.cacheNodes ?? noCacheNodes,
     targetHealth: options.targetHealth ? options.targetHealth() : noTargetHealth,

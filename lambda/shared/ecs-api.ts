@@ -1,7 +1,7 @@
 /**
- * The ECS operations a function may call without `@aws-sdk/client-ecs` (over 200 KiB with the SDK
- * runtime under it): ECS's JSON protocol through `AwsJsonApi`. bad-deploy, which calls ECS and
- * nothing else, calls these five.
+ * The ECS operations the functions call without `@aws-sdk/client-ecs` (over 200 KiB with the SDK
+ * runtime under it): ECS's JSON protocol through `AwsJsonApi`. bad-deploy registers, describes and
+ * updates; the chaos functions describe, list and stop tasks and update the service's network.
  */
 import type {
   DeregisterTaskDefinitionRequest,
@@ -10,8 +10,14 @@ import type {
   DescribeServicesResponse,
   DescribeTaskDefinitionRequest,
   DescribeTaskDefinitionResponse,
+  DescribeTasksRequest,
+  DescribeTasksResponse,
+  ListTasksRequest,
+  ListTasksResponse,
   RegisterTaskDefinitionRequest,
   RegisterTaskDefinitionResponse,
+  StopTaskRequest,
+  StopTaskResponse,
   UpdateServiceRequest,
   UpdateServiceResponse,
 } from '@aws-sdk/client-ecs';
@@ -28,16 +34,24 @@ export interface EcsOperations {
   RegisterTaskDefinition: [RegisterTaskDefinitionRequest, RegisterTaskDefinitionResponse];
   DeregisterTaskDefinition: [DeregisterTaskDefinitionRequest, DeregisterTaskDefinitionResponse];
   UpdateService: [UpdateServiceRequest, UpdateServiceResponse];
+  ListTasks: [ListTasksRequest, ListTasksResponse];
+  DescribeTasks: [DescribeTasksRequest, DescribeTasksResponse];
+  StopTask: [StopTaskRequest, StopTaskResponse];
 }
+
+/** The calls a function makes: what tests give in place of the signed client. */
+export type EcsCalls = Pick<AwsJsonApi<EcsOperations>, 'call'>;
 
 /**
  * The operations that change state. A lost answer to one of them is UNKNOWN: RegisterTaskDefinition
- * asked twice registers two revisions, and UpdateService asked again may undo a later one.
+ * asked twice registers two revisions, UpdateService asked again may undo a later one, and a
+ * StopTask's caller learns from DescribeTasks whether the task is stopping (`ecs.ts`).
  */
 export const MUTATING_ECS_OPERATIONS: ReadonlySet<keyof EcsOperations> = new Set([
   'RegisterTaskDefinition',
   'DeregisterTaskDefinition',
   'UpdateService',
+  'StopTask',
 ]);
 
 export class EcsApi extends AwsJsonApi<EcsOperations> {

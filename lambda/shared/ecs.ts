@@ -1,19 +1,12 @@
 /**
- * The ECS reads and writes the chaos functions make. Writes that come back UNKNOWN (see
- * `ecs-client.ts`) are followed by a read that learns what really happened; they are never repeated.
+ * The ECS reads and writes the chaos functions make. Writes that come back UNKNOWN (StopTask and
+ * UpdateService, see `ecs-api.ts`) are followed by a read that learns what really happened; they are
+ * never repeated.
  */
-import {
-  AwsVpcConfiguration,
-  DescribeServicesCommand,
-  DescribeTasksCommand,
-  ECSClient,
-  ListTasksCommand,
-  StopTaskCommand,
-  Task,
-  UpdateServiceCommand,
-} from '@aws-sdk/client-ecs';
+import type { AwsVpcConfiguration, Task } from '@aws-sdk/client-ecs';
 
 import type { Audit } from './audit';
+import type { EcsCalls, Wire } from './ecs-api';
 import { GuardrailRefusal, OutcomeUnknownError } from './errors';
 
 export const CHAOS_TAG_KEY = 'chaos-enabled';
@@ -43,13 +36,15 @@ export interface TaskInfo {
 export const taskIdOf = (taskArn: string): string => taskArn.slice(taskArn.lastIndexOf('/') + 1);
 
 export async function describeService(
-  ecs: ECSClient,
+  ecs: EcsCalls,
   cluster: string,
   service: string,
 ): Promise<ServiceInfo> {
-  const out = await ecs.send(
-    new DescribeServicesCommand({ cluster, services: [service], include: ['TAGS'] }),
-  );
+  const out = await ecs.call('DescribeServices', {
+    cluster,
+    services: [service],
+    include: ['TAGS'],
+  });
   const found = out.services?.[0];
   if (!found?.serviceArn || !found.serviceName || found.status !== 'ACTIVE') {
     throw new GuardrailRefusal(
@@ -80,16 +75,19 @@ export function assertOptedIn(service: ServiceInfo): void {
 
 /** The service's tasks that are meant to run (ListTasks with desiredStatus RUNNING), described. */
 export async function listServiceTasks(
-  ecs: ECSClient,
+  ecs: EcsCalls,
   cluster: string,
   serviceName: string,
 ): Promise<TaskInfo[]> {
   const arns: string[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await ecs.send(
-      new ListTasksCommand({ cluster, serviceName, desiredStatus: 'RUNNING', nextToken }),
-    );
+    const page = await ecs.call('ListTasks', {
+      cluster,
+      serviceName,
+      desiredStatus: 'RUNNING',
+      ...(nextToken ? { nextToken } : {}),
+    });
     arns.push(...(page.taskArns ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
@@ -97,21 +95,19 @@ export async function listServiceTasks(
 }
 
 export async function describeTasks(
-  ecs: ECSClient,
+  ecs: EcsCalls,
   cluster: string,
   taskArns: readonly string[],
 ): Promise<TaskInfo[]> {
   const tasks: TaskInfo[] = [];
   for (let i = 0; i < taskArns.length; i += 100) {
-    const out = await ecs.send(
-      new DescribeTasksCommand({ cluster, tasks: taskArns.slice(i, i + 100) }),
-    );
+    const out = await ecs.call('DescribeTasks', { cluster, tasks: taskArns.slice(i, i + 100) });
     tasks.push(...(out.tasks ?? []).filter((t) => t.taskArn).map(toTaskInfo));
   }
   return tasks;
 }
 
-function toTaskInfo(task: Task): TaskInfo {
+function toTaskInfo(task: Wire<Task>): TaskInfo {
   const taskArn = task.taskArn ?? '';
   const eni = task.attachments?.find((a) => a.type === 'ElasticNetworkInterface');
   return {
@@ -146,7 +142,7 @@ export interface AuditScope {
  * DescribeTasks learns whether the unknown ones are stopping (desiredStatus STOPPED).
  */
 export async function stopTasks(
-  ecs: ECSClient,
+  ecs: EcsCalls,
   cluster: string,
   tasks: readonly TaskInfo[],
   reason: string,
@@ -156,7 +152,7 @@ export async function stopTasks(
   const unknown: TaskInfo[] = [];
   for (const task of tasks) {
     try {
-      await ecs.send(new StopTaskCommand({ cluster, task: task.taskArn, reason }));
+      await ecs.call('StopTask', { cluster, task: task.taskArn, reason });
       results.set(task.taskId, 'done');
       auditStop(scope, task, 'done');
     } catch (error) {
@@ -203,20 +199,18 @@ function auditStop(scope: AuditScope, task: TaskInfo, outcome: WriteOutcome, det
  * now has the wanted subnets, security groups and public-IP setting.
  */
 export async function updateServiceNetwork(
-  ecs: ECSClient,
+  ecs: EcsCalls,
   cluster: string,
   service: string,
   wanted: AwsVpcConfiguration,
   scope: AuditScope,
 ): Promise<WriteOutcome> {
   try {
-    await ecs.send(
-      new UpdateServiceCommand({
-        cluster,
-        service,
-        networkConfiguration: { awsvpcConfiguration: wanted },
-      }),
-    );
+    await ecs.call('UpdateService', {
+      cluster,
+      service,
+      networkConfiguration: { awsvpcConfiguration: wanted },
+    });
     scope.audit.record({
       experimentId: scope.experimentId,
       action: 'update-service-network',

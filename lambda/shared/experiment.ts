@@ -7,13 +7,11 @@
  *
  * A dry run goes through the same checks, reads only, and reports the plan.
  */
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import type { AwsVpcConfiguration, ECSClient } from '@aws-sdk/client-ecs';
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsVpcConfiguration } from '@aws-sdk/client-ecs';
 
 import type { Audit } from './audit';
 import type { CacheNodes } from './cache-nodes';
+import type { CloudWatchCalls } from './cloudwatch-api';
 import {
   ServiceInfo,
   StopOutcome,
@@ -25,6 +23,7 @@ import {
   stopTasks,
   updateServiceNetwork,
 } from './ecs';
+import type { EcsCalls } from './ecs-api';
 import type { ChaosEnv } from './env';
 import { ChaosError, GuardrailRefusal, LeaseHeldError } from './errors';
 import { IN_FLIGHT_WINDOW_MS, leaseExpiryFor } from './experiment-states';
@@ -37,6 +36,7 @@ import {
 } from './fault-document';
 import type { ProbeResult } from './probe';
 import { restoreExperiment, undoChanges } from './restore-experiment';
+import type { SsmCalls } from './ssm-api';
 import {
   ExperimentKind,
   ExperimentState,
@@ -55,9 +55,9 @@ import type { EndShiftsResult } from './zonal-shift';
 /** Everything the logic touches, passed in so that tests can pass fakes. */
 export interface ChaosDeps {
   readonly env: ChaosEnv;
-  readonly ecs: ECSClient;
-  readonly ssm: SSMClient;
-  readonly cloudWatch: CloudWatchClient;
+  readonly ecs: EcsCalls;
+  readonly ssm: SsmCalls;
+  readonly cloudWatch: CloudWatchCalls;
   readonly table: StateTable;
   /** Only cache-outage reboots cache nodes. */
   readonly cacheNodes: () => CacheNodes;
@@ -152,15 +152,13 @@ export interface ExperimentResult {
  * (not enough data to know) and a missing alarm are all refusals.
  */
 export async function assertRegionNotImpaired(
-  cloudWatch: CloudWatchClient,
+  cloudWatch: CloudWatchCalls,
   alarmName: string,
 ): Promise<void> {
-  const out = await cloudWatch.send(
-    new DescribeAlarmsCommand({
-      AlarmNames: [alarmName],
-      AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-    }),
-  );
+  const out = await cloudWatch.call('DescribeAlarms', {
+    AlarmNames: [alarmName],
+    AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+  });
   const alarm = [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])][0];
   if (!alarm) {
     throw new GuardrailRefusal(

@@ -14,7 +14,6 @@
  * function run (leases last at least a minute; the functions time out sooner). So at most one
  * read-modify-write is in flight at a time.
  */
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
 import {
   FAULT_TYPES,
@@ -23,7 +22,9 @@ import {
   type FaultType,
 } from '../../service/src/faults/fault-document';
 
-import { GuardrailRefusal, isErrorLike } from './errors';
+import { AwsApiError } from './aws-json-api';
+import { GuardrailRefusal } from './errors';
+import type { SsmCalls } from './ssm-api';
 
 // The service owns the contract; its types and limits are the ones writers must keep.
 export {
@@ -136,13 +137,13 @@ export function faultedTaskIds(doc: FaultDocument, now: Date): ReadonlySet<strin
   return new Set(doc.faults.filter((f) => isLive(f, now)).flatMap((f) => f.targets));
 }
 
-export async function readFaultDocument(ssm: SSMClient, name: string): Promise<FaultDocument> {
+export async function readFaultDocument(ssm: SsmCalls, name: string): Promise<FaultDocument> {
   try {
-    const out = await ssm.send(new GetParameterCommand({ Name: name }));
+    const out = await ssm.call('GetParameter', { Name: name });
     const text = out.Parameter?.Value ?? '';
     return text.trim() === '' ? EMPTY_DOCUMENT : parseFaultDocument(text);
   } catch (error) {
-    if (isErrorLike(error) && error.name === 'ParameterNotFound') return EMPTY_DOCUMENT;
+    if (error instanceof AwsApiError && error.type === 'ParameterNotFound') return EMPTY_DOCUMENT;
     throw error;
   }
 }
@@ -176,16 +177,14 @@ export function serializeFaultDocument(doc: FaultDocument): string {
 
 /** Overwrites the parameter. Call only while holding the service's lease (see the module comment). */
 export async function writeFaultDocument(
-  ssm: SSMClient,
+  ssm: SsmCalls,
   name: string,
   doc: FaultDocument,
 ): Promise<void> {
-  await ssm.send(
-    new PutParameterCommand({
-      Name: name,
-      Value: serializeFaultDocument(doc),
-      Type: 'String',
-      Overwrite: true,
-    }),
-  );
+  await ssm.call('PutParameter', {
+    Name: name,
+    Value: serializeFaultDocument(doc),
+    Type: 'String',
+    Overwrite: true,
+  });
 }

@@ -184,18 +184,16 @@ describe('restore after az-outage', () => {
   test('a restore that finds the original already back does not update the service', async () => {
     // GIVEN a deploy put the original configuration back during the outage
     await azOutage(outage(), deps);
-    await deps.ecs.send(
-      new UpdateServiceCommand({
-        cluster: CLUSTER_ARN,
-        service: SERVICE_ARN,
-        networkConfiguration: {
-          awsvpcConfiguration: {
-            ...ORIGINAL_NETWORK,
-            subnets: ['subnet-c', 'subnet-b', 'subnet-a'],
-          },
+    await deps.ecs.call('UpdateService', {
+      cluster: CLUSTER_ARN,
+      service: SERVICE_ARN,
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          ...ORIGINAL_NETWORK,
+          subnets: ['subnet-c', 'subnet-b', 'subnet-a'],
         },
-      }),
-    );
+      },
+    });
 
     // WHEN
     const result = await restore(restoreEvent({ experimentId: 'exp-az' }), deps);

@@ -6,13 +6,12 @@
  * moves, as ECS and the load balancer would.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ECSClient } from '@aws-sdk/client-ecs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 
 import type { ServiceInfo, TaskInfo } from '../../lambda/shared/ecs';
-import { createEcsClient } from '../../lambda/shared/ecs-client';
+import { EcsApi } from '../../lambda/shared/ecs-api';
 import type { ChaosDeps } from '../../lambda/shared/experiment';
 import {
   TargetHealthEntry,
@@ -23,6 +22,7 @@ import {
 import { parseStopTasksEvent, stopTasks } from '../../lambda/stop-tasks/stop-tasks';
 import { DEFAULT_CONFIG } from '../../lib/config';
 import { FakeEcs, FakeEcsTask, fakeFleet } from '../support/fake-ecs';
+import { signedClientOptions } from '../support/signed-client-options';
 
 import { TestDeps, testDeps } from './helpers';
 import { LocalDynamo, startLocalDynamo } from './local-dynamo';
@@ -187,7 +187,7 @@ describe('experiments against the fake ECS endpoint', () => {
   const ssm = mockClient(SSMClient);
   let dynamo: LocalDynamo;
   let fake: FakeEcs;
-  let ecs: ECSClient;
+  let ecs: EcsApi;
   let tables = 0;
   /** The target group as the load balancer sees it: address -> state. */
   let targets: Map<string, string>;
@@ -199,7 +199,6 @@ describe('experiments against the fake ECS endpoint', () => {
     await dynamo.close();
   });
   afterEach(async () => {
-    ecs.destroy();
     await fake.close();
   });
 
@@ -207,7 +206,7 @@ describe('experiments against the fake ECS endpoint', () => {
     fake = await FakeEcs.start(fakeFleet({ count }));
     const [svc] = [...fake.services.values()];
     svc.desiredCount = desired;
-    ecs = createEcsClient({ endpoint: fake.endpoint, region: 'us-east-1', maxAttempts: 1 });
+    ecs = new EcsApi(signedClientOptions(fake.endpoint, [], { maxAttempts: 1 }));
     cloudWatch.reset();
     ssm.reset();
     mockAlarm(cloudWatch, 'OK');

@@ -1,11 +1,13 @@
 /**
- * The alarm-state reads of gameday-observe and edge-health through the small CloudWatch client
+ * The alarm-state reads of gameday-observe, edge-health and the chaos functions' preflight through the small CloudWatch client
  * (lambda/shared/cloudwatch-api.ts), against a fake CloudWatch that speaks DescribeAlarms on the
  * JSON 1.0 protocol (test/support/fake-cloudwatch.ts), with the loopback fault proxy between them.
  */
 import { cloudWatchAlarmStates } from '../../lambda/edge-health/reconcile';
 import { describeAlarmStates } from '../../lambda/gameday-observe/observe-function';
 import { CloudWatchApi } from '../../lambda/shared/cloudwatch-api';
+import { GuardrailRefusal } from '../../lambda/shared/errors';
+import { assertRegionNotImpaired } from '../../lambda/shared/experiment';
 import { FakeCloudWatch, type FakeAlarm } from '../support/fake-cloudwatch';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { signedClientOptions } from '../support/signed-client-options';
@@ -119,5 +121,33 @@ describe('edge-health: metric alarm states for the reconcile', () => {
       },
     ]);
     expect(fake.calls[0].input.AlarmTypes).toEqual(['MetricAlarm']);
+  });
+});
+
+describe('chaos preflight: the region-impaired alarm must be known OK', () => {
+  test('GIVEN the composite alarm OK THEN the experiment may go on', async () => {
+    fake.alarms.get(IMPAIRED)!.state = 'OK';
+    await expect(assertRegionNotImpaired(cloudWatch, IMPAIRED)).resolves.toBeUndefined();
+    expect(fake.calls[0].input).toEqual({
+      AlarmNames: [IMPAIRED],
+      AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+    });
+  });
+
+  test.each([
+    ['in ALARM', IMPAIRED, /is in ALARM/],
+    ['missing', 'gone', /was not found/],
+  ])('GIVEN the alarm %s THEN a region-impaired refusal', async (_, name, message) => {
+    const refusal = await assertRegionNotImpaired(cloudWatch, name).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(GuardrailRefusal);
+    expect(refusal).toMatchObject({ message: expect.stringMatching(message) as unknown });
+  });
+
+  test('black hole: GIVEN CloudWatch never answers THEN the preflight fails, never going on', async () => {
+    fake.alarms.get(IMPAIRED)!.state = 'OK';
+    proxy.setMode('black-hole');
+    await expect(assertRegionNotImpaired(cloudWatch, IMPAIRED)).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
   });
 });

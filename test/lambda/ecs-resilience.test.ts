@@ -1,22 +1,18 @@
 /**
- * The real @aws-sdk/client-ecs client, configured as the functions configure it, against a fake
- * ECS endpoint on 127.0.0.1 that injects throttling, 5xx, slow replies and malformed bodies.
+ * The chaos functions' ECS reads and writes (lambda/shared/ecs.ts) over the ECS client they deploy
+ * with (`ecs-api.ts`, signed requests), against a fake ECS endpoint on 127.0.0.1 that injects
+ * throttling, 5xx, slow replies and malformed bodies. The client's own wire and retry rules are in
+ * ecs-api.test.ts.
  */
-import { DescribeTasksCommand, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
-
 import {
   describeService,
   listServiceTasks,
   stopTasks,
   updateServiceNetwork,
 } from '../../lambda/shared/ecs';
-import {
-  AWS_CLIENT_DEFAULTS,
-  classifyEcsFailure,
-  createEcsClient,
-} from '../../lambda/shared/ecs-client';
-import { OutcomeUnknownError } from '../../lambda/shared/errors';
+import { AwsApiError, EcsApi } from '../../lambda/shared/ecs-api';
 import { FakeEcs, fakeFleet } from '../support/fake-ecs';
+import { signedClientOptions } from '../support/signed-client-options';
 
 import { recordingAudit } from './helpers';
 
@@ -25,7 +21,11 @@ const REQUEST_TIMEOUT_MS = 300;
 const SLOW_MS = 1_500;
 
 let fake: FakeEcs;
-let ecs: ECSClient;
+let ecs: EcsApi;
+/** The waits between attempts: recorded, not slept. */
+let backoffs: number[];
+/** Attempts in all: the functions' default. */
+const MAX_ATTEMPTS = 4;
 const fleet = fakeFleet({ count: 4 });
 const cluster = fleet.services[0].clusterArn;
 const service = fleet.services[0].serviceArn;
@@ -33,14 +33,15 @@ const firstTask = fleet.tasks[0];
 
 beforeEach(async () => {
   fake = await FakeEcs.start(fleet);
-  ecs = createEcsClient({
-    endpoint: fake.endpoint,
-    region: 'us-east-1',
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
-  });
+  backoffs = [];
+  ecs = new EcsApi(
+    signedClientOptions(fake.endpoint, backoffs, {
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      maxAttempts: MAX_ATTEMPTS,
+    }),
+  );
 });
 afterEach(async () => {
-  ecs.destroy();
   await fake.close();
 });
 
@@ -52,13 +53,15 @@ describe('retries of throttling and 5xx', () => {
     fake.inject('DescribeTasks', { kind: 'throttle' }, { kind: 'throttle' });
 
     // WHEN
-    const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [firstTask.taskArn] }));
+    const tasks = await listServiceTasks(ecs, cluster, 'api');
 
-    // THEN three attempts, and the SDK's delays never above the throttling caps (1 s, then 2 s)
-    expect(out.tasks?.[0]?.taskArn).toBe(firstTask.taskArn);
-    expect(out.$metadata.attempts).toBe(3);
-    expect(out.$metadata.totalRetryDelay).toBeGreaterThanOrEqual(0);
-    expect(out.$metadata.totalRetryDelay).toBeLessThanOrEqual(1_000 + 2_000);
+    // THEN three attempts, and two waits within the doubling ceilings of full jitter (200, 400 ms)
+    expect(tasks).toHaveLength(4);
+    expect(backoffs).toHaveLength(2);
+    backoffs.forEach((ms, i) => {
+      expect(ms).toBeGreaterThanOrEqual(0);
+      expect(ms).toBeLessThanOrEqual(200 * 2 ** i);
+    });
     expect(fake.callsOf('DescribeTasks').map((c) => c.answer)).toEqual([
       'throttle',
       'throttle',
@@ -66,8 +69,8 @@ describe('retries of throttling and 5xx', () => {
     ]);
   });
 
-  test('a 500 on StopTask is retried, and the task stops once', async () => {
-    // GIVEN
+  test('a 500 on StopTask is UNKNOWN: it is not sent again, and a read learns the task still runs', async () => {
+    // GIVEN a 500 that did not stop the task (a 5xx may or may not have acted)
     fake.inject('StopTask', { kind: 'server-error' });
     const audit = scope();
 
@@ -81,9 +84,10 @@ describe('retries of throttling and 5xx', () => {
     );
 
     // THEN
-    expect(outcomes).toEqual([{ taskId: 'x', outcome: 'done' }]);
-    expect(fake.callsOf('StopTask').map((c) => c.answer)).toEqual(['server-error', 'ok']);
-    expect(fake.tasks.get(firstTask.taskArn)?.desiredStatus).toBe('STOPPED');
+    expect(outcomes).toEqual([{ taskId: 'x', outcome: 'verified-not-done' }]);
+    expect(fake.callsOf('StopTask').map((c) => c.answer)).toEqual(['server-error']);
+    expect(fake.calls.map((c) => c.operation)).toEqual(['StopTask', 'DescribeTasks']);
+    expect(fake.tasks.get(firstTask.taskArn)?.desiredStatus).toBe('RUNNING');
   });
 
   test('a 503 is retried like a 500', async () => {
@@ -101,19 +105,19 @@ describe('retries of throttling and 5xx', () => {
     );
 
     // WHEN / THEN
-    await expect(describeService(ecs, cluster, service)).rejects.toMatchObject({
-      name: 'ServerException',
-      $metadata: { attempts: AWS_CLIENT_DEFAULTS.maxAttempts },
-    });
-    expect(fake.callsOf('DescribeServices')).toHaveLength(AWS_CLIENT_DEFAULTS.maxAttempts);
+    const failure = await describeService(ecs, cluster, service).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(AwsApiError);
+    expect(failure).toMatchObject({ type: 'ServerException', status: 500 });
+    expect(fake.callsOf('DescribeServices')).toHaveLength(MAX_ATTEMPTS);
   });
 
   test('a client error (a missing task) is not retried', async () => {
     await expect(
-      ecs.send(
-        new StopTaskCommand({ cluster, task: `${cluster.replace(':cluster/', ':task/')}/missing` }),
-      ),
-    ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+      ecs.call('StopTask', {
+        cluster,
+        task: `${cluster.replace(':cluster/', ':task/')}/missing`,
+      }),
+    ).rejects.toMatchObject({ type: 'InvalidParameterException' });
     expect(fake.callsOf('StopTask')).toHaveLength(1);
   });
 });
@@ -245,35 +249,5 @@ describe('reads', () => {
       lastStatus: 'RUNNING',
     });
     expect(tasks[1]?.taskId).toBe(fleet.tasks[1].taskArn.split('/').at(-1));
-  });
-});
-
-describe('classifyEcsFailure', () => {
-  const timeout = () => Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
-
-  test('turns a timed-out write into an OutcomeUnknownError that names the operation', () => {
-    const classified = classifyEcsFailure(timeout(), 'StopTaskCommand');
-    expect(classified).toBeInstanceOf(OutcomeUnknownError);
-    expect((classified as Error).message).toBe(
-      'StopTask outcome is UNKNOWN (TimeoutError: socket timed out)',
-    );
-  });
-
-  test('treats a reset connection on a write as UNKNOWN too', () => {
-    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-    expect(classifyEcsFailure(reset, 'UpdateServiceCommand')).toBeInstanceOf(OutcomeUnknownError);
-  });
-
-  test('leaves a throttled write alone, for the retry strategy', () => {
-    const throttled = Object.assign(new Error('Rate exceeded'), {
-      name: 'ThrottlingException',
-      $metadata: { httpStatusCode: 400 },
-    });
-    expect(classifyEcsFailure(throttled, 'StopTaskCommand')).toBe(throttled);
-  });
-
-  test('leaves a timed-out read alone: the standard strategy retries it', () => {
-    const error = timeout();
-    expect(classifyEcsFailure(error, 'DescribeTasksCommand')).toBe(error);
   });
 });

@@ -1,16 +1,30 @@
 /** Shared fixtures for the chaos function tests: env, a fake Lambda Context, an audit recorder. */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  StopTaskCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 
 import type { Audit, AuditEntry } from '../../lambda/shared/audit';
 import { elastiCacheNodes } from '../../lambda/shared/cache-nodes';
+import type { CloudWatchCalls, CloudWatchOperations } from '../../lambda/shared/cloudwatch-api';
+import type { EcsCalls, EcsOperations } from '../../lambda/shared/ecs-api';
 import type { ChaosEnv } from '../../lambda/shared/env';
 import type { ChaosDeps } from '../../lambda/shared/experiment';
 import type { ProbeResult } from '../../lambda/shared/probe';
+import type { SsmCalls, SsmOperations } from '../../lambda/shared/ssm-api';
 import type { StateTable } from '../../lambda/shared/state-table';
+import { sdkBacked } from '../support/sdk-backed';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
@@ -87,13 +101,38 @@ export interface TestDeps extends ChaosDeps {
   setNow(date: Date): void;
 }
 
+/** ECS calls answered by an SDK client: its aws-sdk-client-mock set-ups answer them. */
+export const ecsCallsOf = (client: ECSClient): EcsCalls =>
+  sdkBacked<EcsOperations>(client, {
+    DescribeServices: DescribeServicesCommand,
+    DescribeTaskDefinition: DescribeTaskDefinitionCommand,
+    RegisterTaskDefinition: RegisterTaskDefinitionCommand,
+    DeregisterTaskDefinition: DeregisterTaskDefinitionCommand,
+    UpdateService: UpdateServiceCommand,
+    ListTasks: ListTasksCommand,
+    DescribeTasks: DescribeTasksCommand,
+    StopTask: StopTaskCommand,
+  });
+
+/** SSM calls answered by an SDK client (see `ecsCallsOf`). */
+export const ssmCallsOf = (client: SSMClient): SsmCalls =>
+  sdkBacked<SsmOperations>(client, {
+    GetParameter: GetParameterCommand,
+    PutParameter: PutParameterCommand,
+  });
+
+/** CloudWatch calls answered by an SDK client (see `ecsCallsOf`). */
+export const cloudWatchCallsOf = (client: CloudWatchClient): CloudWatchCalls =>
+  sdkBacked<CloudWatchOperations>(client, { DescribeAlarms: DescribeAlarmsCommand });
+
 /** Deps with fresh (mockable) clients, the given table, a fixed clock and a fixed random. */
 export function testDeps(
   table: StateTable,
   options: {
     env?: Partial<ChaosEnv>;
     now?: Date;
-    ecs?: ECSClient;
+    /** @default - calls answered by a new ECSClient: the test's mockClient(ECSClient) answers */
+    ecs?: EcsCalls;
     probes?: readonly ProbeResult[];
   } = {},
 ): TestDeps {
@@ -101,9 +140,9 @@ export function testDeps(
   const elastiCache = new ElastiCacheClient({ region: REGION });
   return {
     env: testEnv(options.env),
-    ecs: options.ecs ?? new ECSClient({ region: REGION }),
-    ssm: new SSMClient({ region: REGION }),
-    cloudWatch: new CloudWatchClient({ region: REGION }),
+    ecs: options.ecs ?? ecsCallsOf(new ECSClient({ region: REGION })),
+    ssm: ssmCallsOf(new SSMClient({ region: REGION })),
+    cloudWatch: cloudWatchCallsOf(new CloudWatchClient({ region: REGION })),
     table,
     cacheNodes: () => elastiCacheNodes(elastiCache),
     probeOtherRegions: () => Promise.resolve(options.probes ?? []),

@@ -20,9 +20,6 @@
  * On failure, fast-check prints the seed, the path and the schedule (the scheduler's report);
  * `RACE_SEED=<seed> RACE_PATH=<path>` replays it. Each scenario starts from a reset fake ECS.
  */
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { ECSClient } from '@aws-sdk/client-ecs';
-import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 
@@ -33,10 +30,14 @@ import {
 } from '../../lambda/empty-responses/empty-responses';
 import { latency, parseLatencyEvent } from '../../lambda/latency/latency';
 import { parseRestoreEvent, restore } from '../../lambda/restore/restore';
-import { createEcsClient } from '../../lambda/shared/ecs-client';
+import { AwsApiError } from '../../lambda/shared/aws-json-api';
+import type { CloudWatchCalls } from '../../lambda/shared/cloudwatch-api';
+import { EcsApi, type EcsCalls } from '../../lambda/shared/ecs-api';
 import type { ChaosDeps } from '../../lambda/shared/experiment';
+import type { SsmCalls } from '../../lambda/shared/ssm-api';
 import { StateTable, acquireLease, readLease, readState } from '../../lambda/shared/state-table';
 import { FakeEcs, fakeFleet } from '../support/fake-ecs';
+import { signedClientOptions } from '../support/signed-client-options';
 
 import { SERVICE_ARN, recordingAudit, testEnv } from './helpers';
 import { LocalDynamo, startLocalDynamo } from './local-dynamo';
@@ -159,7 +160,7 @@ interface World {
   faultText: string | undefined;
   readonly fake: FakeEcs;
   readonly table: StateTable;
-  readonly ecs: ECSClient;
+  readonly ecs: EcsApi;
   inflight: number;
   /** Whether a check between steps saw a live change (a fault really acting). */
   sawLive: boolean;
@@ -237,21 +238,22 @@ type Pass = <T>(label: string, op: () => Promise<T>) => Promise<T>;
 
 /** ChaosDeps acting on `world`, whose every AWS call goes through `pass`. */
 function depsThrough(world: World, pass: Pass): ChaosDeps {
-  const ecs = {
-    send: (command: object) =>
-      pass(nameOf(command), () => world.ecs.send(command as Parameters<ECSClient['send']>[0])),
-  } as unknown as ECSClient;
-  const ssm = {
-    send: (command: object) =>
-      pass(nameOf(command), () => Promise.resolve(ssmAnswer(world, command))),
-  } as unknown as SSMClient;
-  const cloudWatch = {
-    send: () =>
+  const ecs: EcsCalls = {
+    call: (operation, input) => pass(operation, () => world.ecs.call(operation, input)),
+  };
+  const ssm: SsmCalls = {
+    call: (operation, input) =>
+      pass(operation, () =>
+        Promise.resolve(ssmAnswer(world, operation, input as { Value?: string }) as never),
+      ),
+  };
+  const cloudWatch: CloudWatchCalls = {
+    call: () =>
       Promise.resolve({
         MetricAlarms: [],
-        CompositeAlarms: [{ AlarmName: 'a', StateValue: 'OK' }],
-      }),
-  } as unknown as CloudWatchClient;
+        CompositeAlarms: [{ AlarmName: 'a', StateValue: 'OK' as const }],
+      } as never),
+  };
   const ddb = {
     send: (command: object) =>
       pass(nameOf(command), () =>
@@ -278,18 +280,18 @@ function depsThrough(world: World, pass: Pass): ChaosDeps {
 const gatedDeps = (s: fc.Scheduler, world: World, inv: Invocation): ChaosDeps =>
   depsThrough(world, (label, op) => gated(s, world, inv, label, op));
 
-function ssmAnswer(world: World, command: object): unknown {
-  if (command instanceof GetParameterCommand) {
+function ssmAnswer(world: World, operation: string, input: { Value?: string }): unknown {
+  if (operation === 'GetParameter') {
     if (world.faultText === undefined) {
-      throw Object.assign(new Error('parameter not found'), { name: 'ParameterNotFound' });
+      throw new AwsApiError(operation, 'ParameterNotFound', 400, 'parameter not found');
     }
     return { Parameter: { Value: world.faultText, Version: 1 } };
   }
-  if (command instanceof PutParameterCommand) {
-    world.faultText = command.input.Value;
+  if (operation === 'PutParameter') {
+    world.faultText = input.Value;
     return { Version: 2 };
   }
-  throw new Error(`unexpected SSM call ${nameOf(command)}`);
+  throw new Error(`unexpected SSM call ${operation}`);
 }
 
 function start(
@@ -412,7 +414,7 @@ async function drive(
 
 let dynamo: LocalDynamo;
 let fake: FakeEcs;
-let ecs: ECSClient;
+let ecs: EcsApi;
 let runs = 0;
 /**
  * How many scenarios really acted, so that the property cannot pass on dry runs and refusals
@@ -423,14 +425,11 @@ const acted = { scenarios: 0, applied: 0, sawLive: 0 };
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
   fake = await FakeEcs.start();
-  ecs = createEcsClient({
-    endpoint: fake.endpoint,
-    region: 'us-east-1',
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
-  });
+  ecs = new EcsApi(
+    signedClientOptions(fake.endpoint, [], { requestTimeoutMs: REQUEST_TIMEOUT_MS }),
+  );
 });
 afterAll(async () => {
-  ecs.destroy();
   await fake.close();
   await dynamo.close();
 });

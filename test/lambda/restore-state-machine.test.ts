@@ -8,7 +8,6 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -19,11 +18,12 @@ import {
   parseEmptyResponsesEvent,
 } from '../../lambda/empty-responses/empty-responses';
 import { parseRestoreEvent, restore, restoreFunction } from '../../lambda/restore/restore';
-import { createEcsClient } from '../../lambda/shared/ecs-client';
+import { EcsApi } from '../../lambda/shared/ecs-api';
 import { GuardrailRefusal, LeaseHeldError } from '../../lambda/shared/errors';
 import { createGuardedHandler } from '../../lambda/shared/handler';
 import { readLease, readState, transition } from '../../lambda/shared/state-table';
 import { FakeEcs, fakeFleet } from '../support/fake-ecs';
+import { signedClientOptions } from '../support/signed-client-options';
 
 import { SERVICE_ARN, TestDeps, fakeContext, testDeps } from './helpers';
 import { LocalDynamo, startLocalDynamo } from './local-dynamo';
@@ -38,7 +38,7 @@ const at = (minutes: number) => new Date(T0 + minutes * 60_000);
 
 let dynamo: LocalDynamo;
 let fake: FakeEcs;
-let ecs: ECSClient;
+let ecs: EcsApi;
 let deps: TestDeps;
 let faultDocument: () => unknown;
 let tables = 0;
@@ -53,13 +53,12 @@ beforeEach(async () => {
   cloudWatch.reset();
   ssm.reset();
   fake = await FakeEcs.start(fakeFleet({ count: 6 }));
-  ecs = createEcsClient({ endpoint: fake.endpoint, region: 'us-east-1', requestTimeoutMs: 300 });
+  ecs = new EcsApi(signedClientOptions(fake.endpoint, [], { requestTimeoutMs: 300 }));
   deps = testDeps(await dynamo.createTable(`state-machine-${++tables}`), { ecs });
   mockAlarm(cloudWatch, 'OK');
   faultDocument = mockFaultParameter(ssm, { faults: [] });
 });
 afterEach(async () => {
-  ecs.destroy();
   await fake.close();
 });
 

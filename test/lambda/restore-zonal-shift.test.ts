@@ -5,18 +5,18 @@
  * SSM and CloudWatch have no local server and are mocked.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { ECSClient } from '@aws-sdk/client-ecs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 
 import { azOutage, parseAzOutageEvent } from '../../lambda/az-outage/az-outage';
 import { parseRestoreEvent, restore } from '../../lambda/restore/restore';
-import { createEcsClient } from '../../lambda/shared/ecs-client';
+import { EcsApi } from '../../lambda/shared/ecs-api';
 import type { ExperimentShifts } from '../../lambda/shared/experiment';
 import { endExperimentShifts, startExperimentShift } from '../../lambda/shared/zonal-shift';
 import { ZonalShiftClient } from '../../lambda/shared/zonal-shift-client';
 import { FakeArcZonalShift } from '../support/fake-arc-zonal-shift';
 import { FakeEcs, fakeFleet } from '../support/fake-ecs';
+import { signedClientOptions } from '../support/signed-client-options';
 
 import { TestDeps, testDeps } from './helpers';
 import { LocalDynamo, startLocalDynamo } from './local-dynamo';
@@ -31,7 +31,7 @@ const T0 = Date.parse('2026-03-01T12:00:00Z');
 let dynamo: LocalDynamo;
 let fake: FakeEcs;
 let arc: FakeArcZonalShift;
-let ecs: ECSClient;
+let ecs: EcsApi;
 let zonal: ZonalShiftClient;
 let deps: TestDeps;
 let tables = 0;
@@ -51,7 +51,7 @@ beforeEach(async () => {
   arc.calls.length = 0;
   arc.clearInjections();
   fake = await FakeEcs.start(fakeFleet({ count: 6 }));
-  ecs = createEcsClient({ endpoint: fake.endpoint, region: 'us-east-1', requestTimeoutMs: 300 });
+  ecs = new EcsApi(signedClientOptions(fake.endpoint, [], { requestTimeoutMs: 300 }));
   zonal = new ZonalShiftClient({
     region: 'us-east-1',
     endpoint: arc.endpoint,
@@ -70,7 +70,6 @@ beforeEach(async () => {
   mockFaultParameter(ssm, { faults: [] });
 });
 afterEach(async () => {
-  ecs.destroy();
   await fake.close();
 });
 

@@ -4,21 +4,23 @@
  * SignatureDoesNotMatch in AWS) or a wrong protocol header would pass every other test.
  * - S3's PutObject: the same path on the wire and the same canonical URI in the signature, for keys
  *   with reserved, unreserved and non-ASCII characters;
- * - ECS, CloudWatch and DynamoDB: the same content type, target and body.
+ * - ECS, SSM, CloudWatch and DynamoDB: the same content type, target and body.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { DescribeAlarmsCommand, CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 import { CloudWatchApi } from '../../lambda/shared/cloudwatch-api';
 import { DynamoDbApi } from '../../lambda/shared/dynamodb-api';
 import { EcsApi } from '../../lambda/shared/ecs-api';
 import { S3Objects } from '../../lambda/shared/s3-objects';
+import { SsmApi } from '../../lambda/shared/ssm-api';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
@@ -117,7 +119,7 @@ test.each([
   },
 );
 
-test('ECS, CloudWatch and DynamoDB: the same content type, target and body as the SDK', async () => {
+test('ECS, SSM, CloudWatch and DynamoDB: the same content type, target and body as the SDK', async () => {
   // GIVEN
   const sdkConfig = { region: 'eu-west-1', endpoint, credentials, maxAttempts: 1 };
 
@@ -126,6 +128,20 @@ test('ECS, CloudWatch and DynamoDB: the same content type, target and body as th
     new DescribeServicesCommand({ cluster: 'c', services: ['s'] }),
   );
   await new EcsApi(ours()).call('DescribeServices', { cluster: 'c', services: ['s'] });
+  await new ECSClient(sdkConfig).send(
+    new StopTaskCommand({ cluster: 'c', task: 't', reason: 'r' }),
+  );
+  await new EcsApi(ours()).call('StopTask', { cluster: 'c', task: 't', reason: 'r' });
+  await new SSMClient(sdkConfig).send(new GetParameterCommand({ Name: '/b/faults' }));
+  await new SsmApi(ours()).call('GetParameter', { Name: '/b/faults' });
+  const put = {
+    Name: '/b/faults',
+    Value: '{"faults":[]}',
+    Type: 'String',
+    Overwrite: true,
+  } as const;
+  await new SSMClient(sdkConfig).send(new PutParameterCommand(put));
+  await new SsmApi(ours()).call('PutParameter', put);
   await new CloudWatchClient(sdkConfig).send(
     new DescribeAlarmsCommand({ AlarmNames: ['a'], AlarmTypes: ['MetricAlarm'], MaxRecords: 100 }),
   );
@@ -136,7 +152,7 @@ test('ECS, CloudWatch and DynamoDB: the same content type, target and body as th
   await new DynamoDbApi(ours()).reads('t')({ pk: 'x' });
 
   // THEN pairwise
-  expect(seen).toHaveLength(6);
+  expect(seen).toHaveLength(12);
   for (let i = 0; i < seen.length; i += 2) {
     const [sdk, mine] = [seen[i], seen[i + 1]];
     expect(`${mine.method} ${mine.url}`).toBe(`${sdk.method} ${sdk.url}`);

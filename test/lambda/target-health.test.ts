@@ -5,12 +5,11 @@
  * lost must refuse the experiment, never count "no answer" as "nothing unhealthy".
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 
-import { createEcsClient } from '../../lambda/shared/ecs-client';
+import { EcsApi } from '../../lambda/shared/ecs-api';
 import { GuardrailRefusal } from '../../lambda/shared/errors';
 import type { ChaosDeps } from '../../lambda/shared/experiment';
 import { readLease } from '../../lambda/shared/state-table';
@@ -18,6 +17,7 @@ import { createElbv2Client, loadBalancerTargetHealth } from '../../lambda/shared
 import { parseStopTasksEvent, stopTasks } from '../../lambda/stop-tasks/stop-tasks';
 import { FakeEcs, fakeFleet } from '../support/fake-ecs';
 import { Elbv2Injection, FakeElbv2 } from '../support/fake-elbv2';
+import { signedClientOptions } from '../support/signed-client-options';
 
 import { TestDeps, testDeps, testProcessEnv } from './helpers';
 import { LocalDynamo, startLocalDynamo } from './local-dynamo';
@@ -39,7 +39,7 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
   let dynamo: LocalDynamo;
   let ecsFake: FakeEcs;
   let elbFake: FakeElbv2;
-  let ecs: ECSClient;
+  let ecs: EcsApi;
   let elb: ElasticLoadBalancingV2Client;
   let tables = 0;
 
@@ -50,7 +50,6 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
     await dynamo.close();
   });
   afterEach(async () => {
-    ecs.destroy();
     elb.destroy();
     await Promise.all([ecsFake.close(), elbFake.close()]);
   });
@@ -67,7 +66,7 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
       new Map([...ecsFake.tasks.values()].map((t) => [t.privateIp ?? '', 'healthy'])),
     );
     elbFake.setTargets(ALTERNATE_GROUP, new Map());
-    ecs = createEcsClient({ endpoint: ecsFake.endpoint, region: 'us-east-1', maxAttempts: 1 });
+    ecs = new EcsApi(signedClientOptions(ecsFake.endpoint, [], { maxAttempts: 1 }));
     elb = createElbv2Client({
       endpoint: elbFake.endpoint,
       region: 'us-east-1',

@@ -9,7 +9,7 @@
  *
  *   const ecs = await FakeEcs.start({ services: [...], tasks: [...] });
  *   ecs.inject('StopTask', { kind: 'slow', delayMs: 500 });   // the next StopTask replies late
- *   const client = createEcsClient({ endpoint: ecs.endpoint, requestTimeoutMs: 200 });
+ *   const client = new EcsApi(signedClientOptions(ecs.endpoint, []));
  *   ...
  *   await ecs.close();
  */
