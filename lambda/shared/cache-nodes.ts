@@ -1,18 +1,7 @@
-/** The two ElastiCache calls cache-outage makes; only its bundle carries the ElastiCache client. */
-import {
-  DescribeCacheClustersCommand,
-  ElastiCacheClient,
-  RebootCacheClusterCommand,
-} from '@aws-sdk/client-elasticache';
-
-import { type AwsClientOptions, addOutcomeClassifier, clientConfig } from './aws-client-config';
+/** The cache nodes cache-outage reboots, over its two ElastiCache calls (`elasticache-api.ts`). */
 import type { WriteOutcome } from './ecs';
+import type { ElastiCacheCalls } from './elasticache-api';
 import { OutcomeUnknownError } from './errors';
-
-/** ElastiCache calls that change state. A timeout on one of them is never retried blindly. */
-export const MUTATING_ELASTICACHE_COMMANDS: ReadonlySet<string> = new Set([
-  'RebootCacheClusterCommand',
-]);
 
 /** The status ElastiCache gives a node from a reboot request until it is back. */
 export const REBOOTING = 'rebooting cache cluster nodes';
@@ -27,20 +16,8 @@ export interface CacheNodes {
   reboot(clusterId: string, nodeIds: readonly string[]): Promise<WriteOutcome>;
 }
 
-/** An ElastiCache client whose failures are classified for chaos work (`aws-client-config.ts`). */
-export function createElastiCacheClient(options: AwsClientOptions = {}): ElastiCacheClient {
-  const client = new ElastiCacheClient(clientConfig(options));
-  addOutcomeClassifier(client, MUTATING_ELASTICACHE_COMMANDS);
-  return client;
-}
-
-export function elastiCacheNodes(client: ElastiCacheClient): CacheNodes {
-  const statuses = async (clusterId: string) => {
-    const out = await client.send(
-      new DescribeCacheClustersCommand({ CacheClusterId: clusterId, ShowCacheNodeInfo: true }),
-    );
-    return out.CacheClusters?.[0]?.CacheNodes ?? [];
-  };
+export function elastiCacheNodes(client: ElastiCacheCalls): CacheNodes {
+  const statuses = (clusterId: string) => client.cacheNodes(clusterId);
   return {
     async available(clusterId) {
       return (await statuses(clusterId))
@@ -50,12 +27,7 @@ export function elastiCacheNodes(client: ElastiCacheClient): CacheNodes {
     },
     async reboot(clusterId, nodeIds) {
       try {
-        await client.send(
-          new RebootCacheClusterCommand({
-            CacheClusterId: clusterId,
-            CacheNodeIdsToReboot: [...nodeIds],
-          }),
-        );
+        await client.rebootCacheCluster(clusterId, nodeIds);
         return 'done';
       } catch (error) {
         if (!(error instanceof OutcomeUnknownError)) throw error;

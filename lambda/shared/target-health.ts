@@ -4,45 +4,9 @@
  * refuses the experiment: counting "no answer" as "nothing unhealthy" would let an experiment take
  * more capacity than the cap allows, exactly when the load balancer is in doubt.
  */
-import {
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-  ServiceInputTypes,
-  ServiceOutputTypes,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { FinalizeRequestMiddleware } from '@smithy/types';
-
-import { type AwsClientOptions, classifyFailure, clientConfig } from './aws-client-config';
+import type { Elbv2Calls } from './elbv2-api';
 import { EnvironmentError, GuardrailRefusal, isErrorLike } from './errors';
 import type { TargetHealthEntry } from './targeting';
-
-/**
- * An ELBv2 client with the shared timeouts and retry strategy. Its only call is a read, so its
- * failures are classified as the ECS reads are: throttling and 5xx retried by the standard
- * strategy, a 2xx whose body cannot be read retried too (reading again is harmless).
- */
-export function createElbv2Client(options: AwsClientOptions = {}): ElasticLoadBalancingV2Client {
-  const client = new ElasticLoadBalancingV2Client(clientConfig(options));
-  client.middlewareStack.addRelativeTo(readClassifier, {
-    relation: 'after',
-    toMiddleware: 'retryMiddleware',
-    name: 'chaosOutcomeClassifier',
-    override: true,
-  });
-  return client;
-}
-
-/** ELBv2's only call here is a read: nothing to classify as UNKNOWN. */
-const READS_ONLY: ReadonlySet<string> = new Set();
-
-const readClassifier: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
-  (next, context) => async (args) => {
-    try {
-      return await next(args);
-    } catch (error) {
-      throw classifyFailure(error, context.commandName ?? 'UnknownCommand', READS_ONLY);
-    }
-  };
 
 /** Reads the service's target health; see `ChaosDeps.targetHealth`. */
 export type TargetHealthReader = () => Promise<readonly TargetHealthEntry[]>;
@@ -96,7 +60,7 @@ function mergeState(a: string, b: string): string {
  * any answer without a target id or state, is a GuardrailRefusal: never counted as zero targets.
  */
 export function loadBalancerTargetHealth(
-  client: ElasticLoadBalancingV2Client,
+  client: Elbv2Calls,
   targetGroupArns: readonly string[],
 ): TargetHealthReader {
   if (targetGroupArns.length === 0) {
@@ -115,10 +79,7 @@ export function loadBalancerTargetHealth(
   };
 }
 
-async function readGroup(
-  client: ElasticLoadBalancingV2Client,
-  targetGroupArn: string,
-): Promise<TargetHealthEntry[]> {
+async function readGroup(client: Elbv2Calls, targetGroupArn: string): Promise<TargetHealthEntry[]> {
   const refuse = (why: string): never => {
     throw new GuardrailRefusal(
       'target-health',
@@ -128,10 +89,7 @@ async function readGroup(
   };
   let descriptions: unknown;
   try {
-    const out = await client.send(
-      new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }),
-    );
-    descriptions = out.TargetHealthDescriptions;
+    descriptions = await client.describeTargetHealth(targetGroupArn);
   } catch (error) {
     return refuse(
       isErrorLike(error)

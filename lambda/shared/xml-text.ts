@@ -15,3 +15,20 @@ export function textOf(xml: string, tag: string): string | undefined {
   const match = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
   return match ? unescapeXml(match[1].trim()) : undefined;
 }
+
+/**
+ * The inner text of each `<tag>…</tag>` in `xml`, in order: the members of a list whose members do
+ * not nest a `<tag>` of their own (`<member>` of ELBv2's TargetHealthDescriptions).
+ */
+export function sectionsOf(xml: string, tag: string): string[] {
+  const sections: string[] = [];
+  const open = `<${tag}>`;
+  const close = `</${tag}>`;
+  for (let from = xml.indexOf(open); from >= 0; from = xml.indexOf(open, from)) {
+    const end = xml.indexOf(close, from + open.length);
+    if (end < 0) break;
+    sections.push(xml.slice(from + open.length, end));
+    from = end + close.length;
+  }
+  return sections;
+}

@@ -119,25 +119,26 @@ describe('the shared Lambda bundle', () => {
   /** The SDK clients each function calls, and so the only ones it may load. */
   const CLIENTS_CALLED: Readonly<Record<string, readonly string[]>> = {
     // The guarded chaos functions call ECS, SSM and CloudWatch by signed JSON requests (ecs-api.ts,
-    // ssm-api.ts, cloudwatch-api.ts); their state table and idempotency records still go through
-    // the SDK's DynamoDB client, target health through ELBv2's.
-    'az-outage': ['dynamodb', 'elastic-load-balancing-v2'],
+    // ssm-api.ts, cloudwatch-api.ts), ELBv2 and ElastiCache by signed query requests (elbv2-api.ts,
+    // elasticache-api.ts); their state table and idempotency records still go through the SDK's
+    // DynamoDB client.
+    'az-outage': ['dynamodb'],
     // ECS through its own signed client (lambda/shared/ecs-api.ts), not the SDK's.
     'bad-deploy': [],
-    'cache-outage': ['dynamodb', 'elastic-load-balancing-v2', 'elasticache'],
+    'cache-outage': ['dynamodb'],
     canary: [],
     'deploy-gate': [],
     // KeyValueStore and CloudWatch by signed requests (health-store.ts, cloudwatch-api.ts).
     'edge-health': [],
-    'empty-responses': ['dynamodb', 'elastic-load-balancing-v2'],
+    'empty-responses': ['dynamodb'],
     // The state table and the alarms read by signed JSON requests (dynamodb-api.ts, cloudwatch-api.ts).
     'gameday-observe': [],
     // S3's PutObject through its own signed request (lambda/shared/s3-objects.ts).
     'gameday-reporter': [],
-    latency: ['dynamodb', 'elastic-load-balancing-v2'],
+    latency: ['dynamodb'],
     'region-outage': ['dynamodb'],
     restore: ['dynamodb'],
-    'stop-tasks': ['dynamodb', 'elastic-load-balancing-v2'],
+    'stop-tasks': ['dynamodb'],
     'zonal-shift': [],
   };
 

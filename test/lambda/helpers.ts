@@ -11,7 +11,11 @@ import {
   StopTaskCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import {
+  DescribeCacheClustersCommand,
+  ElastiCacheClient,
+  RebootCacheClusterCommand,
+} from '@aws-sdk/client-elasticache';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 
@@ -19,6 +23,7 @@ import type { Audit, AuditEntry } from '../../lambda/shared/audit';
 import { elastiCacheNodes } from '../../lambda/shared/cache-nodes';
 import type { CloudWatchCalls, CloudWatchOperations } from '../../lambda/shared/cloudwatch-api';
 import type { EcsCalls, EcsOperations } from '../../lambda/shared/ecs-api';
+import type { ElastiCacheCalls } from '../../lambda/shared/elasticache-api';
 import type { ChaosEnv } from '../../lambda/shared/env';
 import type { ChaosDeps } from '../../lambda/shared/experiment';
 import type { ProbeResult } from '../../lambda/shared/probe';
@@ -125,6 +130,24 @@ export const ssmCallsOf = (client: SSMClient): SsmCalls =>
 export const cloudWatchCallsOf = (client: CloudWatchClient): CloudWatchCalls =>
   sdkBacked<CloudWatchOperations>(client, { DescribeAlarms: DescribeAlarmsCommand });
 
+/** ElastiCache calls answered by an SDK client (see `ecsCallsOf`). */
+export const elastiCacheCallsOf = (client: ElastiCacheClient): ElastiCacheCalls => ({
+  cacheNodes: async (clusterId) => {
+    const out = await client.send(
+      new DescribeCacheClustersCommand({ CacheClusterId: clusterId, ShowCacheNodeInfo: true }),
+    );
+    return out.CacheClusters?.[0]?.CacheNodes ?? [];
+  },
+  rebootCacheCluster: async (clusterId, nodeIds) => {
+    await client.send(
+      new RebootCacheClusterCommand({
+        CacheClusterId: clusterId,
+        CacheNodeIdsToReboot: [...nodeIds],
+      }),
+    );
+  },
+});
+
 /** Deps with fresh (mockable) clients, the given table, a fixed clock and a fixed random. */
 export function testDeps(
   table: StateTable,
@@ -144,7 +167,7 @@ export function testDeps(
     ssm: ssmCallsOf(new SSMClient({ region: REGION })),
     cloudWatch: cloudWatchCallsOf(new CloudWatchClient({ region: REGION })),
     table,
-    cacheNodes: () => elastiCacheNodes(elastiCache),
+    cacheNodes: () => elastiCacheNodes(elastiCacheCallsOf(elastiCache)),
     probeOtherRegions: () => Promise.resolve(options.probes ?? []),
     audit: recordingAudit(),
     now: () => now,

@@ -4,7 +4,8 @@
  * SignatureDoesNotMatch in AWS) or a wrong protocol header would pass every other test.
  * - S3's PutObject: the same path on the wire and the same canonical URI in the signature, for keys
  *   with reserved, unreserved and non-ASCII characters;
- * - ECS, SSM, CloudWatch and DynamoDB: the same content type, target and body.
+ * - ECS, SSM, CloudWatch and DynamoDB: the same content type, target and body;
+ * - ELBv2 and ElastiCache (query protocol): the same content type and form parameters.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,15 @@ import type { AddressInfo } from 'node:net';
 import { DescribeAlarmsCommand, CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeCacheClustersCommand,
+  ElastiCacheClient,
+  RebootCacheClusterCommand,
+} from '@aws-sdk/client-elasticache';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -19,6 +29,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { CloudWatchApi } from '../../lambda/shared/cloudwatch-api';
 import { DynamoDbApi } from '../../lambda/shared/dynamodb-api';
 import { EcsApi } from '../../lambda/shared/ecs-api';
+import { ElastiCacheApi } from '../../lambda/shared/elasticache-api';
+import { Elbv2Api } from '../../lambda/shared/elbv2-api';
 import { S3Objects } from '../../lambda/shared/s3-objects';
 import { SsmApi } from '../../lambda/shared/ssm-api';
 
@@ -159,6 +171,48 @@ test('ECS, SSM, CloudWatch and DynamoDB: the same content type, target and body 
     expect(mine.headers['content-type']).toBe(sdk.headers['content-type']);
     expect(mine.headers['x-amz-target']).toBe(sdk.headers['x-amz-target']);
     expect(JSON.parse(mine.body)).toEqual(JSON.parse(sdk.body));
+  }
+});
+
+test('ELBv2 and ElastiCache: the same content type and form parameters as the SDK', async () => {
+  // GIVEN a server that answers each query operation with an empty result
+  const sdkConfig = { region: 'eu-west-1', endpoint, credentials, maxAttempts: 1 };
+  const tg = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/0123456789abcdef';
+
+  // WHEN each client makes the same calls (the answers do not matter here: the server's `{}` is
+  // unreadable XML, so ours gives up after one attempt and the SDK's throws; only requests count)
+  const quietly = (call: Promise<unknown>) => call.catch(() => undefined);
+  await quietly(
+    new ElasticLoadBalancingV2Client(sdkConfig).send(
+      new DescribeTargetHealthCommand({ TargetGroupArn: tg }),
+    ),
+  );
+  await quietly(new Elbv2Api(ours()).describeTargetHealth(tg));
+  await quietly(
+    new ElastiCacheClient(sdkConfig).send(
+      new DescribeCacheClustersCommand({ CacheClusterId: 'c', ShowCacheNodeInfo: true }),
+    ),
+  );
+  await quietly(new ElastiCacheApi(ours()).cacheNodes('c'));
+  await quietly(
+    new ElastiCacheClient(sdkConfig).send(
+      new RebootCacheClusterCommand({
+        CacheClusterId: 'c',
+        CacheNodeIdsToReboot: ['0001', '0002'],
+      }),
+    ),
+  );
+  await quietly(new ElastiCacheApi(ours()).rebootCacheCluster('c', ['0001', '0002']));
+
+  // THEN pairwise
+  expect(seen).toHaveLength(6);
+  for (let i = 0; i < seen.length; i += 2) {
+    const [sdk, mine] = [seen[i], seen[i + 1]];
+    expect(`${mine.method} ${mine.url}`).toBe(`${sdk.method} ${sdk.url}`);
+    expect(mine.headers['content-type']).toBe(sdk.headers['content-type']);
+    expect(Object.fromEntries(new URLSearchParams(mine.body))).toEqual(
+      Object.fromEntries(new URLSearchParams(sdk.body)),
+    );
   }
 });
 

@@ -1,19 +1,19 @@
 /**
- * The production target-health read: the real ELBv2 client (the one `clients/elbv2.ts` builds, with the
+ * The production target-health read: the small ELBv2 client (the one `clients/elbv2.ts` builds, with the
  * shared timeouts and retries) against a fake ELBv2 endpoint on 127.0.0.1 speaking the query
  * protocol, driving stop-tasks against the fake ECS endpoint and dynalite. A read that fails or is
  * lost must refuse the experiment, never count "no answer" as "nothing unhealthy".
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 
 import { EcsApi } from '../../lambda/shared/ecs-api';
+import { Elbv2Api } from '../../lambda/shared/elbv2-api';
 import { GuardrailRefusal } from '../../lambda/shared/errors';
 import type { ChaosDeps } from '../../lambda/shared/experiment';
 import { readLease } from '../../lambda/shared/state-table';
-import { createElbv2Client, loadBalancerTargetHealth } from '../../lambda/shared/target-health';
+import { loadBalancerTargetHealth } from '../../lambda/shared/target-health';
 import { parseStopTasksEvent, stopTasks } from '../../lambda/stop-tasks/stop-tasks';
 import { FakeEcs, fakeFleet } from '../support/fake-ecs';
 import { Elbv2Injection, FakeElbv2 } from '../support/fake-elbv2';
@@ -40,7 +40,7 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
   let ecsFake: FakeEcs;
   let elbFake: FakeElbv2;
   let ecs: EcsApi;
-  let elb: ElasticLoadBalancingV2Client;
+  let elb: Elbv2Api;
   let tables = 0;
 
   beforeAll(async () => {
@@ -50,7 +50,6 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
     await dynamo.close();
   });
   afterEach(async () => {
-    elb.destroy();
     await Promise.all([ecsFake.close(), elbFake.close()]);
   });
 
@@ -67,12 +66,12 @@ describe('stop-tasks with the target health read through the real ELBv2 client',
     );
     elbFake.setTargets(ALTERNATE_GROUP, new Map());
     ecs = new EcsApi(signedClientOptions(ecsFake.endpoint, [], { maxAttempts: 1 }));
-    elb = createElbv2Client({
-      endpoint: elbFake.endpoint,
-      region: 'us-east-1',
-      maxAttempts,
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    });
+    elb = new Elbv2Api(
+      signedClientOptions(elbFake.endpoint, [], {
+        maxAttempts,
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      }),
+    );
     cloudWatch.reset();
     ssm.reset();
     mockAlarm(cloudWatch, 'OK');

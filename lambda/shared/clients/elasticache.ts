@@ -1,6 +1,9 @@
-import { createElastiCacheClient } from '../cache-nodes';
+import { ElastiCacheApi } from '../elasticache-api';
+import { requireEnv } from '../env';
 
 import { once } from './once';
 
-/** cache-outage's ElastiCache client (failures classified, see `cache-nodes.ts`). */
-export const elastiCacheClient = /* @__PURE__ */ once(() => createElastiCacheClient());
+/** cache-outage's small ElastiCache client (`elasticache-api.ts`). */
+export const elastiCacheClient = /* @__PURE__ */ once(
+  () => new ElastiCacheApi({ region: requireEnv('AWS_REGION') }),
+);

@@ -1,6 +1,9 @@
-import { createElbv2Client } from '../target-health';
+import { Elbv2Api } from '../elbv2-api';
+import { requireEnv } from '../env';
 
 import { once } from './once';
 
-/** The ELBv2 client of the functions that count target health (see `target-health.ts`). */
-export const elbv2Client = /* @__PURE__ */ once(() => createElbv2Client());
+/** The small ELBv2 client (`elbv2-api.ts`) of the functions that count target health. */
+export const elbv2Client = /* @__PURE__ */ once(
+  () => new Elbv2Api({ region: requireEnv('AWS_REGION') }),
+);
