@@ -42,6 +42,11 @@ export interface AwsJsonService<Ops extends JsonOperations<Ops>> {
   readonly throttling: ReadonlySet<string>;
 }
 
+export interface CallOptions {
+  /** The write is a repeat when asked again (see `AwsJsonApi.call`). @default false */
+  readonly idempotent?: boolean;
+}
+
 /** An error answer: the service's type (`ClientException`, `ParameterNotFound`) and status. */
 export class AwsApiError extends Error {
   public override readonly name = 'AwsApiError';
@@ -66,10 +71,16 @@ export class AwsJsonApi<Ops extends JsonOperations<Ops>> {
     this.api = new SignedEndpoint(service.signingName, options);
   }
 
-  /** Calls one operation with the SDK's input shape; its answer in the SDK's output shape. */
+  /**
+   * Calls one operation with the SDK's input shape; its answer in the SDK's output shape.
+   * `idempotent` marks a write that asking again cannot change (a conditional write whose
+   * condition admits its own earlier landing, by a token it writes): a lost answer to it is asked
+   * again like a read's, not an UNKNOWN.
+   */
   call<K extends keyof Ops & string>(
     operation: K,
     input: Wire<Ops[K][0]>,
+    options: CallOptions = {},
   ): Promise<Wire<Ops[K][1]>> {
     const { targetPrefix, version, mutating, throttling } = this.service;
     return this.api.call<Wire<Ops[K][1]>>(
@@ -85,7 +96,7 @@ export class AwsJsonApi<Ops extends JsonOperations<Ops>> {
       },
       {
         operation,
-        mutating: mutating.has(operation),
+        mutating: mutating.has(operation) && options.idempotent !== true,
         read: (answer) => {
           const body = readJson<Wire<Ops[K][1]>>(answer);
           return typeof body === 'object' && body !== null && !Array.isArray(body)

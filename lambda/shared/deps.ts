@@ -1,16 +1,15 @@
 /** The real dependencies of a deployed guarded function, built on first use and kept. */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-
 import { powertoolsAudit } from './audit';
 import type { CacheNodes } from './cache-nodes';
 import { cloudWatchApi } from './clients/cloudwatch-api';
-import { documentClient, dynamoDbClient } from './clients/dynamodb';
+import { dynamoDbApi } from './clients/dynamodb';
 import { ecsApi } from './clients/ecs-api';
 import { ssmApi } from './clients/ssm-api';
 import { loadCanaryEnv, loadChaosEnv } from './env';
 import { EnvironmentError } from './errors';
 import type { ChaosDeps, ExperimentShifts } from './experiment';
 import type { HandlerDeps } from './handler';
+import { StateTableIdempotencyStore } from './idempotency-store';
 import { metrics } from './metrics';
 import { logger } from './powertools';
 import { isRegionTarget, probe } from './probe';
@@ -58,7 +57,7 @@ export function productionDeps(
     ecs: ecsApi(),
     ssm: ssmApi(),
     cloudWatch: cloudWatchApi(),
-    table: { ddb: documentClient(), tableName: env.stateTable },
+    table: { api: dynamoDbApi(), tableName: env.stateTable },
     cacheNodes: options.cacheNodes ?? noCacheNodes,
     targetHealth: options.targetHealth ? options.targetHealth() : noTargetHealth,
     ...(options.zonalShifts ? { zonalShifts: options.zonalShifts() } : {}),
@@ -75,12 +74,7 @@ export function productionDeps(
   };
   deps = {
     chaos,
-    persistence: new DynamoDBPersistenceLayer({
-      tableName: env.stateTable,
-      keyAttr: 'pk',
-      expiryAttr: 'expiresAt',
-      awsSdkV3Client: dynamoDbClient(),
-    }),
+    persistence: new StateTableIdempotencyStore(dynamoDbApi(), env.stateTable),
     logger,
     metrics,
   };

@@ -1,8 +1,7 @@
 /**
- * Reading the state table apart from any client: the keys of its items, and what an item read back
- * means. `state-table.ts` reads through the SDK's document client (the functions that also write);
- * the functions that only read (zonal-shift, gameday-observe) read through one signed GetItem
- * (`dynamodb-api.ts`), so that their cold start does not load the SDK's DynamoDB client.
+ * Reading the state table: the keys of its items, and what an item read back means, for any
+ * strongly consistent read (`itemReads` of `dynamodb-api.ts`). `state-table.ts` reads and writes;
+ * the functions that only read (zonal-shift, gameday-observe) import this alone.
  */
 import type { ExperimentState, Lease } from './state-table';
 
@@ -30,6 +29,7 @@ export async function readStateWith(
   const state: Record<string, unknown> = { ...item };
   delete state.pk;
   delete state.expiresAt;
+  delete state.writeId;
   state.version = typeof state.version === 'number' ? state.version : 0;
   return state as unknown as ExperimentState;
 }

@@ -9,19 +9,20 @@
  * A lease is taken with a conditional write that succeeds only when there is no lease, the lease
  * has expired, or the caller already holds it. DynamoDB's TTL deletes expired items lazily, so the
  * condition compares `expiresAt` itself: an expired lease frees itself the moment it expires.
+ *
+ * A lost answer to a conditional write: every write here is asked again as the same question,
+ * because its condition admits its own earlier landing. A lease's condition admits its holder; a
+ * state's write carries a token (`writeId`, new for each write) and its condition admits an item
+ * that carries the same token. So a write that landed and whose answer was lost succeeds when asked
+ * again, instead of failing its condition against itself and reading as a lost race.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
 
+import { conditionFailed, fromItem, itemReads, toItem, type DynamoDbCalls } from './dynamodb-api';
 import { LeaseHeldError } from './errors';
 import type { ApplyOutcomes, ExperimentPlan } from './experiment';
 import { ExperimentStatus, TRANSITIONS, isAllowedTransition } from './experiment-states';
-import { leaseKey, readLeaseWith, readStateWith, stateKey, type ReadItem } from './state-items';
+import { leaseKey, readLeaseWith, readStateWith, stateKey } from './state-items';
 
 export const EXPERIMENT_KINDS = [
   'stop-tasks',
@@ -34,7 +35,8 @@ export const EXPERIMENT_KINDS = [
 export type ExperimentKind = (typeof EXPERIMENT_KINDS)[number];
 
 export interface StateTable {
-  readonly ddb: DynamoDBDocumentClient;
+  /** DynamoDB's item calls (`dynamodb-api.ts`). */
+  readonly api: DynamoDbCalls;
   readonly tableName: string;
 }
 
@@ -58,53 +60,65 @@ export async function acquireLease(
   now: Date,
 ): Promise<{ readonly replaced?: Lease }> {
   try {
-    const out = await table.ddb.send(
-      new PutCommand({
+    const out = await table.api.call(
+      'PutItem',
+      {
         TableName: table.tableName,
-        Item: {
+        Item: toItem({
           pk: leaseKey(target),
           holder,
           expiresAt: epochSeconds(until),
           acquiredAt: now.toISOString(),
-        },
+        }),
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now OR holder = :holder',
-        ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000), ':holder': holder },
+        ExpressionAttributeValues: toItem({
+          ':now': Math.floor(now.getTime() / 1000),
+          ':holder': holder,
+        }),
         ReturnValues: 'ALL_OLD',
-      }),
+      },
+      // Asked again after a lost answer, the holder's own lease satisfies the condition.
+      { idempotent: true },
     );
-    const old = out.Attributes;
+    const old = out.Attributes ? fromItem(out.Attributes) : undefined;
     return old && typeof old.holder === 'string' && typeof old.expiresAt === 'number'
       ? { replaced: { holder: old.holder, expiresAt: new Date(old.expiresAt * 1000) } }
       : {};
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!conditionFailed(error)) throw error;
     const current = await readLease(table, target);
     throw new LeaseHeldError(target, current?.holder, current?.expiresAt);
   }
 }
 
 export async function readLease(table: StateTable, target: string): Promise<Lease | undefined> {
-  return readLeaseWith(documentReads(table), target);
+  return readLeaseWith(itemReads(table.api, table.tableName), target);
 }
 
-/** Releases the lease if `holder` still holds it. Returns whether it did. */
+/**
+ * Releases the lease if `holder` still holds it. Returns false when another holder has it; true
+ * when `holder`'s lease is gone (released now, or already: asked again after a lost answer, the
+ * delete finds no lease and succeeds).
+ */
 export async function releaseLease(
   table: StateTable,
   target: string,
   holder: string,
 ): Promise<boolean> {
   try {
-    await table.ddb.send(
-      new DeleteCommand({
+    await table.api.call(
+      'DeleteItem',
+      {
         TableName: table.tableName,
-        Key: { pk: leaseKey(target) },
-        ConditionExpression: 'holder = :holder',
-        ExpressionAttributeValues: { ':holder': holder },
-      }),
+        Key: toItem({ pk: leaseKey(target) }),
+        ConditionExpression: 'attribute_not_exists(pk) OR holder = :holder',
+        ExpressionAttributeValues: toItem({ ':holder': holder }),
+      },
+      { idempotent: true },
     );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (conditionFailed(error)) return false;
     throw error;
   }
 }
@@ -149,17 +163,7 @@ export async function readState(
   table: StateTable,
   target: string,
 ): Promise<ExperimentState | undefined> {
-  return readStateWith(documentReads(table), target);
-}
-
-/** Strongly consistent reads of the table through the document client. */
-function documentReads(table: StateTable): ReadItem {
-  return async (key) => {
-    const out = await table.ddb.send(
-      new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
-    );
-    return out.Item;
-  };
+  return readStateWith(itemReads(table.api, table.tableName), target);
 }
 
 /**
@@ -219,33 +223,42 @@ async function conditionalPut(
   next: ExperimentState,
   expected: ExperimentState | undefined,
 ): Promise<void> {
-  const condition = expected
-    ? {
-        ConditionExpression:
-          '#status = :status AND experimentId = :id AND ' +
-          (expected.version === 0 ? 'attribute_not_exists(#version)' : '#version = :version'),
-        ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
-        ExpressionAttributeValues: {
-          ':status': expected.status,
-          ':id': expected.experimentId,
-          ...(expected.version === 0 ? {} : { ':version': expected.version }),
-        },
-      }
-    : { ConditionExpression: 'attribute_not_exists(pk)' };
+  // This write's token: asked again after a lost answer, an item that carries it is this write.
+  const writeId = randomUUID();
+  const expectation = expected
+    ? '(#status = :status AND experimentId = :id AND ' +
+      (expected.version === 0 ? 'attribute_not_exists(#version))' : '#version = :version)')
+    : 'attribute_not_exists(pk)';
   try {
-    await table.ddb.send(
-      new PutCommand({
+    await table.api.call(
+      'PutItem',
+      {
         TableName: table.tableName,
-        Item: {
+        Item: toItem({
           ...next,
           pk: stateKey(target),
           expiresAt: epochSeconds(new Date(next.faultExpiresAt)) + STATE_RETENTION_SECONDS,
-        },
-        ...condition,
-      }),
+          writeId,
+        }),
+        ConditionExpression: `${expectation} OR writeId = :writeId`,
+        ExpressionAttributeNames: expected
+          ? { '#status': 'status', '#version': 'version' }
+          : undefined,
+        ExpressionAttributeValues: toItem({
+          ':writeId': writeId,
+          ...(expected
+            ? {
+                ':status': expected.status,
+                ':id': expected.experimentId,
+                ...(expected.version === 0 ? {} : { ':version': expected.version }),
+              }
+            : {}),
+        }),
+      },
+      { idempotent: true },
     );
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) {
+    if (conditionFailed(error)) {
       throw new StateChangedError(next.experimentId, expected?.status, next.status);
     }
     throw error;

@@ -2,14 +2,12 @@
  * The guarded handler: validation before any AWS call, Powertools idempotency keyed on the
  * experiment id (persisted in a real DynamoDB-API server), and the error contract.
  */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 
@@ -19,6 +17,7 @@ import {
   parseEmptyResponsesEvent,
 } from '../../lambda/empty-responses/empty-responses';
 import { restoreFunction } from '../../lambda/restore/restore';
+import type { DynamoDbCalls } from '../../lambda/shared/dynamodb-api';
 import type { ExperimentResult } from '../../lambda/shared/experiment';
 import {
   GuardedFunction,
@@ -26,6 +25,8 @@ import {
   HandlerResponse,
   createGuardedHandler,
 } from '../../lambda/shared/handler';
+import { StateTableIdempotencyStore } from '../../lambda/shared/idempotency-store';
+import type { StateTable } from '../../lambda/shared/state-table';
 import { StopTasksEvent, parseStopTasksEvent, stopTasks } from '../../lambda/stop-tasks/stop-tasks';
 
 import { TestDeps, fakeContext, testDeps, testProcessEnv } from './helpers';
@@ -54,6 +55,18 @@ const emptyResponsesFunction: GuardedFunction<EmptyResponsesEvent, ExperimentRes
   idempotencyKey: (e) => e.experimentId,
 };
 
+/** A state table that no test of invalid input may reach: it records every call and fails it. */
+function unreachableTable(): StateTable & { readonly calls: string[] } {
+  const calls: string[] = [];
+  const api: DynamoDbCalls = {
+    call: (operation) => {
+      calls.push(operation);
+      return Promise.reject(new Error(`unexpected DynamoDB call ${operation}`));
+    },
+  };
+  return { api, tableName: 'chaos-state', calls };
+}
+
 beforeEach(() => {
   ecs.reset();
   cloudWatch.reset();
@@ -62,17 +75,11 @@ beforeEach(() => {
 
 describe('an invalid event', () => {
   test('is answered with INVALID_EVENT naming the field, and no AWS call is made', async () => {
-    // GIVEN DynamoDB mocked (not served), so that the test can prove it was never called
-    const dynamoDb = mockClient(DynamoDBClient);
-    const documents = mockClient(DynamoDBDocumentClient);
-    const client = new DynamoDBClient({ region: 'us-east-1' });
+    // GIVEN a state table that records calls, so that the test can prove it was never called
+    const table = unreachableTable();
     const deps: HandlerDeps = {
-      chaos: testDeps({ ddb: DynamoDBDocumentClient.from(client), tableName: 'chaos-state' }),
-      persistence: new DynamoDBPersistenceLayer({
-        tableName: 'chaos-state',
-        keyAttr: 'pk',
-        awsSdkV3Client: client,
-      }),
+      chaos: testDeps(table),
+      persistence: new StateTableIdempotencyStore(table.api, table.tableName),
       ...quiet(),
     };
     const handler = createGuardedHandler(stopTasksFunction, () => deps);
@@ -92,22 +99,19 @@ describe('an invalid event', () => {
         problems: ['count must be an integer from 1 to 1000, got "two"'],
       },
     });
-    for (const mock of [ecs, cloudWatch, ssm, dynamoDb, documents]) {
+    for (const mock of [ecs, cloudWatch, ssm]) {
       expect(mock).not.toReceiveAnyCommand();
     }
-    dynamoDb.restore();
-    documents.restore();
+    expect(table.calls).toEqual([]);
   });
 
   test('leaves an audit record and a metric (issue 14, item 10)', async () => {
     // GIVEN
-    const chaos = testDeps({
-      ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-      tableName: 'chaos-state',
-    });
+    const table = unreachableTable();
+    const chaos = testDeps(table);
     const handler = createGuardedHandler(stopTasksFunction, () => ({
       chaos,
-      persistence: new DynamoDBPersistenceLayer({ tableName: 'chaos-state', keyAttr: 'pk' }),
+      persistence: new StateTableIdempotencyStore(table.api, table.tableName),
       ...quiet(),
     }));
 
@@ -127,13 +131,11 @@ describe('an invalid event', () => {
   });
 
   test('with an id that is not an experiment id is audited without echoing it', async () => {
-    const chaos = testDeps({
-      ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-      tableName: 'chaos-state',
-    });
+    const table = unreachableTable();
+    const chaos = testDeps(table);
     const handler = createGuardedHandler(stopTasksFunction, () => ({
       chaos,
-      persistence: new DynamoDBPersistenceLayer({ tableName: 'chaos-state', keyAttr: 'pk' }),
+      persistence: new StateTableIdempotencyStore(table.api, table.tableName),
       ...quiet(),
     }));
 
@@ -164,12 +166,7 @@ describe('idempotency on a real DynamoDB-API server', () => {
     chaos = testDeps(table);
     deps = {
       chaos,
-      persistence: new DynamoDBPersistenceLayer({
-        tableName: table.tableName,
-        keyAttr: 'pk',
-        expiryAttr: 'expiresAt',
-        awsSdkV3Client: dynamo.client,
-      }),
+      persistence: new StateTableIdempotencyStore(table.api, table.tableName),
       ...quiet(),
     };
     mockFleet(ecs);

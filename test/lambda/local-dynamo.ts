@@ -1,15 +1,18 @@
 /**
  * A real DynamoDB-API server (dynalite, in memory) on a free loopback port, with the chaos state
- * table created: partition key `pk` (String), as the construct creates it.
+ * table created: partition key `pk` (String), as the construct creates it. Its tables are reached
+ * through the functions' own signed DynamoDB client (`dynamodb-api.ts`); `client` is the SDK's,
+ * for what only tests do (create tables, scan).
  */
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
+import { DynamoDbApi } from '../../lambda/shared/dynamodb-api';
 import type { StateTable } from '../../lambda/shared/state-table';
+import { signedClientOptions } from '../support/signed-client-options';
 
 type DynaliteFactory = (options: { createTableMs?: number; deleteTableMs?: number }) => Server;
 // dynalite ships no type declarations; load it untyped and give it the one signature we use.
@@ -33,9 +36,8 @@ export async function startLocalDynamo(tableName = 'chaos-state'): Promise<Local
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', maxAttempts: 1 });
-  const ddb = DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  // The production timeout: dynalite runs in the test's own process, slow when the machine is busy.
+  const api = new DynamoDbApi(signedClientOptions(endpoint, [], { requestTimeoutMs: 5_000 }));
 
   const createTable = async (name: string): Promise<StateTable> => {
     await client.send(
@@ -48,7 +50,7 @@ export async function startLocalDynamo(tableName = 'chaos-state'): Promise<Local
     );
     for (let i = 0; i < 50; i++) {
       const out = await client.send(new DescribeTableCommand({ TableName: name }));
-      if (out.Table?.TableStatus === 'ACTIVE') return { ddb, tableName: name };
+      if (out.Table?.TableStatus === 'ACTIVE') return { api, tableName: name };
       await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error(`table ${name} did not become ACTIVE`);

@@ -20,7 +20,6 @@
  * On failure, fast-check prints the seed, the path and the schedule (the scheduler's report);
  * `RACE_SEED=<seed> RACE_PATH=<path>` replays it. Each scenario starts from a reset fake ECS.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 
 import { azOutage, parseAzOutageEvent } from '../../lambda/az-outage/az-outage';
@@ -32,6 +31,7 @@ import { latency, parseLatencyEvent } from '../../lambda/latency/latency';
 import { parseRestoreEvent, restore } from '../../lambda/restore/restore';
 import { AwsApiError } from '../../lambda/shared/aws-json-api';
 import type { CloudWatchCalls } from '../../lambda/shared/cloudwatch-api';
+import type { DynamoDbCalls } from '../../lambda/shared/dynamodb-api';
 import { EcsApi, type EcsCalls } from '../../lambda/shared/ecs-api';
 import type { ChaosDeps } from '../../lambda/shared/experiment';
 import type { SsmCalls } from '../../lambda/shared/ssm-api';
@@ -95,7 +95,7 @@ const troubleArb: fc.Arbitrary<Trouble> = fc.record(
   {
     crashAt: fc.option(callNumberArb, { nil: undefined, freq: 4 }),
     // Writes are where a slow call matters: the state write, the fault write, the network update.
-    slowOn: fc.option(fc.constantFrom('PutParameter', 'UpdateService', 'Put', 'GetParameter'), {
+    slowOn: fc.option(fc.constantFrom('PutParameter', 'UpdateService', 'PutItem', 'GetParameter'), {
       nil: undefined,
       freq: 5,
     }),
@@ -231,8 +231,6 @@ function gated<T>(
   });
 }
 
-const nameOf = (command: object): string => command.constructor.name.replace(/Command$/, '');
-
 /** Runs one AWS call (`label` is the command's name): at once, or once its gate opens. */
 type Pass = <T>(label: string, op: () => Promise<T>) => Promise<T>;
 
@@ -254,18 +252,16 @@ function depsThrough(world: World, pass: Pass): ChaosDeps {
         CompositeAlarms: [{ AlarmName: 'a', StateValue: 'OK' as const }],
       } as never),
   };
-  const ddb = {
-    send: (command: object) =>
-      pass(nameOf(command), () =>
-        world.table.ddb.send(command as Parameters<DynamoDBDocumentClient['send']>[0]),
-      ),
-  } as unknown as DynamoDBDocumentClient;
+  const dynamoDb: DynamoDbCalls = {
+    call: (operation, input, options) =>
+      pass(operation, () => world.table.api.call(operation, input, options)),
+  };
   return {
     env: testEnv(),
     ecs,
     ssm,
     cloudWatch,
-    table: { ddb, tableName: world.table.tableName },
+    table: { api: dynamoDb, tableName: world.table.tableName },
     cacheNodes: () => {
       throw new Error('not used');
     },

@@ -4,7 +4,6 @@
  * inject, and a resume after the old expiry (item 10). ECS is the fake ECS endpoint on loopback,
  * the state table is dynalite; SSM and CloudWatch have no local server and are mocked.
  */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -21,6 +20,7 @@ import { parseRestoreEvent, restore, restoreFunction } from '../../lambda/restor
 import { EcsApi } from '../../lambda/shared/ecs-api';
 import { GuardrailRefusal, LeaseHeldError } from '../../lambda/shared/errors';
 import { createGuardedHandler } from '../../lambda/shared/handler';
+import { StateTableIdempotencyStore } from '../../lambda/shared/idempotency-store';
 import { readLease, readState, transition } from '../../lambda/shared/state-table';
 import { FakeEcs, fakeFleet } from '../support/fake-ecs';
 import { signedClientOptions } from '../support/signed-client-options';
@@ -121,7 +121,7 @@ describe('a restore whose UpdateService times out without effect (issue 14, item
     fake.inject('UpdateService', { kind: 'slow', delayMs: SLOW_MS, applied: false });
     const handler = createGuardedHandler(restoreFunction, () => ({
       chaos: deps,
-      persistence: new DynamoDBPersistenceLayer({ tableName: deps.table.tableName, keyAttr: 'pk' }),
+      persistence: new StateTableIdempotencyStore(deps.table.api, deps.table.tableName),
       logger: new Logger({ serviceName: 'chaos-test', logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'ChaosTest', serviceName: 'chaos-test' }),
     }));
@@ -151,7 +151,7 @@ describe('a restore whose UpdateService times out without effect (issue 14, item
     });
     const handler = createGuardedHandler(restoreFunction, () => ({
       chaos: deps,
-      persistence: new DynamoDBPersistenceLayer({ tableName: deps.table.tableName, keyAttr: 'pk' }),
+      persistence: new StateTableIdempotencyStore(deps.table.api, deps.table.tableName),
       logger: new Logger({ serviceName: 'chaos-test', logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'ChaosTest', serviceName: 'chaos-test' }),
     }));

@@ -11,7 +11,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { DescribeAlarmsCommand, CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
 import {
   DescribeTargetHealthCommand,
@@ -162,9 +162,22 @@ test('ECS, SSM, CloudWatch and DynamoDB: the same content type, target and body 
     new GetItemCommand({ TableName: 't', Key: { pk: { S: 'x' } }, ConsistentRead: true }),
   );
   await new DynamoDbApi(ours()).reads('t')({ pk: 'x' });
+  const putItem = {
+    TableName: 't',
+    Item: { pk: { S: 'state#s' }, version: { N: '2' }, writeId: { S: 'w' } },
+    ConditionExpression: '(#status = :status AND #version = :version) OR writeId = :writeId',
+    ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+    ExpressionAttributeValues: {
+      ':status': { S: 'planned' },
+      ':version': { N: '1' },
+      ':writeId': { S: 'w' },
+    },
+  };
+  await new DynamoDBClient(sdkConfig).send(new PutItemCommand(putItem));
+  await new DynamoDbApi(ours()).call('PutItem', putItem, { idempotent: true });
 
   // THEN pairwise
-  expect(seen).toHaveLength(12);
+  expect(seen).toHaveLength(14);
   for (let i = 0; i < seen.length; i += 2) {
     const [sdk, mine] = [seen[i], seen[i + 1]];
     expect(`${mine.method} ${mine.url}`).toBe(`${sdk.method} ${sdk.url}`);
