@@ -56,6 +56,11 @@ export class AwsApiError extends Error {
     public readonly type: string,
     public readonly status: number,
     detail: string,
+    /**
+     * The error answer's JSON body, for what some errors carry besides their message (DynamoDB's
+     * ConditionalCheckFailedException: the item, with ReturnValuesOnConditionCheckFailure).
+     */
+    public readonly body?: unknown,
   ) {
     super(`${operation} failed: ${type}: ${detail}`);
   }
@@ -105,7 +110,7 @@ export class AwsJsonApi<Ops extends JsonOperations<Ops>> {
         },
         fail: (answer) => {
           const { type, message } = jsonErrorOf(answer);
-          return new AwsApiError(operation, type, answer.status, message);
+          return new AwsApiError(operation, type, answer.status, message, readJson(answer));
         },
         retryable: (error, status) =>
           status === 429 || status >= 500 || throttling.has((error as AwsApiError).type),

@@ -6,9 +6,11 @@
  * records written before an update are read after it.
  *
  * One difference, for a lost answer: the IN_PROGRESS record carries a token (`writeId`, new for
- * each put) that its condition admits, so a put whose answer was lost is asked again as the same
- * question and succeeds. With the SDK client, the retried put failed its condition against the
- * record it had just written, and the invocation was refused as "already in progress" by itself.
+ * each put) that its condition admits while the record is still IN_PROGRESS, so a put whose answer
+ * was lost is asked again as the same question and succeeds. With the SDK client, the retried put
+ * failed its condition against the record it had just written, and the invocation was refused as
+ * "already in progress" by itself. Completing the record removes the token, so a late copy of the
+ * put can never turn a COMPLETED record back into IN_PROGRESS.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -23,6 +25,7 @@ import {
 } from '@aws-lambda-powertools/idempotency/persistence';
 import type { IdempotencyRecordStatusValue } from '@aws-lambda-powertools/idempotency/types';
 
+import type { AwsApiError } from './aws-json-api';
 import { conditionFailed, fromItem, toItem, type DynamoDbCalls } from './dynamodb-api';
 
 /** The attributes of a record: the state table's key and TTL, and Powertools' own names. */
@@ -52,15 +55,7 @@ export class StateTableIdempotencyStore extends BasePersistenceLayer {
       ConsistentRead: true,
     });
     if (!out.Item) throw new IdempotencyItemNotFoundError();
-    const item = fromItem(out.Item);
-    return new IdempotencyRecord({
-      idempotencyKey: item[A.key] as string,
-      status: item[A.status] as IdempotencyRecordStatusValue,
-      expiryTimestamp: item[A.expiry] as number | undefined,
-      inProgressExpiryTimestamp: item[A.inProgressExpiry] as number | undefined,
-      responseData: item[A.data] as IdempotencyRecord['responseData'],
-      payloadHash: item[A.validation] as string | undefined,
-    });
+    return recordOf(out.Item);
   }
 
   /**
@@ -86,7 +81,8 @@ export class StateTableIdempotencyStore extends BasePersistenceLayer {
           ConditionExpression:
             'attribute_not_exists(#id) OR #expiry < :now OR ' +
             '(#status = :inprogress AND attribute_exists(#in_progress_expiry) AND ' +
-            '#in_progress_expiry < :now_in_millis) OR writeId = :writeId',
+            '#in_progress_expiry < :now_in_millis) OR ' +
+            '(writeId = :writeId AND #status = :inprogress)',
           ExpressionAttributeNames: {
             '#id': A.key,
             '#expiry': A.expiry,
@@ -99,21 +95,28 @@ export class StateTableIdempotencyStore extends BasePersistenceLayer {
             ':inprogress': IdempotencyRecordStatus.INPROGRESS,
             ':writeId': writeId,
           }),
+          // The record that is there comes back with the failure, as Powertools asks for it.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
         { idempotent: true },
       );
     } catch (error) {
       if (conditionFailed(error)) {
-        // Powertools reads the record that is there, and answers from it.
+        // Powertools answers from the record that is there (and reads it itself without one).
+        const old = ((error as AwsApiError).body as { Item?: unknown } | undefined)?.Item;
         throw new IdempotencyItemAlreadyExistsError(
           `Failed to put record for already existing idempotency key: ${record.idempotencyKey}`,
+          old === undefined ? undefined : recordOf(old),
         );
       }
       throw error;
     }
   }
 
-  /** Completes the record (status, expiry, the response): setting the same values again is a repeat. */
+  /**
+   * Completes the record (status, expiry, the response) and removes the put's token: setting the
+   * same values again is a repeat.
+   */
   protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
     const set: Record<string, unknown> = {
       ':expiry': record.expiryTimestamp,
@@ -136,7 +139,7 @@ export class StateTableIdempotencyStore extends BasePersistenceLayer {
       {
         TableName: this.tableName,
         Key: toItem({ [A.key]: record.idempotencyKey }),
-        UpdateExpression: `SET ${fields.join(', ')}`,
+        UpdateExpression: `SET ${fields.join(', ')} REMOVE writeId`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: toItem(set),
       },
@@ -152,4 +155,17 @@ export class StateTableIdempotencyStore extends BasePersistenceLayer {
       { idempotent: true },
     );
   }
+}
+
+/** A record as the state table holds it (the items DynamoDBPersistenceLayer writes). */
+function recordOf(wire: unknown): IdempotencyRecord {
+  const item = fromItem(wire);
+  return new IdempotencyRecord({
+    idempotencyKey: item[A.key] as string,
+    status: item[A.status] as IdempotencyRecordStatusValue,
+    expiryTimestamp: item[A.expiry] as number | undefined,
+    inProgressExpiryTimestamp: item[A.inProgressExpiry] as number | undefined,
+    responseData: item[A.data] as IdempotencyRecord['responseData'],
+    payloadHash: item[A.validation] as string | undefined,
+  });
 }

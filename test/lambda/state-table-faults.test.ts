@@ -8,7 +8,8 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 
-import { DynamoDbApi } from '../../lambda/shared/dynamodb-api';
+import { AwsApiError } from '../../lambda/shared/aws-json-api';
+import { DynamoDbApi, toItem, type DynamoDbCalls } from '../../lambda/shared/dynamodb-api';
 import { LeaseHeldError } from '../../lambda/shared/errors';
 import { StateTableIdempotencyStore } from '../../lambda/shared/idempotency-store';
 import {
@@ -233,5 +234,75 @@ describe('the idempotency records', () => {
     // THEN
     expect(replay).toEqual(first);
     expect(runs.n).toBe(1);
+  });
+
+  test('a late copy of the IN_PROGRESS put never turns a COMPLETED record back: its token is gone, the condition refuses it', async () => {
+    // GIVEN an invocation that completed, and its first put as it went on the wire (a copy that
+    // timed out at the client could still reach DynamoDB later)
+    const runs = { n: 0 };
+    let firstPut: Parameters<DynamoDbCalls['call']>[1] | undefined;
+    const recording: DynamoDbCalls = {
+      call: (operation, input, options) => {
+        if (operation === 'PutItem') firstPut ??= input;
+        return direct.api.call(operation, input, options);
+      },
+    };
+    const first = await counted(
+      new StateTableIdempotencyStore(recording, direct.tableName),
+      runs,
+    )({
+      experimentId: 'exp-4',
+    });
+
+    // WHEN the copy lands
+    const late = direct.api
+      .call('PutItem', firstPut as never, { idempotent: true })
+      .catch((e: unknown) => e);
+
+    // THEN it is refused, and a replay still answers from the completed record
+    expect(await late).toMatchObject({ type: 'ConditionalCheckFailedException' });
+    const replay = await counted(
+      new StateTableIdempotencyStore(direct.api, direct.tableName),
+      runs,
+    )({ experimentId: 'exp-4' });
+    expect(replay).toEqual(first);
+    expect(runs.n).toBe(1);
+  });
+
+  test('GIVEN another invocation IN_PROGRESS THEN the refused put is answered from the record its failure returns, with no second read', async () => {
+    // GIVEN a table whose put fails as DynamoDB fails it with ReturnValuesOnConditionCheckFailure
+    const calls: string[] = [];
+    let asked: Record<string, unknown> = {};
+    const inProgress: DynamoDbCalls = {
+      call: (operation, input) => {
+        calls.push(operation);
+        if (operation !== 'PutItem') return Promise.reject(new Error(`unexpected ${operation}`));
+        asked = input;
+        const pk = (input as unknown as { Item: { pk: { S: string } } }).Item.pk.S;
+        const item = toItem({
+          pk,
+          status: 'INPROGRESS',
+          expiresAt: Math.floor(Date.now() / 1000) + 3600,
+          in_progress_expiration: Date.now() + 60_000,
+        });
+        return Promise.reject(
+          new AwsApiError('PutItem', 'ConditionalCheckFailedException', 400, 'failed', {
+            Item: item,
+          }),
+        );
+      },
+    };
+    const fn = makeIdempotent((_event: { experimentId: string }) => Promise.resolve('ran'), {
+      persistenceStore: new StateTableIdempotencyStore(inProgress, 'chaos-state'),
+      config: new IdempotencyConfig({ eventKeyJmesPath: 'experimentId' }),
+      keyPrefix: 'chaos-test',
+    });
+
+    // WHEN / THEN
+    await expect(fn({ experimentId: 'exp-5' })).rejects.toMatchObject({
+      name: 'IdempotencyAlreadyInProgressError',
+    });
+    expect(calls).toEqual(['PutItem']);
+    expect(asked.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
   });
 });
