@@ -53,6 +53,13 @@ export function slowestTestFiles(
   return files.sort((a, b) => b.seconds - a.seconds).slice(0, count);
 }
 
+/** The test files jest reported as failed, and the titles of the failed tests (`● ...`), in order. */
+export function failedTests(output: string): string[] {
+  const files = [...output.matchAll(/^FAIL\s+(\S+)/gm)].map((m) => m[1]);
+  const titles = [...output.matchAll(/^\s*● (.+›.+)$/gm)].map((m) => m[1].trim());
+  return [...new Set([...files, ...titles])];
+}
+
 export interface TimedCommand {
   readonly command: string;
   readonly where: string;
@@ -195,7 +202,7 @@ export async function fullDevLoop(
       notes:
         tests.failed > 0
           ? [
-              `${tests.failed} of ${tests.total} tests failed in the clean clone; the time still counts the whole suite.`,
+              `${tests.failed} of ${tests.total} tests failed in the clean clone (${failedTests(suite.output).join('; ') || 'jest named none'}); the time still counts the whole suite.`,
             ]
           : [],
     };
