@@ -164,6 +164,8 @@ function scratchCopy(): string {
 }
 
 const COMMAND_LIMIT_MS = 600_000;
+/** How long a command's leftover processes may keep its output open after it exited. */
+const EXITED_GRACE_MS = 10_000;
 
 /** Commands still running; whatever is left when the file ends is stopped with its group. */
 const running = new Set<ChildProcess>();
@@ -197,11 +199,23 @@ function runInBash(command: string, cwd: string, env: NodeJS.ProcessEnv) {
     // A guard against a hung command, not a timing check: tsc and ESLint on a loaded 2-core
     // machine can take minutes.
     const timer = setTimeout(() => killGroup(child), COMMAND_LIMIT_MS);
+    // The command's status is its exit, as a user's shell sees it. Its output ends when every
+    // process holding the pipe has closed it: a process the command left behind can hold it open
+    // long after the command exited (a CI run waited out the whole guard after `npx jest` had
+    // printed its summary). So once the command has exited, whatever of its group is left gets
+    // a short grace to finish writing, and is then stopped.
+    let exitStatus: number | null | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    child.on('exit', (status) => {
+      exitStatus = status;
+      grace = setTimeout(() => killGroup(child), EXITED_GRACE_MS);
+    });
     child.on('error', reject);
     child.on('close', (status) => {
       clearTimeout(timer);
+      clearTimeout(grace);
       running.delete(child);
-      resolvePromise({ status, output });
+      resolvePromise({ status: exitStatus === undefined ? status : exitStatus, output });
     });
   });
 }
