@@ -94,11 +94,6 @@ export class FakeCloudWatch extends LoopbackHttpFake {
   }
 
   private reply(res: ServerResponse, status: number, body: unknown): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': CONTENT_TYPE,
-      'content-length': Buffer.byteLength(text),
-    });
-    res.end(text);
+    this.replyJson(res, status, body, CONTENT_TYPE);
   }
 }

@@ -55,6 +55,21 @@ export abstract class LoopbackHttpFake {
     });
   }
 
+  /** Sends `body` as JSON with its length, as the AWS JSON protocols answer. */
+  protected replyJson(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    contentType: string,
+  ): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  }
+
   /** Sends a reply after `delayMs`, unless the client has gone or the fake was closed. */
   protected replyLater(res: ServerResponse, delayMs: number, send: () => void): void {
     const timer = setTimeout(() => {
