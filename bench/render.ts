@@ -202,17 +202,19 @@ function service(section: Section<ServiceResults>): string {
   const c = section.comparisons;
   const versus = c.versusReference;
   const cpuColumn = section.scenarios.some((s) => s.serverCpuMicrosPerRequest);
+  const kernelColumn = section.scenarios.some((s) => s.serverKernelPercent);
   lines.push(
     `The catalog service as the container runs it (the production bundle in its own process, with real memcached and dynalite on loopback), loaded by autocannon with ${section.connections} connections for ${section.durationSeconds} s per run; bare, fair-limit, framework-floor, hit and miss runs were taken in turn, round by round.${section.reference ? ' Every service scenario also ran against a reference build of the service (rows ending in `-reference`), in turn.' : ''} Payload: ${section.payloadBytes} bytes.`,
     '',
-    `| scenario | throughput | mean latency | p99 latency |${cpuColumn ? ' server CPU per request |' : ''}`,
-    `| --- | --- | --- | --- |${cpuColumn ? ' --- |' : ''}`,
+    `| scenario | throughput | mean latency | p99 latency |${cpuColumn ? ' server CPU per request |' : ''}${kernelColumn ? ' of it in the kernel |' : ''}`,
+    `| --- | --- | --- | --- |${cpuColumn ? ' --- |' : ''}${kernelColumn ? ' --- |' : ''}`,
     ...section.scenarios.map(
       (s) =>
         `| ${s.name} | ${figure(s.requestsPerSecond)} | ${figure(s.meanMs)} | ${figure(s.p99Ms)} |` +
         (cpuColumn
           ? ` ${s.serverCpuMicrosPerRequest ? figure(s.serverCpuMicrosPerRequest) : 'n/a'} |`
-          : ''),
+          : '') +
+        (kernelColumn ? ` ${s.serverKernelPercent ? figure(s.serverKernelPercent) : 'n/a'} |` : ''),
     ),
     '',
     ...section.scenarios.map((s) => `- \`${s.name}\`: ${s.what}; ${failuresOf(s)}.`),
@@ -224,7 +226,11 @@ function service(section: Section<ServiceResults>): string {
       : []),
     ...(c.cacheHitServerCpuVsFairLimit
       ? [
-          `- **Server CPU per request**: the CPU time the server process spent per completed request (all its threads, from /proc/<pid>/task/*/schedstat), read around each run. Throughput on this 2-core machine also depends on the load generator and memcached sharing the cores and on where the scheduler puts them; CPU per request does not. A cache hit costs the service ${figure(c.cacheHitServerCpuVsFairLimit)} the fair limit's CPU per request (per round; a throughput of 0.8× allows at most 1.25× with the server's core as the only limit).`,
+          `- **Server CPU per request**: the CPU time the server process spent per completed request (all its threads, from /proc/<pid>/task/*/schedstat), read around each run. Throughput on this 2-core machine also depends on the load generator and memcached sharing the cores and on where the scheduler puts them; CPU per request does not. A cache hit costs the service ${figure(c.cacheHitServerCpuVsFairLimit)} the fair limit's CPU per request (per round; a throughput of 0.8× allows at most 1.25× with the server's core as the only limit).${
+            c.cacheHitUserCpuVsFairLimit && c.cacheHitKernelCpuVsFairLimit
+              ? ` Split by where it is spent (user and system time from /proc/<pid>/stat): ${figure(c.cacheHitUserCpuVsFairLimit)} the fair limit's CPU in user space (JavaScript and Node's own code) and ${figure(c.cacheHitKernelCpuVsFairLimit)} its CPU in the kernel (mostly socket system calls; the service sends the GETs of one event-loop turn to a node in one write, the fair limit one write per GET). The throughput ratio therefore moves from machine to machine with what a system call costs there: where system calls are dear (a paravirtualized VM), the service's fewer writes count for more than its extra JavaScript.`
+              : ''
+          }`,
         ]
       : []),
     ...(c.frameworkFloorThroughputVsFairLimit && c.cacheHitThroughputVsFrameworkFloor

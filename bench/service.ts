@@ -51,7 +51,12 @@ import {
 import { freePort, startMemcached, type MemcachedServer } from '../test/support/memcached';
 
 import { readCpuTimes, stealPercent } from './cpu-steal';
-import { cpuMicrosPerRequest, readProcessCpuMicros } from './process-cpu';
+import {
+  cpuMicrosPerRequest,
+  kernelSharePercent,
+  readProcessCpuMicros,
+  readUserSystemTicks,
+} from './process-cpu';
 import { onInterrupt, stopEverythingOnSignals } from './processes';
 import { parseServiceBenchArgs } from './service-args';
 import {
@@ -139,6 +144,8 @@ export interface ServiceRun {
   readonly cpuStealPercent?: number;
   /** CPU time the server process spent per completed request (µs), where known. */
   readonly serverCpuMicrosPerRequest?: number;
+  /** The share of that CPU time spent in the kernel (%), where known. */
+  readonly serverKernelPercent?: number;
 }
 
 export interface ServiceScenario {
@@ -151,6 +158,8 @@ export interface ServiceScenario {
   readonly p99Ms: Summary;
   /** Server CPU per request (µs), when every run measured it. */
   readonly serverCpuMicrosPerRequest?: Summary;
+  /** The share of the server's CPU spent in the kernel (%), when every run measured it. */
+  readonly serverKernelPercent?: Summary;
   /** The status every answer should have when it is not 200 (the DynamoDB outage: 503). */
   readonly expectedStatus?: number;
 }
@@ -182,6 +191,13 @@ export interface ServiceResults {
      * (absent in results from before it was measured, or where /proc has no schedstat).
      */
     readonly cacheHitServerCpuVsFairLimit?: Summary;
+    /**
+     * The same ratio for the server's CPU in user space (the JavaScript and Node's own code) and in
+     * the kernel (mostly socket system calls), per round: which of the two the service spends more
+     * of decides how the throughput ratio moves from one machine to another.
+     */
+    readonly cacheHitUserCpuVsFairLimit?: Summary;
+    readonly cacheHitKernelCpuVsFairLimit?: Summary;
     /** fair-limit req/s ÷ bare req/s, per round: what the memcached round trip alone costs. */
     readonly fairLimitThroughputVsBareHttp: Summary;
     /** Fastify alone around the fair limit's GET (absent in results from before it was measured). */
@@ -228,6 +244,7 @@ async function measure(
   const before = await memcachedCounters(nodes);
   const cpuBefore = readCpuTimes();
   const serverCpuBefore = serverPid === undefined ? undefined : readProcessCpuMicros(serverPid);
+  const serverTicksBefore = serverPid === undefined ? undefined : readUserSystemTicks(serverPid);
   const startedMs = performance.now();
   let lastResponseMs = startedMs;
   const instance = autocannon(options);
@@ -239,6 +256,10 @@ async function measure(
     serverCpuBefore,
     serverPid === undefined ? undefined : readProcessCpuMicros(serverPid),
     result.requests.total,
+  );
+  const serverKernelPercent = kernelSharePercent(
+    serverTicksBefore,
+    serverPid === undefined ? undefined : readUserSystemTicks(serverPid),
   );
   const cpuStealPercent = stealPercent(cpuBefore, readCpuTimes());
   const elapsedSeconds = (lastResponseMs - startedMs) / 1000;
@@ -258,6 +279,7 @@ async function measure(
     memcachedMisses: after.misses - before.misses,
     ...(cpuStealPercent === undefined ? {} : { cpuStealPercent }),
     ...(serverCpuMicros === undefined ? {} : { serverCpuMicrosPerRequest: serverCpuMicros }),
+    ...(serverKernelPercent === undefined ? {} : { serverKernelPercent }),
   };
 }
 
@@ -291,7 +313,41 @@ function summarizeScenario(
       'ms',
     ),
     ...(serverCpu(runs) ? { serverCpuMicrosPerRequest: summarize(serverCpu(runs)!, 'µs') } : {}),
+    ...(kernelShares(runs) ? { serverKernelPercent: summarize(kernelShares(runs)!, '%') } : {}),
   };
+}
+
+/** A run's server CPU per request in user space or in the kernel (µs), where both are known. */
+function cpuPart(run: ServiceRun, part: 'user' | 'kernel'): number | undefined {
+  if (run.serverCpuMicrosPerRequest === undefined || run.serverKernelPercent === undefined) {
+    return undefined;
+  }
+  const kernelShare = run.serverKernelPercent / 100;
+  return run.serverCpuMicrosPerRequest * (part === 'kernel' ? kernelShare : 1 - kernelShare);
+}
+
+/** Hit ÷ fair limit for user and kernel CPU per request, per round, when every run has both. */
+function cpuPartRatios(
+  hit: readonly ServiceRun[],
+  fair: readonly ServiceRun[],
+): { cacheHitUserCpuVsFairLimit?: Summary; cacheHitKernelCpuVsFairLimit?: Summary } {
+  const parts = (runs: readonly ServiceRun[], part: 'user' | 'kernel') =>
+    runs.map((run) => cpuPart(run, part));
+  const known = (values: Array<number | undefined>): values is number[] =>
+    values.every((value) => value !== undefined && value > 0);
+  const [hitUser, fairUser] = [parts(hit, 'user'), parts(fair, 'user')];
+  const [hitKernel, fairKernel] = [parts(hit, 'kernel'), parts(fair, 'kernel')];
+  if (!known(hitUser) || !known(fairUser) || !known(hitKernel) || !known(fairKernel)) return {};
+  return {
+    cacheHitUserCpuVsFairLimit: pairedRatios(hitUser, fairUser),
+    cacheHitKernelCpuVsFairLimit: pairedRatios(hitKernel, fairKernel),
+  };
+}
+
+/** Each run's kernel share of the server's CPU, when every run measured it. */
+function kernelShares(runs: readonly ServiceRun[]): number[] | undefined {
+  const values = runs.map((run) => run.serverKernelPercent);
+  return values.every((value): value is number => value !== undefined) ? values : undefined;
 }
 
 /** Each run's server CPU per request, when every run measured it. */
@@ -307,7 +363,10 @@ function describeScenario(scenario: ServiceScenario): string {
     `${scenario.name.padEnd(22)} ${String(r.median).padStart(8)} req/s (min ${r.min}, max ${r.max})` +
       `   p99 ${p.median} ms (min ${p.min}, max ${p.max})   ${scenario.runs.length} runs` +
       (scenario.serverCpuMicrosPerRequest
-        ? `   server CPU ${scenario.serverCpuMicrosPerRequest.median} µs/req`
+        ? `   server CPU ${scenario.serverCpuMicrosPerRequest.median} µs/req` +
+          (scenario.serverKernelPercent
+            ? ` (${scenario.serverKernelPercent.median} % in the kernel)`
+            : '')
         : ''),
   ];
   for (const run of scenario.runs) {
@@ -782,6 +841,7 @@ export async function runServiceBench(options: ServiceBenchOptions): Promise<Ser
               ),
             }
           : {}),
+        ...cpuPartRatios(hitRuns, taken.fair),
         fairLimitThroughputVsBareHttp: pairedRatios(rps(taken.fair), rps(taken.bare)),
         frameworkFloorThroughputVsFairLimit: pairedRatios(rps(taken.floor), rps(taken.fair)),
         cacheHitThroughputVsFrameworkFloor: pairedRatios(rps(hitRuns), rps(taken.floor)),
