@@ -1,7 +1,7 @@
 /**
  * Bundles the project's functions exactly as a synth does (bundleProject: one esbuild run, one
  * shared ES module asset, see lib/constructs/lambda/bundle.ts) and measures, per function:
- * - the JavaScript it loads: its `<folder>.mjs` and every chunk it imports, against the 200 KiB
+ * - the JavaScript it loads: its `<folder>.mjs` (and any chunk it imports), against the 200 KiB
  *   budget, with the whole shared asset beside it;
  * - its cold module initialisation: `import()` of its file in a fresh Node process, against the
  *   50 ms goal.
@@ -274,7 +274,7 @@ export async function runLambdaBench(
       generatedAt: new Date().toISOString(),
       what:
         'loadedKiB: the JavaScript a function loads at start (its <folder>.mjs and the chunks it imports) from ' +
-        'the shared bundle a synth builds (bundleProject: esbuild, node22, ES modules with code splitting, ' +
+        'the shared bundle a synth builds (bundleProject: esbuild, node22, one ES module per function, ' +
         'minified, AWS SDK bundled). initMs: import() of the function in a fresh node process (cold module ' +
         'initialisation). processMs: the whole spawned process, node startup included. runtimeSdk: the ' +
         'rejected alternative, a CJS bundle per function with @aws-sdk/* and @smithy/* left to the runtime ' +

@@ -39,20 +39,19 @@ export function projectEntries(root: string = LAMBDA_ROOT): Readonly<Record<stri
  * How the project's functions are bundled: ONE esbuild run over every entry, into one directory
  * that every function of the app deploys (its handler is `<folder>.handler`).
  *
- * - ES modules with code splitting: what several functions share (the AWS SDK core, Powertools,
- *   lambda/shared) is one chunk, loaded only by the functions that import it. A function loads
- *   its `<folder>.mjs` and the chunks it imports, not the other functions' code. esbuild splits
- *   by module, not by export: a module a function imports puts all of that module's imports in
- *   what it loads. So each SDK client has its own module (lambda/shared/clients/), and a function
- *   imports only those it calls (test/constructs/lambda-bundle.test.ts checks the list); so does
- *   Powertools Metrics (lambda/shared/metrics.ts). Measured 2026-11-30 (7 cold imports each,
- *   before and after in turn, load average ~3.7 on 2 cores; KiB loaded, median init): stop-tasks
- *   573 -> 514 KiB, 88 -> 77 ms; bad-deploy 506 -> 259 KiB, 71 -> 48 ms; gameday-observe 527 ->
- *   314 KiB, 108 -> 70 ms; zonal-shift 1,061 -> 293 KiB, 171 -> 70 ms (its AZ lookup is now one
- *   signed EC2 request, lambda/shared/availability-zones.ts); the whole asset 1,492 -> 860 KiB.
- *   The guarded chaos functions stay near 500 KiB: the SDK's runtime (Smithy, @aws-sdk/core) is
- *   about 160 KiB before any client, and they need ECS, SSM, DynamoDB, CloudWatch and ELBv2
- *   clients (each with every error class of its service) and Powertools idempotency.
+ * - ES modules, one self-contained file per function (no code splitting): a function loads its
+ *   `<folder>.mjs` and nothing else, not the other functions' code. What functions share
+ *   (the signer, Powertools, lambda/shared) is in each file that uses it. With code splitting it
+ *   had been shared chunks in the same asset, and a chaos function loaded its file and 14-15 chunks;
+ *   Node's ES module loader pays for each file it resolves, reads and links, so the same code
+ *   loaded 5-10 ms slower. Measured 2026-12-01 (5 cold imports each, in turn, Node 20 on 2 cores;
+ *   median init, split -> one file): stop-tasks 43.7 -> 36.7 ms, empty-responses 44.8 -> 35.0 ms,
+ *   cache-outage 48.1 -> 37.6 ms, canary 24.2 -> 16.9 ms. The price is the asset: 266 -> 1,358
+ *   KiB (107 -> 441 KiB zipped), uploaded once per change, not loaded by any one function. A
+ *   function still carries only what it imports: esbuild takes whole modules, so each SDK-facing
+ *   client has its own module (lambda/shared/clients/) and a function imports only those it
+ *   calls (test/constructs/lambda-bundle.test.ts checks the list); so does Powertools Metrics
+ *   (lambda/shared/metrics.ts).
  * - The AWS SDK v3 is bundled, not taken from the Lambda runtime: the code runs the SDK version
  *   it was tested with (package.json pins it; the runtime carries some older 3.x minor that
  *   varies by region), and a minified bundle loads several times faster than the runtime's
@@ -72,7 +71,6 @@ export const PROJECT_BUNDLING = {
   outExtension: '.mjs',
   mainFields: ['module', 'main'],
   minify: true,
-  splitting: true,
   alias: {
     '@aws-sdk/credential-provider-node': './lambda/shared/lambda-credentials.ts',
   },
@@ -96,10 +94,8 @@ export function bundleArguments(
     `--out-extension:.js=${PROJECT_BUNDLING.outExtension}`,
     `--main-fields=${PROJECT_BUNDLING.mainFields.join(',')}`,
     ...(PROJECT_BUNDLING.minify ? ['--minify'] : []),
-    ...(PROJECT_BUNDLING.splitting ? ['--splitting'] : []),
     ...Object.entries(PROJECT_BUNDLING.alias).map(([from, to]) => `--alias:${from}=${to}`),
     `--banner:js=${PROJECT_BUNDLING.banner}`,
-    '--chunk-names=chunks/[name]-[hash]',
     '--log-level=warning',
     `--outdir=${outdir}`,
     ...(options.metafile ? [`--metafile=${options.metafile}`] : []),
