@@ -244,11 +244,21 @@ describe('server CPU per request in BENCHMARKS.md', () => {
       ...results,
       service: {
         ...service,
-        comparisons: { ...service.comparisons, cacheHitServerCpuVsFairLimit: undefined },
+        comparisons: {
+          ...service.comparisons,
+          cacheHitServerCpuVsFairLimit: undefined,
+          cacheHitUserCpuVsFairLimit: undefined,
+          cacheHitKernelCpuVsFairLimit: undefined,
+        },
         scenarios: service.scenarios.map((scenario) => ({
           ...scenario,
           serverCpuMicrosPerRequest: undefined,
-          runs: scenario.runs.map((run) => ({ ...run, serverCpuMicrosPerRequest: undefined })),
+          serverKernelPercent: undefined,
+          runs: scenario.runs.map((run) => ({
+            ...run,
+            serverCpuMicrosPerRequest: undefined,
+            serverKernelPercent: undefined,
+          })),
         })),
       },
     } as BenchResults;
