@@ -289,6 +289,7 @@ function summarizeScenario(
   runs: ServiceRun[],
   expectedStatus?: number,
 ): ServiceScenario {
+  const kernelShares = inEveryRun(runs.map((run) => run.serverKernelPercent));
   return {
     name,
     what,
@@ -313,7 +314,7 @@ function summarizeScenario(
       'ms',
     ),
     ...(serverCpu(runs) ? { serverCpuMicrosPerRequest: summarize(serverCpu(runs)!, 'µs') } : {}),
-    ...(kernelShares(runs) ? { serverKernelPercent: summarize(kernelShares(runs)!, '%') } : {}),
+    ...(kernelShares ? { serverKernelPercent: summarize(kernelShares, '%') } : {}),
   };
 }
 
@@ -331,29 +332,29 @@ function cpuPartRatios(
   hit: readonly ServiceRun[],
   fair: readonly ServiceRun[],
 ): { cacheHitUserCpuVsFairLimit?: Summary; cacheHitKernelCpuVsFairLimit?: Summary } {
-  const parts = (runs: readonly ServiceRun[], part: 'user' | 'kernel') =>
-    runs.map((run) => cpuPart(run, part));
-  const known = (values: Array<number | undefined>): values is number[] =>
-    values.every((value) => value !== undefined && value > 0);
-  const [hitUser, fairUser] = [parts(hit, 'user'), parts(fair, 'user')];
-  const [hitKernel, fairKernel] = [parts(hit, 'kernel'), parts(fair, 'kernel')];
-  if (!known(hitUser) || !known(fairUser) || !known(hitKernel) || !known(fairKernel)) return {};
-  return {
-    cacheHitUserCpuVsFairLimit: pairedRatios(hitUser, fairUser),
-    cacheHitKernelCpuVsFairLimit: pairedRatios(hitKernel, fairKernel),
+  const ratio = (part: 'user' | 'kernel'): Summary | undefined => {
+    const hitPart = inEveryRun(hit.map((run) => cpuPart(run, part)));
+    const fairPart = inEveryRun(fair.map((run) => cpuPart(run, part)));
+    return hitPart && fairPart && [...hitPart, ...fairPart].every((value) => value > 0)
+      ? pairedRatios(hitPart, fairPart)
+      : undefined;
   };
+  const user = ratio('user');
+  const kernel = ratio('kernel');
+  return user && kernel
+    ? { cacheHitUserCpuVsFairLimit: user, cacheHitKernelCpuVsFairLimit: kernel }
+    : {};
 }
 
-/** Each run's kernel share of the server's CPU, when every run measured it. */
-function kernelShares(runs: readonly ServiceRun[]): number[] | undefined {
-  const values = runs.map((run) => run.serverKernelPercent);
-  return values.every((value): value is number => value !== undefined) ? values : undefined;
+/** The values, when every run measured one. */
+function inEveryRun(values: ReadonlyArray<number | undefined>): number[] | undefined {
+  const known = values.filter((value): value is number => value !== undefined);
+  return known.length === values.length ? known : undefined;
 }
 
 /** Each run's server CPU per request, when every run measured it. */
 function serverCpu(runs: readonly ServiceRun[]): number[] | undefined {
-  const values = runs.map((run) => run.serverCpuMicrosPerRequest);
-  return values.every((value): value is number => value !== undefined) ? values : undefined;
+  return inEveryRun(runs.map((run) => run.serverCpuMicrosPerRequest));
 }
 
 function describeScenario(scenario: ServiceScenario): string {
