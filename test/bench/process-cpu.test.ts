@@ -17,6 +17,30 @@ const threads = (schedstats: Record<string, string>): ProcFiles => ({
   readSchedstat: (_pid, thread) => schedstats[thread],
 });
 
+/**
+ * Runs `check` on a child that has spun in user space until it used `userMicros` of CPU (however
+ * busy the machine is), said so, and now waits to be stopped; stops it afterwards.
+ */
+async function withSpinningChild(userMicros: number, check: (pid: number) => void): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `while (process.cpuUsage().user < ${userMicros}); process.stdout.write("spun\\n"); setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`the spinning child exited with ${code}`)));
+    });
+    check(child.pid!);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 describe('server CPU time (bench/process-cpu.ts)', () => {
   test('sums the on-CPU nanoseconds of every thread, in µs', () => {
     // GIVEN two threads: 3 ms and 1.5 ms on a CPU (the first field; the others are wait time and slices)
@@ -55,32 +79,17 @@ describe('server CPU time (bench/process-cpu.ts)', () => {
   });
 
   test('reads a real busy process on this machine', async () => {
-    // GIVEN a child that spins until it has used 300 ms of CPU (however busy the machine is), says
-    // so, then waits to be stopped
-    const child = spawn(
-      process.execPath,
-      [
-        '-e',
-        'while (process.cpuUsage().user < 300000); process.stdout.write("spun\\n"); setInterval(() => {}, 1000);',
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', () => resolve());
-        child.once('exit', (code) => reject(new Error(`the spinning child exited with ${code}`)));
-      });
-      const micros = readProcessCpuMicros(child.pid!);
-      if (existsSync(`/proc/${child.pid}/task`) && micros !== undefined) {
+    // GIVEN a child that has used 300 ms of CPU
+    await withSpinningChild(300_000, (pid) => {
+      const micros = readProcessCpuMicros(pid);
+      if (existsSync(`/proc/${pid}/task`) && micros !== undefined) {
         // THEN at least the spin shows, and not more than a minute of CPU
         expect(micros).toBeGreaterThanOrEqual(300_000);
         expect(micros).toBeLessThan(60_000_000);
       } else {
         expect(micros).toBeUndefined();
       }
-    } finally {
-      child.kill('SIGKILL');
-    }
+    });
   });
 });
 
@@ -133,22 +142,10 @@ describe('user and kernel CPU of a server (bench/process-cpu.ts)', () => {
   });
 
   test('reads a real process on this machine', async () => {
-    // GIVEN a child that spins in user space until it has used 200 ms of CPU, then waits
-    const child = spawn(
-      process.execPath,
-      [
-        '-e',
-        'while (process.cpuUsage().user < 200000); process.stdout.write("spun\\n"); setInterval(() => {}, 1000);',
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', () => resolve());
-        child.once('exit', (code) => reject(new Error(`the spinning child exited with ${code}`)));
-      });
-      const ticks = readUserSystemTicks(child.pid!);
-      if (existsSync(`/proc/${child.pid}/stat`)) {
+    // GIVEN a child that has used 200 ms of CPU in user space
+    await withSpinningChild(200_000, (pid) => {
+      const ticks = readUserSystemTicks(pid);
+      if (existsSync(`/proc/${pid}/stat`)) {
         // THEN the spin shows as user time (at least 10 ticks of 10 ms, less than a minute's worth)
         expect(ticks).toBeDefined();
         expect(ticks!.user).toBeGreaterThanOrEqual(10);
@@ -156,9 +153,7 @@ describe('user and kernel CPU of a server (bench/process-cpu.ts)', () => {
       } else {
         expect(ticks).toBeUndefined();
       }
-    } finally {
-      child.kill('SIGKILL');
-    }
+    });
   });
 });
 
