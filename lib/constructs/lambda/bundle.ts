@@ -46,7 +46,7 @@ export function projectEntries(root: string = LAMBDA_ROOT): Readonly<Record<stri
  *   Node's ES module loader pays for each file it resolves, reads and links, so the same code
  *   loaded 5-10 ms slower. Measured 2026-12-01 (5 cold imports each, in turn, Node 20 on 2 cores;
  *   median init, split -> one file): stop-tasks 43.7 -> 36.7 ms, empty-responses 44.8 -> 35.0 ms,
- *   cache-outage 48.1 -> 37.6 ms, canary 24.2 -> 16.9 ms. The price is the asset: 266 -> 1,358
+ *   cache-outage 48.1 -> 37.6 ms, canary 24.2 -> 16.9 ms. The price is the asset: 266 -> 1,354
  *   KiB (107 -> 441 KiB zipped), uploaded once per change, not loaded by any one function. A
  *   function still carries only what it imports: esbuild takes whole modules, so each SDK-facing
  *   client has its own module (lambda/shared/clients/) and a function imports only those it
