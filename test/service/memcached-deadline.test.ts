@@ -1,90 +1,132 @@
 // cockatiel 3.2.1's isTaskCancelledError() looks for the wrong marker and is always false.
 import { TaskCancelledError } from 'cockatiel';
 
-import { classifyCacheFailure, withDeadline } from '../../service/src/cache/memcached-cache';
+import {
+  callWithDeadline,
+  classifyCacheFailure,
+  type Done,
+} from '../../service/src/cache/memcached-cache';
 
-describe('withDeadline (the per-call memcached timeout)', () => {
+/** What the outcome heard: the error, or null and the value. */
+type Heard = [Error | null, string | undefined];
+
+/** A call that keeps its `done` so the test can answer it later (or never). */
+function heldCall(): { start: (done: Done<string>) => void; answer: Done<string> } {
+  const held: { done?: Done<string> } = {};
+  return {
+    start: (done) => {
+      held.done = done;
+    },
+    answer: (error, value) => held.done?.(error, value),
+  };
+}
+
+/** Each outcome heard, in order; the promise settles with what the outcome returned. */
+function recorder(heard: Heard[]) {
+  return (error: Error | null, value: string | undefined): string => {
+    heard.push([error, value]);
+    return error ? 'failed' : `ok:${value}`;
+  };
+}
+
+describe('callWithDeadline (the per-call memcached timeout)', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  test('a call that answers in time resolves with its value and leaves no timer behind', async () => {
-    // GIVEN / WHEN
-    const value = await withDeadline(Promise.resolve('hit'), 100);
-    // THEN
-    expect(value).toBe('hit');
+  test('a call that answers in time settles with its value and leaves no timer behind', async () => {
+    // GIVEN a call that answers at once
+    const heard: Heard[] = [];
+    // WHEN it runs under a 100 ms deadline
+    const result = await callWithDeadline<string, string>(
+      (done) => done(null, 'hit'),
+      100,
+      recorder(heard),
+    );
+    // THEN the outcome heard the value, and no timer is left
+    expect(heard).toEqual([[null, 'hit']]);
+    expect(result).toBe('ok:hit');
     expect(jest.getTimerCount()).toBe(0);
   });
 
-  test('fault: black hole (the call never answers): it rejects at the timeout as cockatiel would, and counts as unknown', async () => {
-    // GIVEN a call that never settles
-    const pending = withDeadline(new Promise<never>(() => undefined), 100);
-    const outcome = pending.then(
-      () => 'resolved',
-      (error: unknown) => error,
-    );
+  test('fault: black hole (the call never answers): the outcome hears cockatiel’s TaskCancelledError at the timeout, which counts as unknown', async () => {
+    // GIVEN a call that never answers
+    const heard: Heard[] = [];
+    const pending = callWithDeadline<string, string>(() => undefined, 100, recorder(heard));
 
     // WHEN the timeout passes
-    await jest.advanceTimersByTimeAsync(100);
+    await jest.advanceTimersByTimeAsync(99);
+    expect(heard).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
 
     // THEN the caller stops waiting with cockatiel's TaskCancelledError
-    const error = await outcome;
+    expect(await pending).toBe('failed');
+    expect(heard).toHaveLength(1);
+    const [error] = heard[0];
     expect(error).toBeInstanceOf(TaskCancelledError);
-    expect((error as Error).message).toBe('Operation timed out after 100ms');
+    expect(error?.message).toBe('Operation timed out after 100ms');
     expect(classifyCacheFailure(error)).toBe('unknown');
   });
 
   test('fault: connection refused: the call’s own error comes through unchanged, and the timer is cleared', async () => {
+    // GIVEN a call refused by the node
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
       code: 'ECONNREFUSED',
     });
-    await expect(withDeadline(Promise.reject(refused), 100)).rejects.toBe(refused);
+    const heard: Heard[] = [];
+    // WHEN it runs
+    await callWithDeadline<string, string>((done) => done(refused), 100, recorder(heard));
+    // THEN the outcome heard that very error, and no timer is left
+    expect(heard).toEqual([[refused, undefined]]);
     expect(jest.getTimerCount()).toBe(0);
     expect(classifyCacheFailure(refused)).toBe('failed-before-send');
   });
 
-  test('a call that answers just after its timeout does not undo the timeout', async () => {
-    let answer: (value: string) => void = () => undefined;
-    const late = withDeadline(
-      new Promise<string>((resolve) => {
-        answer = resolve;
-      }),
+  test('a call that throws as it starts is a failed call, not an exception, and leaves no timer', async () => {
+    const broken = new Error('socket write after end');
+    const heard: Heard[] = [];
+    await callWithDeadline<string, string>(
+      () => {
+        throw broken;
+      },
       100,
+      recorder(heard),
     );
-    const outcome = late.then(
-      (value) => value,
-      (error: unknown) => error,
-    );
-    await jest.advanceTimersByTimeAsync(100);
-    answer('too late');
-    expect(await outcome).toBeInstanceOf(TaskCancelledError);
+    expect(heard).toEqual([[broken, undefined]]);
+    expect(jest.getTimerCount()).toBe(0);
   });
 
-  test('settled hears once: true for a value, false for an error or the timeout, and nothing for an answer after the timeout', async () => {
-    // GIVEN three calls: one answers, one fails, one answers only after its timeout
-    const heard: Array<[string, boolean]> = [];
-    const listen = (name: string) => (ok: boolean) => heard.push([name, ok]);
-    let late: (value: string) => void = () => undefined;
-    const answered = withDeadline(Promise.resolve('hit'), 100, listen('answered'));
-    const failed = withDeadline(Promise.reject(new Error('reset')), 100, listen('failed'));
-    const timedOut = withDeadline(
-      new Promise<string>((resolve) => {
-        late = resolve;
-      }),
-      100,
-      listen('timed out'),
-    ).catch((error: unknown) => error);
-    await answered;
-    await failed.catch(() => undefined);
-    // WHEN the timeout passes and the late answer arrives
+  test('fault: an answer just after the timeout does not undo the timeout, and is not heard', async () => {
+    // GIVEN a call that answers only after its timeout
+    const call = heldCall();
+    const heard: Heard[] = [];
+    const pending = callWithDeadline(call.start, 100, recorder(heard));
+    // WHEN the timeout passes and then the answer arrives
     await jest.advanceTimersByTimeAsync(100);
-    late('too late');
-    await timedOut;
-    await Promise.resolve();
-    // THEN each was heard once, with what its caller got
-    expect(heard).toEqual([
-      ['answered', true],
-      ['failed', false],
-      ['timed out', false],
-    ]);
+    call.answer(null, 'too late');
+    // THEN only the timeout was heard
+    expect(await pending).toBe('failed');
+    expect(heard).toHaveLength(1);
+    expect(heard[0][0]).toBeInstanceOf(TaskCancelledError);
+  });
+
+  test('the outcome hears only the first of an error and a later answer (memjs reports a reset, then a stale response)', async () => {
+    const call = heldCall();
+    const heard: Heard[] = [];
+    const pending = callWithDeadline(call.start, 100, recorder(heard));
+    const reset = new Error('read ECONNRESET');
+    call.answer(reset);
+    call.answer(null, 'stale');
+    await jest.advanceTimersByTimeAsync(100);
+    expect(await pending).toBe('failed');
+    expect(heard).toEqual([[reset, undefined]]);
+  });
+
+  test('an outcome that throws rejects the call’s promise instead of throwing into memjs or the timer', async () => {
+    const call = heldCall();
+    const pending = callWithDeadline(call.start, 100, () => {
+      throw new Error('metrics sink broken');
+    });
+    expect(() => call.answer(null, 'hit')).not.toThrow();
+    await expect(pending).rejects.toThrow('metrics sink broken');
   });
 });

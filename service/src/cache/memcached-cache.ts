@@ -67,8 +67,14 @@ interface CacheNode {
   readonly identity: string;
   readonly client: Client;
   readonly breaker: NodeBreaker;
-  /** One call through the node's breaker, bounded by the operation timeout. */
-  readonly execute: <T>(call: () => Promise<T>) => Promise<T>;
+  /**
+   * One call through the node's breaker, bounded by the operation timeout: its value, or
+   * undefined when the breaker refused it, it failed or it timed out (counted and logged).
+   */
+  readonly call: <T>(
+    operation: string,
+    start: (client: Client, done: Done<T>) => void,
+  ) => Promise<T | undefined>;
   /**
    * Set when this node may hold entries a write failed to invalidate (an invalidation failed, or
    * the breaker opened). Nothing is read from or filled into it until it has been flushed.
@@ -121,55 +127,80 @@ function request(
   return buffer;
 }
 
+/** How a callback-style call hands back its outcome: an error, or null and its value. */
+export type Done<T> = (error: Error | null, value?: T) => void;
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Hands a promise's outcome to a callback-style `done` (the memjs calls that return promises). */
+function settle<T>(call: Promise<T>, done: Done<T>): void {
+  call.then(
+    (value) => done(null, value),
+    (error: unknown) => done(asError(error)),
+  );
+}
+
+/** Sends one request built with the next sequence number; `done` hears memjs's answer. */
 function perform(
   client: Client,
   key: string,
   build: (seq: number) => Buffer,
-): Promise<RawResponse> {
+  done: (error: Error | null, response: RawResponse) => void,
+): void {
   client.incrSeq();
   const seq = client.seq;
-  return new Promise((resolve, reject) =>
-    client.perform(key, build(seq), seq, (error: Error | null, response: RawResponse) =>
-      error ? reject(error) : resolve(response),
-    ),
-  );
+  client.perform(key, build(seq), seq, done);
 }
 
 /**
- * Settles as `call` does, or rejects with cockatiel's TaskCancelledError (what its timeout policy
- * throws) once `timeoutMs` has passed: memjs calls cannot be cancelled, so the caller stops
- * waiting and memjs cleans up the socket later. One timer per call and nothing else: cockatiel's
- * timeout policy creates an AbortController and its listeners per call even when nothing reads
- * the signal, which cost more than the rest of a cache hit. `settled` hears once whether the
- * caller got a value (true) or an error or the timeout (false), in the same step.
+ * Starts a callback-style call and settles with what `outcome` makes of how it ended: with its
+ * value, with its error, or with cockatiel's TaskCancelledError (what its timeout policy throws)
+ * once `timeoutMs` has passed. memjs calls cannot be cancelled, so the caller stops waiting and
+ * memjs cleans up the socket later. The first of these wins, and `outcome` hears only it.
+ *
+ * One promise and one timer per call, and nothing else: cockatiel's timeout policy created an
+ * AbortController and its listeners per call even when nothing read the signal, which cost more
+ * than the rest of a cache hit, and a promise per layer (the memjs call, its deadline, the
+ * breaker's verdict, the metrics) cost a promise and a microtask each.
  */
-export function withDeadline<T>(
-  call: Promise<T>,
+export function callWithDeadline<T, R>(
+  start: (done: Done<T>) => void,
   timeoutMs: number,
-  settled?: (ok: boolean) => void,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    /** The first outcome wins: true when this one is it (and `settled` has heard it). */
-    const first = (ok: boolean): boolean => {
+  outcome: (error: Error | null, value: T | undefined) => R,
+): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    let finished = false;
+    const finish = (error: Error | null, value?: T): void => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
-      if (done) return false;
-      done = true;
-      settled?.(ok);
-      return true;
+      try {
+        resolve(outcome(error, value));
+      } catch (failure) {
+        reject(asError(failure));
+      }
     };
-    const timer = setTimeout(() => {
-      if (first(false)) reject(new TaskCancelledError(`Operation timed out after ${timeoutMs}ms`));
-    }, timeoutMs);
-    call.then(
-      (value) => {
-        if (first(true)) resolve(value);
-      },
-      (error: unknown) => {
-        if (first(false)) reject(error instanceof Error ? error : new Error(String(error)));
-      },
+    const timer = setTimeout(
+      () => finish(new TaskCancelledError(`Operation timed out after ${timeoutMs}ms`)),
+      timeoutMs,
     );
+    try {
+      start(finish);
+    } catch (error) {
+      finish(asError(error));
+    }
   });
+}
+
+/** Deletes a key: true once it is gone from the node (deleted, or it was not there). */
+function deleteKey(key: string): (client: Client, done: Done<boolean>) => void {
+  return (client, done) =>
+    settle(
+      client.delete(key).then(() => true),
+      done,
+    );
 }
 
 function unexpected(operation: string, status: number): Error {
@@ -243,38 +274,58 @@ export class MemcachedCache {
 
   /** The value, or undefined on a miss or any failure. */
   async get(key: string): Promise<string | undefined> {
-    const value = await this.run('get', key, async (client) => (await client.get(key)).value);
+    const value = await this.run<Buffer | null>('get', key, (client, done) =>
+      settle(
+        client.get(key).then((found) => found.value),
+        done,
+      ),
+    );
     return value ? value.toString('utf8') : undefined;
   }
 
   /** The value and its CAS token; null when absent; undefined on any failure. */
   gets(key: string): Promise<CasValue | null | undefined> {
-    // Not async, here and in the call: a cache hit's path has no promise it does not need.
-    return this.run('get', key, (client) =>
-      perform(client, key, (seq) => request(OPCODE.get, key, seq)).then((response) => {
-        if (response.header.status === STATUS.notFound) return null;
-        if (response.header.status !== STATUS.ok) throw unexpected('GETS', response.header.status);
-        return { value: response.val.toString('utf8'), cas: Buffer.from(response.header.cas) };
-      }),
+    // Not async, here and in the call: a cache hit's path has one promise, the call's deadline.
+    return this.run<CasValue | null>('get', key, (client, done) =>
+      perform(
+        client,
+        key,
+        (seq) => request(OPCODE.get, key, seq),
+        (error, response) => {
+          if (error) done(error);
+          else if (response.header.status === STATUS.notFound) done(null, null);
+          else if (response.header.status !== STATUS.ok)
+            done(unexpected('GETS', response.header.status));
+          else
+            done(null, {
+              value: response.val.toString('utf8'),
+              cas: Buffer.from(response.header.cas),
+            });
+        },
+      ),
     );
   }
 
   /** Stores only if absent: the new CAS token, 'exists', or undefined on any failure. */
-  async add(
-    key: string,
-    value: string,
-    ttlSeconds: number,
-  ): Promise<Buffer | 'exists' | undefined> {
-    return this.run('add', key, async (client) => {
-      const response = await perform(client, key, (seq) =>
-        request(OPCODE.add, key, seq, { value, expires: ttlSeconds }),
-      );
-      if (response.header.status === STATUS.exists || response.header.status === STATUS.notStored) {
-        return 'exists' as const;
-      }
-      if (response.header.status !== STATUS.ok) throw unexpected('ADD', response.header.status);
-      return Buffer.from(response.header.cas);
-    });
+  add(key: string, value: string, ttlSeconds: number): Promise<Buffer | 'exists' | undefined> {
+    return this.run<Buffer | 'exists'>('add', key, (client, done) =>
+      perform(
+        client,
+        key,
+        (seq) => request(OPCODE.add, key, seq, { value, expires: ttlSeconds }),
+        (error, response) => {
+          if (error) done(error);
+          else if (
+            response.header.status === STATUS.exists ||
+            response.header.status === STATUS.notStored
+          )
+            done(null, 'exists');
+          else if (response.header.status !== STATUS.ok)
+            done(unexpected('ADD', response.header.status));
+          else done(null, Buffer.from(response.header.cas));
+        },
+      ),
+    );
   }
 
   /**
@@ -288,33 +339,43 @@ export class MemcachedCache {
     cas: Buffer,
   ): Promise<boolean> {
     return (
-      (await this.run('set', key, async (client) => {
-        const response = await perform(client, key, (seq) =>
-          request(OPCODE.set, key, seq, { value, expires: ttlSeconds, cas }),
-        );
-        const status = response.header.status;
-        if (status === STATUS.ok) return true;
-        if (status === STATUS.exists || status === STATUS.notFound || status === STATUS.notStored) {
-          return false;
-        }
-        throw unexpected('CAS', status);
-      })) ?? false
+      (await this.run<boolean>('set', key, (client, done) =>
+        perform(
+          client,
+          key,
+          (seq) => request(OPCODE.set, key, seq, { value, expires: ttlSeconds, cas }),
+          (error, response) => {
+            if (error) {
+              done(error);
+              return;
+            }
+            const status = response.header.status;
+            if (status === STATUS.ok) done(null, true);
+            else if (
+              status === STATUS.exists ||
+              status === STATUS.notFound ||
+              status === STATUS.notStored
+            )
+              done(null, false);
+            else done(unexpected('CAS', status));
+          },
+        ),
+      )) ?? false
     );
   }
 
   /** True when stored. */
   async set(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     return (
-      (await this.run('set', key, (client) => client.set(key, value, { expires: ttlSeconds }))) ??
-      false
+      (await this.run<boolean>('set', key, (client, done) =>
+        settle(client.set(key, value, { expires: ttlSeconds }), done),
+      )) ?? false
     );
   }
 
   /** True when the key is gone from its node (deleted or absent); false when the node failed. */
   async delete(key: string): Promise<boolean> {
-    return (
-      (await this.run('delete', key, async (client) => (await client.delete(key), true))) ?? false
-    );
+    return (await this.run('delete', key, deleteKey(key))) ?? false;
   }
 
   /**
@@ -334,13 +395,7 @@ export class MemcachedCache {
     );
     const results = await Promise.all(
       [owner, ...earlier].map(async (name) => {
-        const deleted =
-          (await this.run(
-            'delete',
-            key,
-            async (client) => (await client.delete(key), true),
-            name,
-          )) ?? false;
+        const deleted = (await this.run('delete', key, deleteKey(key), name)) ?? false;
         const node = this.nodes.get(name);
         if (!deleted && node) this.markSuspect(node, 'invalidation failed');
         return deleted;
@@ -437,25 +492,43 @@ export class MemcachedCache {
         onReset: () => this.log.info({ node: name }, 'memcached node breaker closed'),
       },
     );
-    const settled = (ok: boolean): void => (ok ? breaker.succeeded() : breaker.failed());
-    const execute = <T>(call: () => Promise<T>): Promise<T> => {
+    /** Counts a failed call (the breaker has heard it) and says why at debug level. */
+    const failed = (operation: string, error: Error): undefined => {
+      const outcome = classifyCacheFailure(error);
+      this.metrics.record('memcached', outcome);
+      this.log.debug(
+        { node: name, operation, outcome, err: String(error) },
+        `memcached ${operation} failed: ${outcome}`,
+      );
+      return undefined;
+    };
+    const call = <T>(
+      operation: string,
+      start: (client: Client, done: Done<T>) => void,
+    ): Promise<T | undefined> => {
       const refused = breaker.admit();
-      if (refused) return Promise.reject(refused);
-      let started: Promise<T>;
-      try {
-        started = call();
-      } catch (error) {
-        breaker.failed();
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-      }
-      return withDeadline(started, timeoutMs, settled);
+      if (refused) return Promise.resolve(failed(operation, refused));
+      return callWithDeadline<T, T | undefined>(
+        // A black-holed node never answers: the call ends at its timeout.
+        this.blackholed() ? () => undefined : (done) => start(client, done),
+        timeoutMs,
+        (error, value) => {
+          if (error) {
+            breaker.failed();
+            return failed(operation, error);
+          }
+          breaker.succeeded();
+          this.metrics.record('memcached', 'ok');
+          return value;
+        },
+      );
     };
     const node: CacheNode = {
       name,
       identity,
       client,
       breaker,
-      execute,
+      call,
       suspect,
       generation: 0,
       dispose: () => client.close(),
@@ -474,19 +547,19 @@ export class MemcachedCache {
     node.repairing ??= (async () => {
       const generation = node.generation;
       try {
-        await node.execute(() =>
-          this.blackholed() ? new Promise<never>(() => undefined) : node.client.flush(),
+        const flushed = await node.call<true>('flush', (client, done) =>
+          settle(
+            client.flush().then(() => true as const),
+            done,
+          ),
         );
-        this.metrics.record('memcached', 'ok');
+        if (!flushed) return false;
         // A failure while the flush was under way makes it suspect again.
         if (node.generation === generation) {
           node.suspect = false;
           this.log.info({ node: node.name }, 'memcached node flushed; no longer suspect');
         }
         return !node.suspect;
-      } catch (error) {
-        this.metrics.record('memcached', classifyCacheFailure(error));
-        return false;
       } finally {
         node.repairing = undefined;
       }
@@ -496,46 +569,21 @@ export class MemcachedCache {
 
   /**
    * One call on a key's node: undefined when there is no node, its flush failed, or the call
-   * failed (a miss, counted and logged). Not async: on a cache hit it adds one promise reaction.
+   * failed (a miss, counted and logged). Not async: on a cache hit the call's deadline is its
+   * only promise.
    */
   private run<T>(
     operation: string,
     key: string,
-    call: (client: Client) => Promise<T>,
+    start: (client: Client, done: Done<T>) => void,
     nodeName: string = this.nodeFor(key),
   ): Promise<T | undefined> {
     const node = this.nodes.get(nodeName);
     if (!node) return Promise.resolve(undefined);
     if (node.suspect) {
-      return this.repair(node).then((clean) =>
-        clean ? this.attempt(node, operation, call) : undefined,
-      );
+      return this.repair(node).then((clean) => (clean ? node.call(operation, start) : undefined));
     }
-    return this.attempt(node, operation, call);
-  }
-
-  private attempt<T>(
-    node: CacheNode,
-    operation: string,
-    call: (client: Client) => Promise<T>,
-  ): Promise<T | undefined> {
-    return node
-      .execute(() => (this.blackholed() ? new Promise<T>(() => undefined) : call(node.client)))
-      .then(
-        (result) => {
-          this.metrics.record('memcached', 'ok');
-          return result;
-        },
-        (error: unknown) => {
-          const outcome = classifyCacheFailure(error);
-          this.metrics.record('memcached', outcome);
-          this.log.debug(
-            { node: node.name, operation, outcome, err: String(error) },
-            `memcached ${operation} failed: ${outcome}`,
-          );
-          return undefined;
-        },
-      );
+    return node.call(operation, start);
   }
 }
 
