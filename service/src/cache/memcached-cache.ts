@@ -142,16 +142,58 @@ function settle<T>(call: Promise<T>, done: Done<T>): void {
   );
 }
 
-/** Sends one request built with the next sequence number; `done` hears memjs's answer. */
-function perform(
-  client: Client,
+/**
+ * A call that sends one request built with the next sequence number. `interpret` turns memjs's
+ * answer into the call's value, and throws for a status the call does not expect.
+ */
+function requestCall<T>(
   key: string,
   build: (seq: number) => Buffer,
-  done: (error: Error | null, response: RawResponse) => void,
-): void {
-  client.incrSeq();
-  const seq = client.seq;
-  client.perform(key, build(seq), seq, done);
+  interpret: (response: RawResponse) => T,
+): (client: Client, done: Done<T>) => void {
+  return (client, done) => {
+    client.incrSeq();
+    const seq = client.seq;
+    client.perform(key, build(seq), seq, (error: Error | null, response: RawResponse) => {
+      if (error) {
+        done(error);
+        return;
+      }
+      let value: T;
+      try {
+        value = interpret(response);
+      } catch (failure) {
+        done(asError(failure));
+        return;
+      }
+      done(null, value);
+    });
+  };
+}
+
+/** GETS: the value and its CAS token, or null when the key is absent. */
+function casValue(response: RawResponse): CasValue | null {
+  if (response.header.status === STATUS.notFound) return null;
+  if (response.header.status !== STATUS.ok) throw unexpected('GETS', response.header.status);
+  return { value: response.val.toString('utf8'), cas: Buffer.from(response.header.cas) };
+}
+
+/** ADD: the new CAS token, or 'exists' when the key was already there. */
+function added(response: RawResponse): Buffer | 'exists' {
+  const status = response.header.status;
+  if (status === STATUS.exists || status === STATUS.notStored) return 'exists';
+  if (status !== STATUS.ok) throw unexpected('ADD', status);
+  return Buffer.from(response.header.cas);
+}
+
+/** SET with a CAS: true when stored, false when the key changed or went meanwhile. */
+function casStored(response: RawResponse): boolean {
+  const status = response.header.status;
+  if (status === STATUS.ok) return true;
+  if (status === STATUS.exists || status === STATUS.notFound || status === STATUS.notStored) {
+    return false;
+  }
+  throw unexpected('CAS', status);
 }
 
 /**
@@ -286,44 +328,22 @@ export class MemcachedCache {
   /** The value and its CAS token; null when absent; undefined on any failure. */
   gets(key: string): Promise<CasValue | null | undefined> {
     // Not async, here and in the call: a cache hit's path has one promise, the call's deadline.
-    return this.run<CasValue | null>('get', key, (client, done) =>
-      perform(
-        client,
-        key,
-        (seq) => request(OPCODE.get, key, seq),
-        (error, response) => {
-          if (error) done(error);
-          else if (response.header.status === STATUS.notFound) done(null, null);
-          else if (response.header.status !== STATUS.ok)
-            done(unexpected('GETS', response.header.status));
-          else
-            done(null, {
-              value: response.val.toString('utf8'),
-              cas: Buffer.from(response.header.cas),
-            });
-        },
-      ),
+    return this.run(
+      'get',
+      key,
+      requestCall(key, (seq) => request(OPCODE.get, key, seq), casValue),
     );
   }
 
   /** Stores only if absent: the new CAS token, 'exists', or undefined on any failure. */
   add(key: string, value: string, ttlSeconds: number): Promise<Buffer | 'exists' | undefined> {
-    return this.run<Buffer | 'exists'>('add', key, (client, done) =>
-      perform(
-        client,
+    return this.run(
+      'add',
+      key,
+      requestCall(
         key,
         (seq) => request(OPCODE.add, key, seq, { value, expires: ttlSeconds }),
-        (error, response) => {
-          if (error) done(error);
-          else if (
-            response.header.status === STATUS.exists ||
-            response.header.status === STATUS.notStored
-          )
-            done(null, 'exists');
-          else if (response.header.status !== STATUS.ok)
-            done(unexpected('ADD', response.header.status));
-          else done(null, Buffer.from(response.header.cas));
-        },
+        added,
       ),
     );
   }
@@ -338,30 +358,16 @@ export class MemcachedCache {
     ttlSeconds: number,
     cas: Buffer,
   ): Promise<boolean> {
-    return (
-      (await this.run<boolean>('set', key, (client, done) =>
-        perform(
-          client,
-          key,
-          (seq) => request(OPCODE.set, key, seq, { value, expires: ttlSeconds, cas }),
-          (error, response) => {
-            if (error) {
-              done(error);
-              return;
-            }
-            const status = response.header.status;
-            if (status === STATUS.ok) done(null, true);
-            else if (
-              status === STATUS.exists ||
-              status === STATUS.notFound ||
-              status === STATUS.notStored
-            )
-              done(null, false);
-            else done(unexpected('CAS', status));
-          },
-        ),
-      )) ?? false
+    const stored = await this.run(
+      'set',
+      key,
+      requestCall(
+        key,
+        (seq) => request(OPCODE.set, key, seq, { value, expires: ttlSeconds, cas }),
+        casStored,
+      ),
     );
+    return stored ?? false;
   }
 
   /** True when stored. */
